@@ -1,0 +1,120 @@
+import { resolve } from 'node:path';
+
+/** Which parts of Landlord a node runs: the HTTP API, the background worker, or both. */
+export const ROLES = ['all', 'api', 'worker'] as const;
+export type Role = (typeof ROLES)[number];
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Landlord's configuration, read once from the environment at start-up and frozen. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** `undefined` means: start the embedded PostgreSQL server in `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly adminKey: string | undefined;
+  readonly role: Role;
+  readonly logLevel: LogLevel;
+  /** Requests per minute per credential; 0 turns rate limiting off. */
+  readonly rateLimitPerMinute: number;
+  /** Base64 of 32 bytes; when absent the key is generated once and kept in the database. */
+  readonly encryptionKey: Buffer | undefined;
+  /** Hosts and CIDR ranges that outbound calls may reach even though they are private. */
+  readonly egressAllow: readonly string[];
+  /** How many background jobs one node runs at once. */
+  readonly workerConcurrency: number;
+}
+
+/** A configuration value that stops start-up; the message names the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Parses the environment into a frozen {@link Config}, or throws a {@link ConfigError} naming the bad variable. */
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const config: Config = {
+    port: integer(env, 'PORT', 8080, 0, 65535),
+    host: nonEmpty(env, 'HOST') ?? '127.0.0.1',
+    databaseUrl: databaseUrl(env),
+    dataDir: resolve(cwd, nonEmpty(env, 'LANDLORD_DATA_DIR') ?? '.landlord'),
+    adminKey: adminKey(env),
+    role: oneOf(env, 'LANDLORD_ROLE', ROLES, 'all'),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    rateLimitPerMinute: integer(env, 'LANDLORD_RATE_LIMIT', 6000, 0, 10_000_000),
+    encryptionKey: encryptionKey(env),
+    egressAllow: list(env, 'LANDLORD_EGRESS_ALLOW'),
+    workerConcurrency: integer(env, 'LANDLORD_WORKER_CONCURRENCY', 16, 1, 1000),
+  };
+  return Object.freeze(config);
+}
+
+function nonEmpty(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function list(env: Env, name: string): string[] {
+  const raw = nonEmpty(env, name);
+  return raw === undefined
+    ? []
+    : raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean);
+}
+
+function databaseUrl(env: Env): string | undefined {
+  const raw = nonEmpty(env, 'DATABASE_URL');
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('DATABASE_URL is not a URL (expected postgres://user@host:port/database)');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql://, got "${url.protocol}//"`);
+  }
+  return raw;
+}
+
+function adminKey(env: Env): string | undefined {
+  const raw = nonEmpty(env, 'LANDLORD_ADMIN_KEY');
+  // A short admin key is guessable; 32 characters is the floor for a bearer secret.
+  if (raw !== undefined && raw.length < 32) {
+    throw new ConfigError('LANDLORD_ADMIN_KEY must be at least 32 characters long');
+  }
+  return raw;
+}
+
+function encryptionKey(env: Env): Buffer | undefined {
+  const raw = nonEmpty(env, 'LANDLORD_ENCRYPTION_KEY');
+  if (raw === undefined) return undefined;
+  const key = Buffer.from(raw, 'base64');
+  if (key.length !== 32) {
+    throw new ConfigError('LANDLORD_ENCRYPTION_KEY must be 32 bytes encoded as base64');
+  }
+  return key;
+}

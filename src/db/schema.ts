@@ -1,0 +1,190 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** A column the database fills in on insert (a default) but that can be set on update. */
+type Defaulted<T> = ColumnType<T, T | undefined, T>;
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+/** JSON columns: any JSON in, parsed JSON out. */
+type Json<T = unknown> = ColumnType<T, string | T, string | T>;
+
+export interface LandlordSecretsTable {
+  name: string;
+  value: Buffer;
+  created_at: Timestamp;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  private_key: Buffer;
+  public_jwk: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+  retired_at: Date | null;
+}
+
+export interface ProductsTable {
+  id: string;
+  name: string;
+  display_name: string;
+  api_key_encrypted: Buffer | null;
+  api_key_hint: string | null;
+  webhooks: Json<Record<string, string>>;
+  health_check: Json<Record<string, unknown>>;
+  provisioning: Json<Record<string, unknown>>;
+  sign_in_url: string | null;
+  version: Defaulted<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  role: 'super_admin' | 'product_admin';
+  product_id: string | null;
+  lookup: string;
+  secret_hash: Buffer;
+  created_at: Timestamp;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+export interface ClientsTable {
+  id: string;
+  product_id: string;
+  client_id: string;
+  name: string;
+  secret_hash: Buffer;
+  secret_expires_at: Date | null;
+  revoked_at: Date | null;
+  created_at: Timestamp;
+  last_used_at: Date | null;
+}
+
+export interface PlansTable {
+  id: string;
+  product_id: string;
+  name: string;
+  display_name: string;
+  description: Defaulted<string>;
+  display_order: Defaulted<number>;
+  published: Defaulted<boolean>;
+  version: Defaulted<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PlanPricesTable {
+  id: string;
+  product_id: string;
+  plan_id: string;
+  name: string;
+  cycle: string;
+  custom_days: number | null;
+  amount_minor: number;
+  currency: string;
+  published: Defaulted<boolean>;
+  version: Defaulted<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface FeaturesTable {
+  id: string;
+  product_id: string;
+  name: string;
+  display_name: string;
+  description: Defaulted<string>;
+  type: string;
+  unit: string | null;
+  version: Defaulted<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PlanFeaturesTable {
+  id: string;
+  product_id: string;
+  plan_id: string;
+  feature_id: string;
+  limit_value: number | null;
+  unit: string | null;
+  reset: Defaulted<string>;
+  version: Defaulted<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface SpecificationsTable {
+  id: string;
+  product_id: string;
+  name: string;
+  display_name: string;
+  description: Defaulted<string>;
+  type: string;
+  required: Defaulted<boolean>;
+  pattern: string | null;
+  user_editable: Defaulted<boolean>;
+  published: Defaulted<boolean>;
+  version: Defaulted<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface TenantsTable {
+  id: string;
+  product_id: string;
+  name: string;
+  display_name: string;
+  status: Defaulted<string>;
+  specifications: Json<Record<string, unknown>>;
+  metadata: Json<Record<string, unknown>>;
+  plan_price_id: string | null;
+  version: Defaulted<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: Timestamp;
+  actor_type: string;
+  actor_id: string;
+  action: string;
+  object_type: string;
+  object_id: string;
+  product_id: string | null;
+  before: Json | null;
+  after: Json | null;
+  request_id: string | null;
+}
+
+export interface IdempotencyKeysTable {
+  credential: string;
+  key: string;
+  request_hash: Buffer;
+  response_status: number | null;
+  response_body: string | null;
+  created_at: Timestamp;
+}
+
+/** Every table Landlord's queries touch, for Kysely's types. */
+export interface Database {
+  landlord_secrets: LandlordSecretsTable;
+  signing_keys: SigningKeysTable;
+  products: ProductsTable;
+  api_keys: ApiKeysTable;
+  clients: ClientsTable;
+  plans: PlansTable;
+  plan_prices: PlanPricesTable;
+  features: FeaturesTable;
+  plan_features: PlanFeaturesTable;
+  specifications: SpecificationsTable;
+  tenants: TenantsTable;
+  audit_log: AuditLogTable;
+  idempotency_keys: IdempotencyKeysTable;
+}
+
+export type ProductRow = Selectable<ProductsTable>;
+export type TenantRow = Selectable<TenantsTable>;
+export type NewTenant = Insertable<TenantsTable>;
+export type TenantUpdate = Updateable<TenantsTable>;

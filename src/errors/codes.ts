@@ -1,0 +1,68 @@
+/**
+ * Every error code Landlord answers with, in one place. A code is a stable dotted
+ * string clients may branch on; `status` is the HTTP status; `sysCode` is the numeric
+ * string the RoSaaS envelope carries (1005 is RoSaaS's own "does not exist").
+ */
+export const ERROR_CODES = {
+  // request shape
+  'request.invalid': { status: 400, sysCode: '1001', message: 'The request is not valid' },
+  'request.malformed_json': { status: 400, sysCode: '1002', message: 'The request body is not valid JSON' },
+  'request.unknown_field': { status: 400, sysCode: '1003', message: 'The request has a field this endpoint does not accept' },
+  'request.body_too_large': { status: 413, sysCode: '1004', message: 'The request body is larger than 1 MiB' },
+  'request.unsupported_media_type': { status: 415, sysCode: '1006', message: 'The request body must be application/json' },
+  'request.route_not_found': { status: 404, sysCode: '1007', message: 'No such endpoint' },
+  'request.method_not_allowed': { status: 405, sysCode: '1008', message: 'The endpoint does not accept this method' },
+  'request.invalid_cursor': { status: 400, sysCode: '1009', message: 'The cursor is not one this list handed out' },
+  'request.rate_limited': { status: 429, sysCode: '1010', message: 'Too many requests for this credential' },
+  'request.precondition_failed': { status: 412, sysCode: '1011', message: 'The resource changed since the ETag given in If-Match' },
+  'request.invalid_if_match': { status: 400, sysCode: '1012', message: 'If-Match must be an ETag this API handed out' },
+
+  // idempotency
+  'idempotency.key_reused': { status: 422, sysCode: '1020', message: 'This Idempotency-Key was used with a different request' },
+  'idempotency.in_progress': { status: 409, sysCode: '1021', message: 'A request with this Idempotency-Key is still in progress' },
+  'idempotency.invalid_key': { status: 400, sysCode: '1022', message: 'Idempotency-Key must be 1 to 255 printable characters' },
+
+  // access
+  'auth.missing_credential': { status: 401, sysCode: '1100', message: 'Send a credential: Authorization: Bearer <key or token>' },
+  'auth.invalid_credential': { status: 401, sysCode: '1101', message: 'The credential is not valid, expired or revoked' },
+  'auth.forbidden': { status: 403, sysCode: '1102', message: 'This credential may not do that' },
+  'auth.invalid_client': { status: 400, sysCode: '1103', message: 'Unknown client, wrong secret, or the secret expired or was revoked' },
+  'auth.unsupported_grant_type': { status: 400, sysCode: '1104', message: 'Only grant_type=client_credentials is supported' },
+  'api_key.not_found': { status: 404, sysCode: '1005', message: 'No such API key' },
+
+  // catalogue
+  'product.not_found': { status: 404, sysCode: '1005', message: 'No such product' },
+  'product.name_taken': { status: 409, sysCode: '1201', message: 'A product with this name exists already' },
+  'product.in_use': { status: 409, sysCode: '1202', message: 'The product still has tenants' },
+  'client.not_found': { status: 404, sysCode: '1005', message: 'No such client' },
+  'plan.not_found': { status: 404, sysCode: '1005', message: 'No such plan' },
+  'plan.name_taken': { status: 409, sysCode: '1211', message: 'A plan with this name exists already in this product' },
+  'plan.in_use': { status: 409, sysCode: '1212', message: 'The plan is still in use' },
+  'price.not_found': { status: 404, sysCode: '1005', message: 'No such plan price' },
+  'price.name_taken': { status: 409, sysCode: '1221', message: 'A price with this name exists already in this product' },
+  'price.in_use': { status: 409, sysCode: '1222', message: 'The price is still in use by tenants' },
+  'price.not_published': { status: 400, sysCode: '1223', message: 'The plan price or its plan is not published' },
+  'feature.not_found': { status: 404, sysCode: '1005', message: 'No such feature' },
+  'feature.name_taken': { status: 409, sysCode: '1231', message: 'A feature with this name exists already in this product' },
+  'feature.in_use': { status: 409, sysCode: '1232', message: 'The feature is still attached to plans' },
+  'plan_feature.not_found': { status: 404, sysCode: '1005', message: 'The feature is not attached to this plan' },
+  'plan_feature.exists': { status: 409, sysCode: '1241', message: 'The feature is attached to this plan already' },
+  'specification.not_found': { status: 404, sysCode: '1005', message: 'No such specification' },
+  'specification.name_taken': { status: 409, sysCode: '1251', message: 'A specification with this name exists already in this product' },
+  'specification.in_use': { status: 409, sysCode: '1252', message: 'Tenants have values for this specification' },
+  'specification.invalid_pattern': { status: 400, sysCode: '1253', message: 'The pattern is not a valid regular expression' },
+  'specification.unsafe_pattern': { status: 400, sysCode: '1254', message: 'The pattern could take exponential time on some inputs' },
+
+  // tenants
+  'tenant.not_found': { status: 404, sysCode: '1005', message: 'No such tenant' },
+  'tenant.name_taken': { status: 409, sysCode: '1301', message: 'A tenant with this name exists already' },
+  'tenant.invalid_specification': { status: 400, sysCode: '1302', message: 'A specification value is missing or not valid' },
+  'tenant.transition_not_allowed': { status: 409, sysCode: '1303', message: 'The tenant cannot take this action in its current status' },
+
+  // server
+  'server.internal': { status: 500, sysCode: '1500', message: 'Something went wrong on our side; the request id names it in our logs' },
+  'server.unavailable': { status: 503, sysCode: '1503', message: 'Landlord cannot reach its database right now' },
+} as const satisfies Record<string, { status: number; sysCode: string; message: string }>;
+
+/** A stable error code, e.g. `tenant.not_found`. */
+export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,29 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+
+/** Options of one background job. */
+export interface JobOptions {
+  /** Jobs with the same queue name run one at a time, in order (e.g. one tenant's calls). */
+  queueName?: string;
+  runAt?: Date;
+  maxAttempts?: number;
+  /** A job with the same key replaces a pending one instead of adding another. */
+  jobKey?: string;
+  priority?: number;
+}
+
+/**
+ * Adds a graphile-worker job. Pass the transaction of the change that causes the
+ * job: the job exists exactly when the change committed.
+ */
+export async function enqueueJob(db: Db, task: string, payload: unknown, options: JobOptions = {}): Promise<void> {
+  await sql`select graphile_worker.add_job(
+    identifier => ${task},
+    payload => ${JSON.stringify(payload)}::json,
+    queue_name => ${options.queueName ?? null},
+    run_at => ${options.runAt ?? null}::timestamptz,
+    max_attempts => ${options.maxAttempts ?? null}::int,
+    job_key => ${options.jobKey ?? null},
+    priority => ${options.priority ?? null}::int
+  )`.execute(db);
+}

@@ -1,0 +1,40 @@
+import { type CronItem, parseCronItems, type Runner, run, runMigrations, type TaskList, Logger as WorkerLogger } from 'graphile-worker';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+
+/** A recurring task, in graphile-worker's crontab form. */
+export type Schedule = CronItem;
+
+function workerLogger(log: Logger): WorkerLogger {
+  return new WorkerLogger((scope) => (level, message, meta) => {
+    const method = level === 'warning' ? 'warn' : level === 'info' ? 'debug' : level;
+    log[method as 'warn' | 'debug' | 'error']({ scope: { ...scope }, ...meta }, message);
+  });
+}
+
+/** Creates or upgrades graphile-worker's schema (every role needs it: API nodes enqueue jobs). */
+export async function migrateJobQueue(pool: pg.Pool, log: Logger): Promise<void> {
+  await runMigrations({ pgPool: pool, logger: workerLogger(log) });
+}
+
+/**
+ * Starts the in-process graphile-worker runner with the tasks and schedules the
+ * features contribute. Signals are Landlord's to handle, not the runner's.
+ */
+export async function startWorker(options: {
+  pool: pg.Pool;
+  tasks: TaskList;
+  schedules: Schedule[];
+  concurrency: number;
+  log: Logger;
+}): Promise<Runner> {
+  return run({
+    pgPool: options.pool,
+    taskList: options.tasks,
+    parsedCronItems: parseCronItems(options.schedules),
+    concurrency: options.concurrency,
+    noHandleSignals: true,
+    pollInterval: 1000,
+    logger: workerLogger(options.log),
+  });
+}

@@ -1,0 +1,109 @@
+import type { Runner } from 'graphile-worker';
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import { type Authenticator, createAuthenticator } from './access/authenticator.ts';
+import type { Config } from './config/config.ts';
+import { type DatabaseHandle, openDatabase } from './db/connect.ts';
+import { migrate, migrationsApplied, readMigrations } from './db/migrate.ts';
+import { createHttpApp } from './http/app.ts';
+import { createMetrics } from './http/metrics.ts';
+import { registerOpsRoutes } from './http/ops.routes.ts';
+import type { HttpApp } from './http/types.ts';
+import { maintenanceSchedules, pruneIdempotencyKeys } from './jobs/maintenance.jobs.ts';
+import { migrateJobQueue, startWorker } from './jobs/worker.ts';
+import { type Clock, systemClock } from './platform/clock.ts';
+import { createLogger } from './platform/logger.ts';
+import { createSecretBox, loadEncryptionKey } from './platform/secret-box.ts';
+import { loadKeyRing } from './platform/signing-keys.ts';
+import { registerFeatureRoutes, type Services } from './routes.ts';
+
+/** A running Landlord node. */
+export interface Landlord {
+  /** Where the HTTP API listens (`http://127.0.0.1:8080`). */
+  url: string;
+  app: HttpApp;
+  database: DatabaseHandle;
+  services: Services;
+  log: Logger;
+  /** Stops taking requests and jobs, finishes what runs, and closes the database. */
+  close(): Promise<void>;
+}
+
+/** Options tests and tools pass in place of the real ones. */
+export interface StartOptions {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/**
+ * The composition root: builds every part of a Landlord node from the configuration
+ * with plain factory functions, in dependency order, and returns the running node.
+ */
+export async function startLandlord(config: Config, options: StartOptions = {}): Promise<Landlord> {
+  const log = options.logger ?? createLogger(config.logLevel);
+  const clock = options.clock ?? systemClock;
+  const database = await openDatabase(config, (line) => log.debug({ scope: 'postgres' }, line), config.workerConcurrency + 20);
+  const cleanups: Array<() => Promise<unknown>> = [() => database.close()];
+  const closeAll = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => log.error({ err: error }, 'shutdown step failed'));
+  };
+
+  try {
+    const migrations = await readMigrations();
+    const { applied } = await migrate(database.pool, migrations);
+    if (applied.length) log.info({ applied }, 'migrations applied');
+    await migrateJobQueue(database.pool, log);
+
+    const { db } = database;
+    const box = createSecretBox(await loadEncryptionKey(db, config.encryptionKey));
+    const keyRing = await loadKeyRing(db, box, clock);
+    const authenticator: Authenticator = await createAuthenticator({
+      db,
+      connectionString: database.connectionString,
+      keyRing,
+      adminKey: config.adminKey,
+      clock,
+      onError: (error) => log.warn({ err: error }, 'credential listener'),
+    });
+    cleanups.push(() => authenticator.close());
+    const services: Services = { db, box, clock, keyRing, config, log };
+
+    const metrics = createMetrics();
+    const app = await createHttpApp({
+      config,
+      db,
+      clock,
+      logger: log,
+      authenticator,
+      metrics,
+      routes: (app) => {
+        registerOpsRoutes(app, {
+          metrics,
+          readiness: async () => {
+            await sql`select 1`.execute(db);
+            return { database: true, migrations: await migrationsApplied(database.pool, migrations.length) };
+          },
+        });
+        if (config.role !== 'worker') registerFeatureRoutes(app, services);
+      },
+    });
+    cleanups.push(() => app.close());
+    const url = await app.listen({ port: config.port, host: config.host });
+
+    if (config.role !== 'api') {
+      const runner: Runner = await startWorker({
+        pool: database.pool,
+        tasks: { 'landlord.prune_idempotency_keys': pruneIdempotencyKeys(db, clock) },
+        schedules: maintenanceSchedules,
+        concurrency: config.workerConcurrency,
+        log,
+      });
+      cleanups.push(() => runner.stop());
+    }
+
+    return { url, app, database, services, log, close: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

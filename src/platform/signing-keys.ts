@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import {
+  createLocalJWKSet,
+  exportJWK,
+  exportPKCS8,
+  generateKeyPair,
+  importPKCS8,
+  type JWK,
+  type JWTPayload,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+import type { Clock } from './clock.ts';
+import type { SecretBox } from './secret-box.ts';
+
+const ALG = 'EdDSA';
+const ISSUER = 'landlord';
+// Any fixed number; serialises "generate the first key" across nodes.
+const KEYGEN_LOCK = 7_305_002;
+
+/** Landlord's signing keys: signs the tokens and assertions it issues, verifies its own. */
+export interface KeyRing {
+  sign(claims: JWTPayload, options: { subject: string; audience: string; expiresInSeconds: number }): Promise<string>;
+  /** Verifies a token Landlord issued for `audience`; throws when it is not valid. */
+  verify(token: string, audience: string): Promise<JWTPayload>;
+  /** The public keys, as served at `/.well-known/jwks.json`. */
+  jwks(): { keys: JWK[] };
+}
+
+type PrivateKey = Awaited<ReturnType<typeof importPKCS8>>;
+
+interface LoadedKey {
+  kid: string;
+  privateKey: PrivateKey;
+  publicJwk: JWK;
+}
+
+/**
+ * Loads the signing keys from the database, generating the first Ed25519 key on
+ * first start. The newest unretired key signs; every unretired key verifies, so a
+ * rotation never breaks tokens already issued.
+ */
+export async function loadKeyRing(db: Db, box: SecretBox, clock: Clock): Promise<KeyRing> {
+  let keys = await readKeys(db, box);
+  if (keys.length === 0) {
+    await db.transaction().execute(async (tx) => {
+      await sql`select pg_advisory_xact_lock(${KEYGEN_LOCK})`.execute(tx);
+      const existing = await tx.selectFrom('signing_keys').select('kid').where('retired_at', 'is', null).executeTakeFirst();
+      if (!existing) await insertNewKey(tx, box);
+    });
+    keys = await readKeys(db, box);
+  }
+  let jwks = createLocalJWKSet({ keys: keys.map((key) => key.publicJwk) });
+  let lastReload = 0;
+
+  async function reloadIfStale(): Promise<boolean> {
+    // A token signed by a key another node just created: reload, at most once a second.
+    if (Date.now() - lastReload < 1000) return false;
+    lastReload = Date.now();
+    keys = await readKeys(db, box);
+    jwks = createLocalJWKSet({ keys: keys.map((key) => key.publicJwk) });
+    return true;
+  }
+
+  return {
+    async sign(claims, { subject, audience, expiresInSeconds }) {
+      const current = keys[0];
+      if (!current) throw new Error('no signing key');
+      const now = Math.floor(clock.now().getTime() / 1000);
+      return new SignJWT(claims)
+        .setProtectedHeader({ alg: ALG, kid: current.kid, typ: 'JWT' })
+        .setIssuer(ISSUER)
+        .setSubject(subject)
+        .setAudience(audience)
+        .setIssuedAt(now)
+        .setExpirationTime(now + expiresInSeconds)
+        .setJti(randomUUID())
+        .sign(current.privateKey);
+    },
+    async verify(token, audience) {
+      const options = { issuer: ISSUER, audience, algorithms: [ALG], currentDate: clock.now() };
+      try {
+        return (await jwtVerify(token, jwks, options)).payload;
+      } catch (error) {
+        if ((error as { code?: string }).code === 'ERR_JWKS_NO_MATCHING_KEY' && (await reloadIfStale())) {
+          return (await jwtVerify(token, jwks, options)).payload;
+        }
+        throw error;
+      }
+    },
+    jwks: () => ({ keys: keys.map((key) => key.publicJwk) }),
+  };
+}
+
+async function insertNewKey(db: Db, box: SecretBox): Promise<void> {
+  const { privateKey, publicKey } = await generateKeyPair(ALG, { crv: 'Ed25519', extractable: true });
+  const kid = randomUUID();
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' };
+  await db
+    .insertInto('signing_keys')
+    .values({ kid, alg: ALG, private_key: box.seal(await exportPKCS8(privateKey)), public_jwk: JSON.stringify(publicJwk) })
+    .execute();
+}
+
+/** Adds a new signing key that signs from now on; older keys keep verifying until retired. */
+export async function rotateSigningKey(db: Db, box: SecretBox): Promise<void> {
+  await insertNewKey(db, box);
+}
+
+async function readKeys(db: Db, box: SecretBox): Promise<LoadedKey[]> {
+  const rows = await db
+    .selectFrom('signing_keys')
+    .select(['kid', 'private_key', 'public_jwk'])
+    .where('retired_at', 'is', null)
+    .orderBy('created_at', 'desc')
+    .execute();
+  return Promise.all(
+    rows.map(async (row) => ({
+      kid: row.kid,
+      privateKey: await importPKCS8(box.open(row.private_key), ALG),
+      publicJwk: row.public_jwk as JWK,
+    })),
+  );
+}
