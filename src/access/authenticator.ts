@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { Clock } from '../platform/clock.ts';
+import { isUuid } from '../platform/ids.ts';
 import type { KeyRing } from '../platform/signing-keys.ts';
 import { isWellFormed, lookupOf, matchesHash } from './credential-format.ts';
 import type { Principal } from './principal.ts';
@@ -55,7 +56,10 @@ export async function createAuthenticator(deps: {
   const touchedKeys = new Set<string>();
   const touchedClients = new Set<string>();
 
+  // Bumped by every invalidation: a lookup that raced with one must not cache what it read before it.
+  let generation = 0;
   const invalidate = () => {
+    generation++;
     apiKeys.clear();
     clients.clear();
   };
@@ -77,6 +81,7 @@ export async function createAuthenticator(deps: {
     const cacheKey = sha256(token).toString('base64');
     const hit = apiKeys.get(cacheKey);
     if (hit && hit.expires > Date.now()) return hit.value;
+    const readAt = generation;
     const row = await db
       .selectFrom('api_keys')
       .select(['id', 'name', 'role', 'product_id', 'secret_hash', 'revoked_at'])
@@ -86,13 +91,14 @@ export async function createAuthenticator(deps: {
       row && row.revoked_at === null && matchesHash(token, row.secret_hash)
         ? { kind: 'api_key' as const, id: row.id, role: row.role, productId: row.product_id, name: row.name }
         : null;
-    apiKeys.set(cacheKey, { value, expires: Date.now() + CACHE_TTL_MS });
+    if (readAt === generation) apiKeys.set(cacheKey, { value, expires: Date.now() + CACHE_TTL_MS });
     return value;
   }
 
   async function clientState(id: string): Promise<ClientState | null> {
     const hit = clients.get(id);
     if (hit && hit.expires > Date.now()) return hit.value;
+    const readAt = generation;
     const row = await db
       .selectFrom('clients')
       .select(['id', 'client_id', 'name', 'product_id', 'secret_expires_at', 'revoked_at'])
@@ -105,7 +111,7 @@ export async function createAuthenticator(deps: {
           revoked: row.revoked_at !== null,
         }
       : null;
-    clients.set(id, { value, expires: Date.now() + CACHE_TTL_MS });
+    if (readAt === generation) clients.set(id, { value, expires: Date.now() + CACHE_TTL_MS });
     return value;
   }
 
@@ -128,6 +134,7 @@ export async function createAuthenticator(deps: {
       } catch {
         throw new AppError('auth.invalid_credential');
       }
+      if (!isUuid(clientRowId)) throw new AppError('auth.invalid_credential');
       const state = await clientState(clientRowId);
       // Revoking a client revokes the tokens it was given, even unexpired ones.
       if (!state || state.revoked) throw new AppError('auth.invalid_credential');

@@ -42,3 +42,9 @@ export function errorItem(code: ErrorCode, message?: string, parameter = ''): Er
 export function assertThat(condition: unknown, code: ErrorCode, options?: { message?: string; parameter?: string }): asserts condition {
   if (!condition) throw new AppError(code, options);
 }
+
+/** Throws one {@link AppError} carrying every problem found, when there is any. */
+export function assertNoProblems(problems: readonly ErrorItem[]): void {
+  const [first, ...more] = problems;
+  if (first) throw new AppError(first.code, { message: first.message, parameter: first.parameter, more });
+}

@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   'product.name_taken': { status: 409, sysCode: '1201', message: 'A product with this name exists already' },
   'product.in_use': { status: 409, sysCode: '1202', message: 'The product still has tenants' },
   'client.not_found': { status: 404, sysCode: '1005', message: 'No such client' },
+  'client.revoked': { status: 409, sysCode: '1203', message: 'The client is revoked' },
   'plan.not_found': { status: 404, sysCode: '1005', message: 'No such plan' },
   'plan.name_taken': { status: 409, sysCode: '1211', message: 'A plan with this name exists already in this product' },
   'plan.in_use': { status: 409, sysCode: '1212', message: 'The plan is still in use' },
@@ -57,6 +58,7 @@ export const ERROR_CODES = {
   'tenant.not_found': { status: 404, sysCode: '1005', message: 'No such tenant' },
   'tenant.name_taken': { status: 409, sysCode: '1301', message: 'A tenant with this name exists already' },
   'tenant.invalid_specification': { status: 400, sysCode: '1302', message: 'A specification value is missing or not valid' },
+  'tenant.invalid_plan': { status: 400, sysCode: '1304', message: "The plan price given does not exist in the tenant's product" },
   'tenant.transition_not_allowed': { status: 409, sysCode: '1303', message: 'The tenant cannot take this action in its current status' },
 
   // server

@@ -9,8 +9,9 @@ import type { Config } from '../config/config.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { Clock } from '../platform/clock.ts';
+import type { SecretBox } from '../platform/secret-box.ts';
 import { installAuthHook } from './auth-hook.ts';
-import { installErrorHandlers } from './error-handler.ts';
+import { frameworkErrors, installErrorHandlers } from './error-handler.ts';
 import { installIdempotency } from './idempotency.ts';
 import { instrumentHttp } from './metrics.ts';
 import { rejectUnstorableText } from './text-guard.ts';
@@ -35,6 +36,7 @@ class AccessLog extends LogController {
 export interface HttpDeps {
   config: Config;
   db: Db;
+  box: SecretBox;
   clock: Clock;
   logger: FastifyBaseLogger;
   authenticator: Authenticator;
@@ -55,6 +57,7 @@ export async function createHttpApp(deps: HttpDeps): Promise<HttpApp> {
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     return503OnClosing: true,
+    frameworkErrors,
     ajv: { customOptions: { coerceTypes: true } },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
   }).withTypeProvider<import('@fastify/type-provider-typebox').TypeBoxTypeProvider>() as unknown as HttpApp;
@@ -84,7 +87,7 @@ export async function createHttpApp(deps: HttpDeps): Promise<HttpApp> {
         }),
     });
   }
-  installIdempotency(app, deps.db, deps.clock);
+  installIdempotency(app, deps.db, deps.clock, deps.box);
 
   await app.register(swagger, {
     openapi: {

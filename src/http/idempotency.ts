@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { Clock } from '../platform/clock.ts';
+import type { SecretBox } from '../platform/secret-box.ts';
 
 const KEY_SHAPE = /^[\x21-\x7e]{1,255}$/;
 /** Stored responses are replayed for 24 hours, as Stripe does. */
@@ -20,9 +21,9 @@ declare module 'fastify' {
  * `Idempotency-Key` on POST, with Stripe's semantics: the first response to a key is
  * stored and replayed for 24 h (header `Idempotent-Replayed: true`); the same key with
  * another body is 422; the same key while the first request runs is 409. A 5xx is not
- * stored, so the client can retry it with the same key.
+ * stored, so the client can retry it with the same key. Stored answers are encrypted.
  */
-export function installIdempotency(app: FastifyInstance, db: Db, clock: Clock): void {
+export function installIdempotency(app: FastifyInstance, db: Db, clock: Clock, box: SecretBox): void {
   app.decorateRequest('idempotency', null);
 
   app.addHook('preHandler', async (request, reply) => {
@@ -70,19 +71,19 @@ export function installIdempotency(app: FastifyInstance, db: Db, clock: Clock): 
       .code(stored.response_status)
       .header('idempotent-replayed', 'true')
       .type('application/json; charset=utf-8')
-      .send(stored.response_body ?? '');
+      .send(stored.response_body ? box.open(stored.response_body) : '');
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
     const claim = request.idempotency;
     if (!claim) return payload;
-    const where = db.deleteFrom('idempotency_keys').where('credential', '=', claim.credential).where('key', '=', claim.key);
     if (reply.statusCode >= 500) {
-      await where.execute();
+      await db.deleteFrom('idempotency_keys').where('credential', '=', claim.credential).where('key', '=', claim.key).execute();
     } else {
+      // Encrypted: an answer may hold a secret shown once (a client secret, an API key).
       await db
         .updateTable('idempotency_keys')
-        .set({ response_status: reply.statusCode, response_body: typeof payload === 'string' ? payload : '' })
+        .set({ response_status: reply.statusCode, response_body: box.seal(typeof payload === 'string' ? payload : '') })
         .where('credential', '=', claim.credential)
         .where('key', '=', claim.key)
         .execute();

@@ -18,10 +18,19 @@ function makeAjv(coerceTypes: boolean): Ajv {
 const bodyAjv = makeAjv(false);
 const textAjv = makeAjv(true);
 
-/** Fastify validator compiler: strict JSON for bodies, coercion for everything else. */
+/**
+ * Fastify validator compiler: strict JSON for bodies, coercion for everything else.
+ * A request without a body is checked as an empty object, so an endpoint whose body
+ * is all optional needs none, and one with required fields names them.
+ */
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
   const validate = (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as object);
-  return (data: unknown) => (validate(data) ? { value: data } : { error: validate.errors as unknown as Error });
+  const objectBody = httpPart === 'body' && (schema as { type?: unknown }).type === 'object';
+  return (data: unknown) => {
+    // Fastify hands a missing body over as null.
+    const value = (data === undefined || data === null) && objectBody ? {} : data;
+    return validate(value) ? { value } : { error: validate.errors as unknown as Error };
+  };
 };
 
 const MAX_REPORTED = 20;
