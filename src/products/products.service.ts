@@ -5,7 +5,7 @@ import { insertAuditRecord } from '../audit/audit.repo.ts';
 import type { Db } from '../db/database.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import type { ProductRow } from '../db/schema.ts';
-import { AppError, errorItem } from '../errors/app-error.ts';
+import { AppError, assertNoProblems, errorItem } from '../errors/app-error.ts';
 import { assertIfMatch } from '../http/etag.ts';
 import { decodeCursor, toPage, UUID_KEY } from '../http/pagination.ts';
 import type { Clock } from '../platform/clock.ts';
@@ -213,7 +213,7 @@ function mergeWebhooks(current: Record<string, string>, patch: Partial<Record<st
     if (problem) problems.push(errorItem('request.invalid', `webhooks.${event} ${problem}`, `webhooks.${event}`));
     merged[event] = url;
   }
-  throwAll(problems);
+  assertNoProblems(problems);
   // Keep keys in the documented order.
   return Object.fromEntries(WEBHOOK_EVENTS.filter((event) => merged[event]).map((event) => [event, merged[event] as string]));
 }
@@ -231,9 +231,4 @@ function mergeHealthCheck(current: HealthCheckSettings, patch: Partial<HealthChe
     });
   }
   return merged;
-}
-
-function throwAll(problems: ReturnType<typeof errorItem>[]): void {
-  const [first, ...more] = problems;
-  if (first) throw new AppError(first.code, { message: first.message, parameter: first.parameter, more });
 }

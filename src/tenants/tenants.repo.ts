@@ -1,0 +1,89 @@
+import { type Insertable, sql, type Updateable } from 'kysely';
+import type { Db } from '../db/database.ts';
+import type { TenantsTable } from '../db/schema.ts';
+import { isUuid } from '../platform/ids.ts';
+
+/** The columns a tenant view is made of: the tenant, its product's name and its price's name. */
+function tenantQuery(db: Db) {
+  return db
+    .selectFrom('tenants')
+    .innerJoin('products', 'products.id', 'tenants.product_id')
+    .leftJoin('plan_prices', 'plan_prices.id', 'tenants.plan_price_id')
+    .selectAll('tenants')
+    .select(['products.name as product_name', 'products.provisioning as product_provisioning', 'plan_prices.name as plan_price_name']);
+}
+
+export type TenantRecord = Awaited<ReturnType<ReturnType<typeof tenantQuery>['executeTakeFirstOrThrow']>>;
+
+/** Finds a tenant by id or by name (names are matched case-insensitively, as RoSaaS does). */
+export async function findTenant(db: Db, ref: string): Promise<TenantRecord | undefined> {
+  const query = tenantQuery(db);
+  return (isUuid(ref) ? query.where('tenants.id', '=', ref) : query.where('tenants.name', '=', ref.toLowerCase())).executeTakeFirst();
+}
+
+/** Locks a tenant row for the rest of the transaction and returns it as a record. */
+export async function lockTenant(db: Db, ref: string): Promise<TenantRecord | undefined> {
+  const query = tenantQuery(db).forUpdate('tenants');
+  return (isUuid(ref) ? query.where('tenants.id', '=', ref) : query.where('tenants.name', '=', ref.toLowerCase())).executeTakeFirst();
+}
+
+/** Filters of the tenant list. */
+export interface TenantFilter {
+  productId?: string;
+  status?: string;
+  /** Prefix of the name or the display name. */
+  prefix?: string;
+  afterId?: string;
+}
+
+/** One page of tenants in id order (`limit + 1` rows, to tell whether more follow). */
+export async function findTenants(db: Db, filter: TenantFilter, limit: number): Promise<TenantRecord[]> {
+  let query = tenantQuery(db)
+    .orderBy('tenants.id')
+    .limit(limit + 1);
+  if (filter.productId) query = query.where('tenants.product_id', '=', filter.productId);
+  if (filter.status) query = query.where('tenants.status', '=', filter.status);
+  if (filter.afterId) query = query.where('tenants.id', '>', filter.afterId);
+  if (filter.prefix) {
+    const pattern = `${escapeLike(filter.prefix.toLowerCase())}%`;
+    query = query.where((eb) => eb.or([eb('tenants.name', 'like', pattern), eb(sql`lower(tenants.display_name)`, 'like', pattern)]));
+  }
+  return query.execute();
+}
+
+/** Inserts a tenant; a taken name raises 23505. */
+export async function insertTenant(db: Db, values: Insertable<TenantsTable>): Promise<void> {
+  await db.insertInto('tenants').values(values).execute();
+}
+
+/** Updates a tenant and bumps its version. */
+export async function updateTenant(db: Db, id: string, values: Updateable<TenantsTable>): Promise<void> {
+  await db
+    .updateTable('tenants')
+    .set((eb) => ({ ...values, version: eb('version', '+', 1) }))
+    .where('id', '=', id)
+    .execute();
+}
+
+/** What a call to the backend about a tenant needs: the tenant and its product's URLs, key and settings. */
+export async function findCallContext(db: Db, tenantId: string) {
+  return db
+    .selectFrom('tenants')
+    .innerJoin('products', 'products.id', 'tenants.product_id')
+    .select([
+      'tenants.id',
+      'tenants.name',
+      'tenants.status',
+      'tenants.step_id',
+      'tenants.specifications',
+      'products.webhooks',
+      'products.api_key_encrypted',
+      'products.provisioning',
+    ])
+    .where('tenants.id', '=', tenantId)
+    .executeTakeFirst();
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
+}

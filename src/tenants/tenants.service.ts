@@ -1,0 +1,215 @@
+import { type Caller, canSeeProduct, type Principal, requireRole } from '../access/principal.ts';
+import { insertAuditRecord } from '../audit/audit.repo.ts';
+import { findPriceForProduct } from '../catalogue/prices.repo.ts';
+import { checkSpecificationValues } from '../catalogue/specification-values.ts';
+import { findPublishedSpecificationRules } from '../catalogue/specifications.repo.ts';
+import type { Db } from '../db/database.ts';
+import { isUniqueViolation } from '../db/errors.ts';
+import { AppError, assertNoProblems } from '../errors/app-error.ts';
+import { assertIfMatch } from '../http/etag.ts';
+import { decodeCursor, toPage, UUID_KEY } from '../http/pagination.ts';
+import type { Clock } from '../platform/clock.ts';
+import { isUuid, newId } from '../platform/ids.ts';
+import { getVisibleProduct } from '../products/products.service.ts';
+import type { TenantRecord } from './tenants.repo.ts';
+import * as repo from './tenants.repo.ts';
+import { METADATA_MAX_BYTES, type TenantCreateBody, type TenantUpdateBody, type TenantView } from './tenants.schemas.ts';
+import { availableActions, type Status, type Step, type WorkflowActor } from './workflow.ts';
+
+/** What tenant operations need beyond the database. */
+export interface TenantDeps {
+  clock: Clock;
+}
+
+/** The workflow actor a credential acts as: product clients are the product's external system. */
+export function workflowActorOf(principal: Principal): WorkflowActor {
+  return principal.role === 'client' ? 'external_system' : 'operator';
+}
+
+/** The API view of a tenant, with the lifecycle actions `principal` may take now. */
+export function toTenantView(record: TenantRecord, principal: Principal): TenantView {
+  const state = { status: record.status as Status, failedStep: record.failed_step as Step | null };
+  return {
+    id: record.id,
+    name: record.name,
+    displayName: record.display_name,
+    product: { id: record.product_id, name: record.product_name },
+    status: state.status,
+    failedStep: state.failedStep,
+    specifications: record.specifications,
+    metadata: record.metadata,
+    planPrice: record.plan_price_id && record.plan_price_name ? { id: record.plan_price_id, name: record.plan_price_name } : null,
+    actions: availableActions(state, workflowActorOf(principal)),
+    createdAt: record.created_at.toISOString(),
+    updatedAt: record.updated_at.toISOString(),
+  };
+}
+
+/** The tenant `ref` (id or name) if the caller may see it; otherwise 404, as if it did not exist. */
+export async function getVisibleTenant(db: Db, principal: Principal, ref: string, options: { lock?: boolean } = {}): Promise<TenantRecord> {
+  const record = await (options.lock ? repo.lockTenant(db, ref) : repo.findTenant(db, ref));
+  if (!record || !canSeeProduct(principal, record.product_id)) throw new AppError('tenant.not_found', { parameter: 'tenant' });
+  return record;
+}
+
+/** One page of the tenants the caller may see, filtered. */
+export async function listTenants(
+  db: Db,
+  principal: Principal,
+  query: { product?: string; status?: string; q?: string; cursor?: string; limit: number },
+) {
+  const productId = query.product ? (await getVisibleProduct(db, principal, query.product)).id : (principal.productId ?? undefined);
+  const rows = await repo.findTenants(
+    db,
+    { productId, status: query.status, prefix: query.q, afterId: decodeCursor(query.cursor, UUID_KEY) },
+    query.limit,
+  );
+  return toPage(rows, query.limit, (row) => row.id);
+}
+
+/** Creates a tenant record (status `record_created`) after checking its specifications and plan. */
+export async function createTenant(db: Db, deps: TenantDeps, caller: Caller, body: TenantCreateBody): Promise<TenantRecord> {
+  const { principal } = caller;
+  requireRole(principal, 'super_admin', 'product_admin', 'client');
+  const productRef = body.product ?? principal.productId;
+  if (!productRef) throw new AppError('request.invalid', { message: '"product" is required', parameter: 'product' });
+  // Paths accept an id or a name, so a name must never look like an id.
+  if (isUuid(body.name))
+    throw new AppError('request.invalid', { message: 'A tenant name cannot have the shape of a UUID', parameter: 'name' });
+  const product = await getVisibleProduct(db, principal, productRef);
+
+  // Shared locks: a specification cannot be deleted while a tenant write that checks it runs.
+  const rules = await findPublishedSpecificationRules(db, product.id, { forShare: true });
+  const checked = checkSpecificationValues(rules, body.specifications ?? {});
+  assertNoProblems(checked.problems);
+
+  let planPriceId: string | null = null;
+  if (body.plan !== undefined) {
+    const price = await findPriceForProduct(db, product.id, body.plan);
+    if (!price) throw new AppError('tenant.invalid_plan', { message: `The product has no plan price "${body.plan}"`, parameter: 'plan' });
+    if (!price.published || !price.plan_published) throw new AppError('price.not_published', { parameter: 'plan' });
+    planPriceId = price.id;
+  }
+
+  const id = newId();
+  const now = deps.clock.now();
+  try {
+    await repo.insertTenant(db, {
+      id,
+      product_id: product.id,
+      name: body.name,
+      display_name: body.displayName,
+      specifications: JSON.stringify(checked.values),
+      metadata: JSON.stringify(checkedMetadata(body.metadata ?? {})),
+      plan_price_id: planPriceId,
+      created_at: now,
+      updated_at: now,
+    });
+  } catch (error) {
+    if (isUniqueViolation(error))
+      throw new AppError('tenant.name_taken', { message: `A tenant named "${body.name}" exists already`, parameter: 'name' });
+    throw error;
+  }
+  const record = await repo.findTenant(db, id);
+  if (!record) throw new Error('tenant vanished inside its own transaction');
+  await insertAuditRecord(db, caller.actor, {
+    action: 'tenant.create',
+    objectType: 'tenant',
+    objectId: id,
+    productId: product.id,
+    after: toTenantView(record, principal),
+  });
+  return record;
+}
+
+/** Changes a tenant's display name or specification values (merged; null removes a value). */
+export async function updateTenantDetails(
+  db: Db,
+  deps: TenantDeps,
+  caller: Caller,
+  ref: string,
+  body: TenantUpdateBody,
+  ifMatch: string | undefined,
+): Promise<TenantRecord> {
+  requireRole(caller.principal, 'super_admin', 'product_admin', 'client');
+  const current = await getVisibleTenant(db, caller.principal, ref, { lock: true });
+  assertIfMatch(ifMatch, current);
+  let specifications: Record<string, unknown> | undefined;
+  const changes = body.specifications;
+  if (changes) {
+    const rules = await findPublishedSpecificationRules(db, current.product_id, { forShare: true });
+    const merged = { ...current.specifications, ...changes };
+    const checked = checkSpecificationValues(rules, merged);
+    // Values of specifications unpublished since they were set are kept as they are.
+    assertNoProblems(checked.problems.filter((problem) => problem.parameter.slice('specifications.'.length) in changes));
+    specifications = Object.fromEntries(Object.entries({ ...merged, ...checked.values }).filter(([, value]) => value !== null));
+  }
+  return saveTenant(db, deps, caller, current, 'tenant.update', {
+    ...(body.displayName !== undefined && { display_name: body.displayName }),
+    ...(specifications !== undefined && { specifications: JSON.stringify(specifications) }),
+  });
+}
+
+/** Replaces (`merge: false`, PUT) or merges (`merge: true`, PATCH, RFC 7386) a tenant's metadata. */
+export async function writeTenantMetadata(
+  db: Db,
+  deps: TenantDeps,
+  caller: Caller,
+  ref: string,
+  metadata: Record<string, unknown>,
+  options: { merge: boolean; ifMatch?: string },
+): Promise<TenantRecord> {
+  requireRole(caller.principal, 'super_admin', 'product_admin', 'client');
+  const current = await getVisibleTenant(db, caller.principal, ref, { lock: true });
+  assertIfMatch(options.ifMatch, current);
+  const next = options.merge ? mergePatch(current.metadata, metadata) : metadata;
+  return saveTenant(db, deps, caller, current, 'tenant.metadata', { metadata: JSON.stringify(checkedMetadata(next)) });
+}
+
+async function saveTenant(
+  db: Db,
+  deps: TenantDeps,
+  caller: Caller,
+  current: TenantRecord,
+  action: string,
+  values: Parameters<typeof repo.updateTenant>[2],
+): Promise<TenantRecord> {
+  await repo.updateTenant(db, current.id, { ...values, updated_at: deps.clock.now() });
+  const record = await repo.findTenant(db, current.id);
+  if (!record) throw new Error('tenant vanished inside its own transaction');
+  await insertAuditRecord(db, caller.actor, {
+    action,
+    objectType: 'tenant',
+    objectId: current.id,
+    productId: current.product_id,
+    before: toTenantView(current, caller.principal),
+    after: toTenantView(record, caller.principal),
+  });
+  return record;
+}
+
+/** JSON Merge Patch (RFC 7386): objects merge key by key, null deletes, anything else replaces. */
+export function mergePatch(target: unknown, patch: unknown): Record<string, unknown> {
+  const base = isPlainObject(target) ? { ...target } : {};
+  if (!isPlainObject(patch)) return base;
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete base[key];
+    else base[key] = isPlainObject(value) ? mergePatch(base[key], value) : value;
+  }
+  return base;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkedMetadata(metadata: Record<string, unknown>): Record<string, unknown> {
+  const size = Buffer.byteLength(JSON.stringify(metadata));
+  if (size > METADATA_MAX_BYTES) {
+    throw new AppError('request.invalid', {
+      message: `metadata is ${size} bytes; at most ${METADATA_MAX_BYTES} are kept`,
+      parameter: 'metadata',
+    });
+  }
+  return metadata;
+}
