@@ -9,7 +9,7 @@ import type { Db } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { AppError } from './errors/app-error.ts';
 import { migrateJobQueue } from './jobs/worker.ts';
-import { startLandlord } from './main.ts';
+import { type Landlord, startLandlord } from './main.ts';
 import { createLogger } from './platform/logger.ts';
 
 const CLI_ACTOR = { type: 'admin_key' as const, id: 'cli', requestId: null };
@@ -51,6 +51,22 @@ async function main(argv: string[]): Promise<number> {
 
 async function start(config: Config): Promise<number> {
   const started = Date.now();
+  // The handlers go in before anything starts: a SIGTERM during start-up (a deploy that is
+  // cancelled, a probe that gave up) must still stop the embedded PostgreSQL server cleanly
+  // instead of killing this process and orphaning it. Such a signal is acted on once started.
+  let running: Landlord | undefined;
+  let signalled: string | undefined;
+  const onSignal = (signal: string) => {
+    if (signalled) {
+      process.stderr.write(`landlord: second ${signal}: exiting at once\n`);
+      process.exit(1);
+    }
+    signalled = signal;
+    if (running) stop(running, signal);
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+
   const landlord = await startLandlord(config);
   const { log } = landlord;
   const hasKey = config.adminKey !== undefined || (await anyActiveApiKey(landlord.services.db));
@@ -70,25 +86,21 @@ async function start(config: Config): Promise<number> {
     'landlord started',
   );
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      log.warn({ signal }, 'second signal: exiting at once');
-      process.exit(1);
-    }
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    landlord.close().then(
-      () => process.exit(0),
-      (error) => {
-        log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  running = landlord;
+  if (signalled) stop(landlord, signalled);
   return new Promise<number>(() => {});
+}
+
+/** Stops a started node in order (HTTP, worker, database) and exits. */
+function stop(landlord: Landlord, signal: string): void {
+  landlord.log.info({ signal }, 'shutting down');
+  landlord.close().then(
+    () => process.exit(0),
+    (error) => {
+      landlord.log.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    },
+  );
 }
 
 async function keys(config: Config, args: string[]): Promise<number> {

@@ -1,4 +1,4 @@
-import type { Runner } from 'graphile-worker';
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { type Authenticator, createAuthenticator } from './access/authenticator.ts';
@@ -9,13 +9,15 @@ import { createHttpApp } from './http/app.ts';
 import { createMetrics } from './http/metrics.ts';
 import { registerOpsRoutes } from './http/ops.routes.ts';
 import type { HttpApp } from './http/types.ts';
-import { maintenanceSchedules, pruneIdempotencyKeys } from './jobs/maintenance.jobs.ts';
+import { registerNode } from './jobs/nodes.ts';
 import { migrateJobQueue, startWorker } from './jobs/worker.ts';
 import { type Clock, systemClock } from './platform/clock.ts';
 import { createLogger } from './platform/logger.ts';
+import { createOutboundHttp } from './platform/outbound.ts';
 import { createSecretBox, loadEncryptionKey } from './platform/secret-box.ts';
 import { loadKeyRing } from './platform/signing-keys.ts';
 import { registerFeatureRoutes, type Services } from './routes.ts';
+import { buildTasks } from './tasks.ts';
 
 /** A running Landlord node. */
 export interface Landlord {
@@ -66,17 +68,20 @@ export async function startLandlord(config: Config, options: StartOptions = {}):
       onError: (error) => log.warn({ err: error }, 'credential listener'),
     });
     cleanups.push(() => authenticator.close());
-    const services: Services = { db, box, clock, keyRing, config, log };
+    const http = createOutboundHttp();
+    cleanups.push(() => http.close());
+    const services: Services = { db, box, clock, keyRing, config, log, http, nodeId: randomUUID() };
 
     const metrics = createMetrics();
     const app = await createHttpApp({
       config,
       db,
+      box,
       clock,
       logger: log,
       authenticator,
       metrics,
-      routes: (app) => {
+      routes: async (app) => {
         registerOpsRoutes(app, {
           metrics,
           readiness: async () => {
@@ -84,22 +89,36 @@ export async function startLandlord(config: Config, options: StartOptions = {}):
             return { database: true, migrations: await migrationsApplied(database.pool, migrations.length) };
           },
         });
-        if (config.role !== 'worker') registerFeatureRoutes(app, services);
+        if (config.role !== 'worker') await registerFeatureRoutes(app, services);
       },
     });
     cleanups.push(() => app.close());
     const url = await app.listen({ port: config.port, host: config.host });
 
+    let workerPoolId: string | undefined;
     if (config.role !== 'api') {
-      const runner: Runner = await startWorker({
+      const { tasks, schedules } = buildTasks(services, database.pool);
+      const worker = await startWorker({
         pool: database.pool,
-        tasks: { 'landlord.prune_idempotency_keys': pruneIdempotencyKeys(db, clock) },
-        schedules: maintenanceSchedules,
+        tasks,
+        schedules,
         concurrency: config.workerConcurrency,
+        pollIntervalMs: config.workerPollMs,
         log,
       });
-      cleanups.push(() => runner.stop());
+      workerPoolId = worker.poolId;
+      cleanups.push(() => worker.runner.stop());
     }
+    const registration = await registerNode({
+      db,
+      nodeId: services.nodeId,
+      role: config.role,
+      workerPoolId,
+      heartbeatMs: Math.max(1000, (config.nodeTimeoutSeconds * 1000) / 3),
+      deadAfterMs: config.nodeTimeoutSeconds * 1000,
+      onError: (error) => log.warn({ err: error }, 'node heartbeat'),
+    });
+    cleanups.push(() => registration.stop());
 
     return { url, app, database, services, log, close: closeAll };
   } catch (error) {

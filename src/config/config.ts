@@ -25,6 +25,12 @@ export interface Config {
   readonly egressAllow: readonly string[];
   /** How many background jobs one node runs at once. */
   readonly workerConcurrency: number;
+  /** How often the worker looks for jobs that became due (new jobs arrive at once by NOTIFY). */
+  readonly workerPollMs: number;
+  /** Pause before the second attempt of a failed call to a backend; it doubles after each attempt. */
+  readonly retryBaseMs: number;
+  /** A node whose heartbeat is older than this is dead: its jobs are handed to the others. */
+  readonly nodeTimeoutSeconds: number;
 }
 
 /** A configuration value that stops start-up; the message names the variable. */
@@ -46,8 +52,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     rateLimitPerMinute: integer(env, 'LANDLORD_RATE_LIMIT', 6000, 0, 10_000_000),
     encryptionKey: encryptionKey(env),
-    egressAllow: list(env, 'LANDLORD_EGRESS_ALLOW'),
+    egressAllow: Object.freeze(list(env, 'LANDLORD_EGRESS_ALLOW')),
     workerConcurrency: integer(env, 'LANDLORD_WORKER_CONCURRENCY', 16, 1, 1000),
+    workerPollMs: integer(env, 'LANDLORD_WORKER_POLL_MS', 1000, 10, 60_000),
+    retryBaseMs: integer(env, 'LANDLORD_RETRY_BASE_MS', 30_000, 1, 3_600_000),
+    nodeTimeoutSeconds: integer(env, 'LANDLORD_NODE_TIMEOUT_SECONDS', 30, 1, 3600),
   };
   return Object.freeze(config);
 }

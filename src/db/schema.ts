@@ -136,12 +136,38 @@ export interface TenantsTable {
   name: string;
   display_name: string;
   status: Defaulted<string>;
+  failed_step: string | null;
+  last_stable_status: string | null;
   specifications: Json<Record<string, unknown>>;
   metadata: Json<Record<string, unknown>>;
   plan_price_id: string | null;
+  step_id: string | null;
+  report_due_at: Date | null;
+  failure_reason: Json | null;
   version: Defaulted<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+export interface TenantTimelineTable {
+  id: Generated<number>;
+  tenant_id: string;
+  at: Timestamp;
+  kind: 'transition' | 'call' | 'report';
+  action: string | null;
+  from_status: string | null;
+  to_status: string | null;
+  actor_type: string | null;
+  actor_id: string | null;
+  detail: Json<Record<string, unknown>>;
+}
+
+export interface LandlordNodesTable {
+  id: string;
+  worker_pool_id: string | null;
+  role: string;
+  started_at: Timestamp;
+  heartbeat_at: Timestamp;
 }
 
 export interface AuditLogTable {
@@ -163,7 +189,7 @@ export interface IdempotencyKeysTable {
   key: string;
   request_hash: Buffer;
   response_status: number | null;
-  response_body: string | null;
+  response_body: Buffer | null;
   created_at: Timestamp;
 }
 
@@ -180,6 +206,8 @@ export interface Database {
   plan_features: PlanFeaturesTable;
   specifications: SpecificationsTable;
   tenants: TenantsTable;
+  tenant_timeline: TenantTimelineTable;
+  landlord_nodes: LandlordNodesTable;
   audit_log: AuditLogTable;
   idempotency_keys: IdempotencyKeysTable;
 }

@@ -1,4 +1,5 @@
-import type { Task } from 'graphile-worker';
+import { makeWorkerUtils, type Task } from 'graphile-worker';
+import type pg from 'pg';
 import type { Db } from '../db/database.ts';
 import { IDEMPOTENCY_TTL_MS } from '../http/idempotency.ts';
 import type { Clock } from '../platform/clock.ts';
@@ -14,7 +15,19 @@ export function pruneIdempotencyKeys(db: Db, clock: Clock): Task {
   };
 }
 
-/** Housekeeping schedules: pruning runs every hour, once across all nodes. */
+/** Removes job-queue rows no job refers to any more (one per tenant that had calls). */
+export function collectJobQueues(pool: pg.Pool): Task {
+  return async () => {
+    const utils = await makeWorkerUtils({ pgPool: pool });
+    try {
+      await utils.cleanup({ tasks: ['GC_JOB_QUEUES'] });
+    } finally {
+      await utils.release();
+    }
+  };
+}
+
+/** Housekeeping schedules, each run once across all nodes. */
 export const maintenanceSchedules: Schedule[] = [
   {
     task: 'landlord.prune_idempotency_keys',
@@ -22,4 +35,5 @@ export const maintenanceSchedules: Schedule[] = [
     identifier: 'landlord.prune_idempotency_keys',
     options: { backfillPeriod: 0 },
   },
+  { task: 'landlord.collect_job_queues', match: '43 3 * * *', identifier: 'landlord.collect_job_queues', options: { backfillPeriod: 0 } },
 ];

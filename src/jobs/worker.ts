@@ -1,4 +1,14 @@
-import { type CronItem, parseCronItems, type Runner, run, runMigrations, type TaskList, Logger as WorkerLogger } from 'graphile-worker';
+import { EventEmitter } from 'node:events';
+import {
+  type CronItem,
+  parseCronItems,
+  type Runner,
+  run,
+  runMigrations,
+  type TaskList,
+  type WorkerEvents,
+  Logger as WorkerLogger,
+} from 'graphile-worker';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 
@@ -17,6 +27,12 @@ export async function migrateJobQueue(pool: pg.Pool, log: Logger): Promise<void>
   await runMigrations({ pgPool: pool, logger: workerLogger(log) });
 }
 
+/** A running worker and the id its jobs are locked under. */
+export interface StartedWorker {
+  runner: Runner;
+  poolId: string | undefined;
+}
+
 /**
  * Starts the in-process graphile-worker runner with the tasks and schedules the
  * features contribute. Signals are Landlord's to handle, not the runner's.
@@ -26,15 +42,23 @@ export async function startWorker(options: {
   tasks: TaskList;
   schedules: Schedule[];
   concurrency: number;
+  pollIntervalMs?: number;
   log: Logger;
-}): Promise<Runner> {
-  return run({
+}): Promise<StartedWorker> {
+  const events: WorkerEvents = new EventEmitter();
+  let poolId: string | undefined;
+  events.on('pool:create', ({ workerPool }) => {
+    poolId = workerPool.id;
+  });
+  const runner = await run({
     pgPool: options.pool,
     taskList: options.tasks,
     parsedCronItems: parseCronItems(options.schedules),
     concurrency: options.concurrency,
     noHandleSignals: true,
-    pollInterval: 1000,
+    pollInterval: options.pollIntervalMs ?? 1000,
     logger: workerLogger(options.log),
+    events,
   });
+  return { runner, poolId };
 }

@@ -34,6 +34,10 @@ export async function startTestLandlord(
     LANDLORD_ADMIN_KEY: TEST_ADMIN_KEY,
     LOG_LEVEL: 'silent',
     LANDLORD_RATE_LIMIT: '0',
+    // Retries, polling and dead-node detection on a test's time scale.
+    LANDLORD_RETRY_BASE_MS: '50',
+    LANDLORD_WORKER_POLL_MS: '100',
+    LANDLORD_NODE_TIMEOUT_SECONDS: '3',
     ...options.env,
   });
   const node = await startLandlord(config, { clock: options.clock, logger: createLogger(config.logLevel) });

@@ -146,6 +146,9 @@ create table tenants (
   name text not null unique check (name ~ '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$'),
   display_name text not null,
   status text not null default 'record_created',
+  -- While status is 'failure': the step that failed and the status to go back to.
+  failed_step text check (failed_step in ('creation', 'activation', 'deactivation', 'deletion')),
+  last_stable_status text,
   specifications jsonb not null default '{}',
   metadata jsonb not null default '{}',
   plan_price_id uuid references plan_prices (id) on delete restrict,
@@ -156,6 +159,7 @@ create table tenants (
 -- Ids are UUIDv7 (time-ordered), so (filter, id) indexes serve keyset pages.
 create index tenants_product_idx on tenants (product_id, id);
 create index tenants_status_idx on tenants (status, id);
+create index tenants_product_status_idx on tenants (product_id, status, id);
 create index tenants_name_prefix_idx on tenants (name text_pattern_ops);
 create index tenants_display_name_prefix_idx on tenants (lower(display_name) text_pattern_ops);
 create index tenants_plan_price_idx on tenants (plan_price_id) where plan_price_id is not null;
@@ -183,7 +187,7 @@ create table idempotency_keys (
   key text not null,
   request_hash bytea not null,
   response_status integer,
-  response_body text,
+  response_body bytea,
   created_at timestamptz not null default now(),
   primary key (credential, key)
 );

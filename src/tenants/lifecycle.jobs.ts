@@ -1,0 +1,143 @@
+import type { Task } from 'graphile-worker';
+import { SYSTEM_ACTOR } from '../access/principal.ts';
+import type { Db } from '../db/database.ts';
+import { enqueueJob } from '../jobs/enqueue.ts';
+import type { Clock } from '../platform/clock.ts';
+import type { OutboundHttp, OutboundResult } from '../platform/outbound.ts';
+import type { SecretBox } from '../platform/secret-box.ts';
+import { fillUrl } from '../platform/url-template.ts';
+import type { ProvisioningSettings } from '../products/products.schemas.ts';
+import { classifyCall, retryDelayMs } from './call-policy.ts';
+import { applyTransition, CALL_TASK, type CallEvent, type CallJob, tenantQueue } from './lifecycle.service.ts';
+import { findCallContext, lockTenant } from './tenants.repo.ts';
+import { insertTimelineEntry } from './timeline.repo.ts';
+import { PHASES, STEPS, type Step } from './workflow.ts';
+
+/** What the lifecycle jobs need. */
+export interface LifecycleJobDeps {
+  db: Db;
+  box: SecretBox;
+  clock: Clock;
+  http: OutboundHttp;
+  /** The node making the calls, recorded with each one. */
+  nodeId: string;
+  /** Pause before the second attempt; doubles after each. */
+  retryBaseMs: number;
+  random?: () => number;
+}
+
+/** Response bodies are kept in the timeline up to this size. */
+export const KEPT_RESPONSE_BYTES = 4096;
+const SYSTEM = { actor: SYSTEM_ACTOR, as: 'system' as const };
+
+const isStep = (event: CallEvent): event is Step => (STEPS as readonly string[]).includes(event);
+
+/**
+ * Calls the product's backend for one event, the RoSaaS way: POST to the product's
+ * URL for the event with `api-key` and `{"tenantName"}` (the creation call also
+ * carries each specification value as a top-level key). The outcome is recorded and
+ * acted on in one transaction, with the tenant locked and its step re-checked: if
+ * the backend reported before it answered, the late answer changes nothing. A
+ * transient failure schedules the next attempt (same step id) within the product's
+ * budget; a refusal or a spent budget moves the tenant on as the workflow says.
+ */
+export function callBackendTask(deps: LifecycleJobDeps): Task {
+  return async (payload) => {
+    const job = payload as CallJob;
+    const context = await findCallContext(deps.db, job.tenantId);
+    if (!context) return;
+    if (isStep(job.event) && !(context.status === PHASES[job.event].sending && context.step_id === job.stepId)) return;
+
+    const provisioning = context.provisioning as ProvisioningSettings;
+    const template = context.webhooks[job.event];
+    const url = template ? fillUrl(template, { name: context.name, tenantId: context.id }) : undefined;
+    const body = job.event === 'creation' ? { ...context.specifications, tenantName: context.name } : { tenantName: context.name };
+    const result: OutboundResult = url
+      ? await deps.http.send({
+          method: 'POST',
+          url,
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'Landlord/0.1',
+            'idempotency-key': job.stepId,
+            'x-landlord-event': job.event,
+            'x-landlord-attempt': String(job.attempt),
+            ...(context.api_key_encrypted ? { 'api-key': deps.box.open(context.api_key_encrypted) } : {}),
+          },
+          body: JSON.stringify(body),
+          timeoutMs: provisioning.requestTimeoutSeconds * 1000,
+          maxResponseBytes: KEPT_RESPONSE_BYTES,
+        })
+      : { ok: false, code: 'NO_URL', error: `the product has no ${job.event} URL`, durationMs: 0 };
+    const outcome = url ? classifyCall(result) : 'permanent';
+    const lastAttempt = job.attempt >= provisioning.maxAttempts;
+
+    await deps.db.transaction().execute(async (tx) => {
+      const tenant = await lockTenant(tx, job.tenantId);
+      if (!tenant) return;
+      const now = deps.clock.now();
+      const pending = !isStep(job.event) || (tenant.status === PHASES[job.event].sending && tenant.step_id === job.stepId);
+      const verdict = !pending ? 'late' : outcome === 'transient' && !lastAttempt ? 'retry' : outcome;
+      await insertTimelineEntry(tx, tenant.id, now, {
+        kind: 'call',
+        action: job.event,
+        actor: { type: 'system', id: 'landlord' },
+        detail: {
+          stepId: job.stepId,
+          attempt: job.attempt,
+          url: url ?? null,
+          method: 'POST',
+          ...(result.ok
+            ? { status: result.status, responseBody: result.body, truncated: result.truncated }
+            : { error: result.error, code: result.code }),
+          durationMs: result.durationMs,
+          verdict,
+          node: deps.nodeId,
+        },
+      });
+      if (!pending || !isStep(job.event)) {
+        if (verdict === 'retry') await scheduleRetry(tx, deps, job, result, now);
+        return;
+      }
+      if (verdict === 'retry') return scheduleRetry(tx, deps, job, result, now);
+      if (verdict === 'success') {
+        await applyTransition(tx, deps, tenant, provisioning.mode === 'callback' ? 'call_accepted' : 'call_completed', SYSTEM);
+        return;
+      }
+      const why = result.ok ? `the backend answered ${result.status}` : result.error;
+      const failureReason = {
+        attempts: job.attempt,
+        reason: outcome === 'transient' ? `gave up after ${job.attempt} attempts: ${why}` : why,
+      };
+      await applyTransition(tx, deps, tenant, 'call_refused', SYSTEM, { reason: failureReason.reason, failureReason });
+    });
+  };
+}
+
+async function scheduleRetry(tx: Db, deps: LifecycleJobDeps, job: CallJob, result: OutboundResult, now: Date): Promise<void> {
+  const retryAfter = result.ok ? result.headers['retry-after'] : undefined;
+  const delay = retryDelayMs(job.attempt, {
+    baseMs: deps.retryBaseMs,
+    retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+    now,
+    random: deps.random ?? Math.random,
+  });
+  const next: CallJob = { ...job, attempt: job.attempt + 1 };
+  await enqueueJob(tx, CALL_TASK, next, { queueName: tenantQueue(job.tenantId), runAt: new Date(now.getTime() + delay) });
+}
+
+/** Moves a tenant to failure when the backend accepted a step but never reported its outcome in time. */
+export function reportTimeoutTask(deps: LifecycleJobDeps): Task {
+  return async (payload) => {
+    const { tenantId, stepId } = payload as { tenantId: string; stepId: string };
+    await deps.db.transaction().execute(async (tx) => {
+      const tenant = await lockTenant(tx, tenantId);
+      if (!tenant || tenant.step_id !== stepId || !tenant.report_due_at) return;
+      const step = STEPS.find((candidate) => PHASES[candidate].working === tenant.status);
+      if (!step) return;
+      const seconds = (tenant.product_provisioning as ProvisioningSettings).callbackTimeoutSeconds;
+      const reason = `no report of the ${step} from the backend within ${seconds} s`;
+      await applyTransition(tx, deps, tenant, 'callback_timed_out', SYSTEM, { reason, failureReason: { reason } });
+    });
+  };
+}

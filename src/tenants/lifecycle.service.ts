@@ -1,0 +1,261 @@
+import { type Actor, type Caller, requireRole } from '../access/principal.ts';
+import { insertAuditRecord } from '../audit/audit.repo.ts';
+import type { Db } from '../db/database.ts';
+import { AppError } from '../errors/app-error.ts';
+import { enqueueJob } from '../jobs/enqueue.ts';
+import type { Clock } from '../platform/clock.ts';
+import { newId } from '../platform/ids.ts';
+import type { ProvisioningSettings } from '../products/products.schemas.ts';
+import { lockTenant, type TenantRecord, updateTenant } from './tenants.repo.ts';
+import { getVisibleTenant, toTenantView, workflowActorOf } from './tenants.service.ts';
+import { insertTimelineEntry } from './timeline.repo.ts';
+import {
+  type Action,
+  availableActions,
+  callOf,
+  findTransition,
+  nextState,
+  PHASES,
+  type Status,
+  type Step,
+  type TenantState,
+  type WorkflowActor,
+} from './workflow.ts';
+
+/** The graphile-worker task that calls the backend, and the one that notices a missing report. */
+export const CALL_TASK = 'tenant.call';
+export const REPORT_TIMEOUT_TASK = 'tenant.report_timeout';
+
+/** Everything Landlord calls a product's backend for: the four steps and the other notices. */
+export type CallEvent = Step | 'unavailable' | 'upgrade' | 'downgrade' | 'reset';
+
+/** The payload of a {@link CALL_TASK} job. */
+export interface CallJob {
+  tenantId: string;
+  event: CallEvent;
+  /** Sent to the backend with every attempt (`Idempotency-Key`) so it can de-duplicate. */
+  stepId: string;
+  attempt: number;
+}
+
+/** What lifecycle operations need beyond the database. */
+export interface LifecycleDeps {
+  clock: Clock;
+}
+
+/** Calls for one tenant share a queue: they run one at a time, in order. */
+export const tenantQueue = (tenantId: string) => `tenant:${tenantId}`;
+
+/** The lifecycle state of a tenant record. */
+export function stateOf(record: Pick<TenantRecord, 'status' | 'failed_step' | 'last_stable_status'>): TenantState {
+  return {
+    status: record.status as Status,
+    failedStep: record.failed_step as Step | null,
+    lastStable: record.last_stable_status as Status | null,
+  };
+}
+
+/**
+ * Moves a locked tenant through one row of the workflow table: the status change,
+ * its timeline entry and the jobs it sets in motion (the call to the backend, the
+ * deadline for its report) are written in the caller's transaction, so they commit
+ * together or not at all. An action the table does not allow is a 409.
+ */
+export async function applyTransition(
+  db: Db,
+  deps: LifecycleDeps,
+  tenant: TenantRecord,
+  action: Action,
+  who: { actor: Actor; as: WorkflowActor },
+  detail: { reason?: string; failureReason?: unknown } = {},
+): Promise<TenantRecord> {
+  const state = stateOf(tenant);
+  const row = findTransition(state, action);
+  if (!row?.actors.includes(who.as)) {
+    const allowed = availableActions(state, who.as);
+    throw new AppError('tenant.transition_not_allowed', {
+      message: `A tenant in status ${state.status}${state.failedStep ? ` (failed ${state.failedStep})` : ''} cannot take "${action}"; allowed now: ${allowed.join(', ') || 'nothing'}`,
+      parameter: 'action',
+    });
+  }
+  const next = nextState(state, row);
+  const now = deps.clock.now();
+  const call = callOf(row);
+  const awaiting = row.effects.some((effect) => 'awaitReport' in effect);
+  const failing = row.effects.some((effect) => 'fail' in effect);
+  const stepId = call ? newId() : awaiting ? tenant.step_id : null;
+  const provisioning = tenant.product_provisioning as ProvisioningSettings;
+  const reportDue = awaiting ? new Date(now.getTime() + provisioning.callbackTimeoutSeconds * 1000) : null;
+
+  await updateTenant(db, tenant.id, {
+    status: next.status,
+    failed_step: next.failedStep,
+    last_stable_status: next.lastStable,
+    step_id: stepId,
+    report_due_at: reportDue,
+    failure_reason: failing ? JSON.stringify(detail.failureReason ?? detail.reason ?? null) : null,
+    updated_at: now,
+  });
+  await insertTimelineEntry(db, tenant.id, now, {
+    kind: 'transition',
+    action,
+    from: state.status,
+    to: next.status,
+    actor: { type: who.as === 'system' ? 'system' : who.actor.type, id: who.actor.id },
+    detail: {
+      ...(detail.reason ? { reason: detail.reason } : {}),
+      ...(stepId ? { stepId } : {}),
+      ...(failing ? { failureReason: detail.failureReason ?? detail.reason ?? null } : {}),
+    },
+  });
+  if (call && stepId) {
+    await enqueueJob(db, CALL_TASK, { tenantId: tenant.id, event: call, stepId, attempt: 1 } satisfies CallJob, {
+      queueName: tenantQueue(tenant.id),
+    });
+  }
+  if (reportDue && stepId) {
+    await enqueueJob(db, REPORT_TIMEOUT_TASK, { tenantId: tenant.id, stepId }, { runAt: reportDue, jobKey: `report-timeout:${tenant.id}` });
+  }
+  const updated = await lockTenant(db, tenant.id);
+  if (!updated) throw new Error('tenant vanished inside its own transaction');
+  return updated;
+}
+
+/** An operator's (or the backend's) request to move a tenant: activate, deactivate, delete, retry, undo… */
+export async function takeAction(
+  db: Db,
+  deps: LifecycleDeps,
+  caller: Caller,
+  ref: string,
+  action: Action,
+  reason?: string,
+): Promise<TenantRecord> {
+  requireRole(caller.principal, 'super_admin', 'product_admin', 'client');
+  const tenant = await getVisibleTenant(db, caller.principal, ref, { lock: true });
+  const updated = await applyTransition(
+    db,
+    deps,
+    tenant,
+    action,
+    { actor: caller.actor, as: workflowActorOf(caller.principal) },
+    { reason },
+  );
+  await insertAuditRecord(db, caller.actor, {
+    action: `tenant.${action}`,
+    objectType: 'tenant',
+    objectId: tenant.id,
+    productId: tenant.product_id,
+    before: toTenantView(tenant, caller.principal),
+    after: toTenantView(updated, caller.principal),
+  });
+  return updated;
+}
+
+/** The reports a backend sends, by the status it reports. */
+export const REPORTS = ['created', 'active', 'inactive', 'deleted', 'failure'] as const;
+export type Report = (typeof REPORTS)[number];
+
+const REPORT_ACTION: Record<Report, Action> = {
+  created: 'report_created',
+  active: 'report_active',
+  inactive: 'report_inactive',
+  deleted: 'report_deleted',
+  failure: 'report_failure',
+};
+const REPORTED_STATUS: Record<Exclude<Report, 'failure'>, Status> = {
+  created: PHASES.creation.done,
+  active: PHASES.activation.done,
+  inactive: PHASES.deactivation.done,
+  deleted: PHASES.deletion.done,
+};
+
+/**
+ * Takes the backend's report of a step's outcome. A report that repeats one already
+ * applied is a harmless success; a report that does not fit the tenant's state is a
+ * 409 and changes nothing. Every report is kept in the timeline with its body.
+ */
+export async function applyReport(
+  db: Db,
+  deps: LifecycleDeps,
+  caller: Caller,
+  ref: string,
+  report: Report,
+  body: unknown,
+): Promise<{ record: TenantRecord; applied: boolean }> {
+  requireRole(caller.principal, 'super_admin', 'product_admin', 'client');
+  const tenant = await getVisibleTenant(db, caller.principal, ref, { lock: true });
+  const repeated = report === 'failure' ? tenant.status === 'failure' : tenant.status === REPORTED_STATUS[report];
+  const who = { actor: caller.actor, as: 'external_system' as const };
+  if (repeated) {
+    await insertTimelineEntry(db, tenant.id, deps.clock.now(), {
+      kind: 'report',
+      action: REPORT_ACTION[report],
+      actor: { type: caller.actor.type, id: caller.actor.id },
+      detail: { report, body: body ?? null, repeated: true },
+    });
+    return { record: tenant, applied: false };
+  }
+  // Checked before the report is recorded, so a refused report leaves no trace.
+  const state = stateOf(tenant);
+  if (!findTransition(state, REPORT_ACTION[report])) {
+    throw new AppError('tenant.transition_not_allowed', {
+      message: `A tenant in status ${state.status} cannot be reported ${report}; reports allowed now: ${availableActions(state, 'external_system').join(', ') || 'none'}`,
+      parameter: 'status',
+    });
+  }
+  await insertTimelineEntry(db, tenant.id, deps.clock.now(), {
+    kind: 'report',
+    action: REPORT_ACTION[report],
+    actor: { type: caller.actor.type, id: caller.actor.id },
+    detail: { report, body: body ?? null },
+  });
+  const record = await applyTransition(
+    db,
+    deps,
+    tenant,
+    REPORT_ACTION[report],
+    who,
+    report === 'failure' ? { failureReason: body ?? null } : {},
+  );
+  await insertAuditRecord(db, caller.actor, {
+    action: `tenant.report_${report}`,
+    objectType: 'tenant',
+    objectId: tenant.id,
+    productId: tenant.product_id,
+    before: toTenantView(tenant, caller.principal),
+    after: toTenantView(record, caller.principal),
+  });
+  return { record, applied: true };
+}
+
+/** Starts the creation step right after the record is made, when the product asks for it. */
+export async function sendCreationIfAutomatic(db: Db, deps: LifecycleDeps, record: TenantRecord, actor: Actor): Promise<TenantRecord> {
+  const provisioning = record.product_provisioning as ProvisioningSettings;
+  if (!provisioning.autoSendCreation) return record;
+  return applyTransition(db, deps, record, 'send_creation_request', { actor, as: 'system' }, { reason: 'provisioning.autoSendCreation' });
+}
+
+/** Plan changes the backend applies for a subscription (its own issue gives them their full effect). */
+export const SUBSCRIPTION_CHANGES = ['upgrade', 'downgrade', 'reset'] as const;
+export type SubscriptionChange = (typeof SUBSCRIPTION_CHANGES)[number];
+
+/** Records the backend's report that a subscription change was applied (or failed) in the tenant's history. */
+export async function recordSubscriptionReport(
+  db: Db,
+  deps: LifecycleDeps,
+  caller: Caller,
+  ref: string,
+  change: SubscriptionChange,
+  outcome: 'applied' | 'failed',
+  body: unknown,
+): Promise<TenantRecord> {
+  requireRole(caller.principal, 'super_admin', 'product_admin', 'client');
+  const tenant = await getVisibleTenant(db, caller.principal, ref, { lock: true });
+  await insertTimelineEntry(db, tenant.id, deps.clock.now(), {
+    kind: 'report',
+    action: `subscription_${change}_${outcome}`,
+    actor: { type: caller.actor.type, id: caller.actor.id },
+    detail: { change, outcome, body: body ?? null },
+  });
+  return tenant;
+}
