@@ -4,7 +4,10 @@ import type { Logger } from 'pino';
 import { type Authenticator, createAuthenticator } from './access/authenticator.ts';
 import type { Config } from './config/config.ts';
 import { type DatabaseHandle, openDatabase } from './db/connect.ts';
+import { createListener } from './db/listener.ts';
 import { migrate, migrationsApplied, readMigrations } from './db/migrate.ts';
+import { openapiWebhooks } from './events/event-types.ts';
+import { startSequencer } from './events/sequencer.ts';
 import { createHttpApp } from './http/app.ts';
 import { createMetrics } from './http/metrics.ts';
 import { registerOpsRoutes } from './http/ops.routes.ts';
@@ -12,6 +15,7 @@ import type { HttpApp } from './http/types.ts';
 import { registerNode } from './jobs/nodes.ts';
 import { migrateJobQueue, startWorker } from './jobs/worker.ts';
 import { type Clock, systemClock } from './platform/clock.ts';
+import { createEgressPolicy } from './platform/egress.ts';
 import { createLogger } from './platform/logger.ts';
 import { createOutboundHttp } from './platform/outbound.ts';
 import { createSecretBox, loadEncryptionKey } from './platform/secret-box.ts';
@@ -59,16 +63,18 @@ export async function startLandlord(config: Config, options: StartOptions = {}):
     const { db } = database;
     const box = createSecretBox(await loadEncryptionKey(db, config.encryptionKey));
     const keyRing = await loadKeyRing(db, box, clock);
+    const listener = await createListener(database.connectionString, (error) => log.warn({ err: error }, 'listener connection'));
+    cleanups.push(() => listener.close());
     const authenticator: Authenticator = await createAuthenticator({
       db,
-      connectionString: database.connectionString,
+      listener,
       keyRing,
       adminKey: config.adminKey,
       clock,
       onError: (error) => log.warn({ err: error }, 'credential listener'),
     });
     cleanups.push(() => authenticator.close());
-    const http = createOutboundHttp();
+    const http = createOutboundHttp({ egress: createEgressPolicy(config.egressAllow) });
     cleanups.push(() => http.close());
     const services: Services = { db, box, clock, keyRing, config, log, http, nodeId: randomUUID() };
 
@@ -81,6 +87,7 @@ export async function startLandlord(config: Config, options: StartOptions = {}):
       logger: log,
       authenticator,
       metrics,
+      webhooks: openapiWebhooks(),
       routes: async (app) => {
         registerOpsRoutes(app, {
           metrics,
@@ -97,6 +104,13 @@ export async function startLandlord(config: Config, options: StartOptions = {}):
 
     let workerPoolId: string | undefined;
     if (config.role !== 'api') {
+      const sequencer = await startSequencer({
+        db,
+        listener,
+        onSequenced: async () => {},
+        onError: (error) => log.warn({ err: error }, 'event sequencer'),
+      });
+      cleanups.push(() => sequencer.stop());
       const { tasks, schedules } = buildTasks(services, database.pool);
       const worker = await startWorker({
         pool: database.pool,

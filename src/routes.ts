@@ -5,6 +5,7 @@ import { registerAuditRoutes } from './audit/audit.routes.ts';
 import { registerCatalogueRoutes } from './catalogue/catalogue.routes.ts';
 import type { Config } from './config/config.ts';
 import type { Db } from './db/database.ts';
+import { registerEventRoutes } from './events/events.routes.ts';
 import type { HttpApp } from './http/types.ts';
 import type { Clock } from './platform/clock.ts';
 import type { OutboundHttp } from './platform/outbound.ts';
@@ -39,5 +40,6 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   registerAuditRoutes(app, db);
   registerTenantRoutes(app, db, { clock });
   registerLifecycleRoutes(app, db, { clock });
+  registerEventRoutes(app, db);
   await registerRosaasRoutes(app, db, { clock, keyRing: services.keyRing });
 }

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { sql } from 'kysely';
-import pg from 'pg';
 import type { Db } from '../db/database.ts';
+import type { Listener } from '../db/listener.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { Clock } from '../platform/clock.ts';
 import { isUuid } from '../platform/ids.ts';
@@ -43,7 +43,7 @@ interface ClientState {
  */
 export async function createAuthenticator(deps: {
   db: Db;
-  connectionString: string;
+  listener: Listener;
   keyRing: KeyRing;
   adminKey: string | undefined;
   clock: Clock;
@@ -63,7 +63,7 @@ export async function createAuthenticator(deps: {
     apiKeys.clear();
     clients.clear();
   };
-  const listener = await listen(deps.connectionString, invalidate, deps.onError);
+  await deps.listener.on(CHANNEL, invalidate);
 
   const flush = async () => {
     const keys = [...touchedKeys];
@@ -145,7 +145,6 @@ export async function createAuthenticator(deps: {
     async close() {
       clearInterval(timer);
       await flush().catch(deps.onError);
-      await listener.close();
     },
   };
 }
@@ -164,52 +163,4 @@ function bearer(authorization: string | undefined): string {
 
 function sha256(value: string): Buffer {
   return createHash('sha256').update(value).digest();
-}
-
-/** Keeps one LISTEN connection open, reconnecting with backoff; any gap clears the caches. */
-async function listen(connectionString: string, onNotify: () => void, onError: (error: unknown) => void) {
-  let client: pg.Client | undefined;
-  let closed = false;
-  let retry: NodeJS.Timeout | undefined;
-  let delay = 100;
-
-  async function connect(): Promise<void> {
-    const next = new pg.Client({ connectionString, application_name: 'landlord-auth-listener' });
-    next.on('notification', onNotify);
-    next.on('error', (error) => {
-      onError(error);
-      scheduleReconnect();
-    });
-    await next.connect();
-    await next.query(`listen ${CHANNEL}`);
-    client = next;
-    delay = 100;
-    // Whatever changed while no one listened is unknown: start from a clean cache.
-    onNotify();
-  }
-
-  function scheduleReconnect() {
-    if (closed || retry) return;
-    client?.end().catch(() => {});
-    client = undefined;
-    onNotify();
-    retry = setTimeout(() => {
-      retry = undefined;
-      connect().catch((error) => {
-        onError(error);
-        delay = Math.min(delay * 2, 5000);
-        scheduleReconnect();
-      });
-    }, delay);
-    retry.unref();
-  }
-
-  await connect();
-  return {
-    async close() {
-      closed = true;
-      if (retry) clearTimeout(retry);
-      await client?.end().catch(() => {});
-    },
-  };
 }

@@ -1,5 +1,7 @@
 import type { Actor } from '../access/principal.ts';
 import type { Db } from '../db/database.ts';
+import { eventFromAudit } from '../events/event-types.ts';
+import { recordEvent } from '../events/events.repo.ts';
 
 /** What changed: the action, the object, and the object before and after (as the API shows it). */
 export interface AuditEntry {
@@ -11,8 +13,14 @@ export interface AuditEntry {
   after?: unknown;
 }
 
-/** Writes one audit record; call it in the transaction of the change it records. */
+/**
+ * Writes one audit record; call it in the transaction of the change it records. A
+ * change worth telling (see `eventFromAudit`) is also recorded as an event, in the
+ * same transaction.
+ */
 export async function insertAuditRecord(db: Db, actor: Actor, entry: AuditEntry): Promise<void> {
+  const event = eventFromAudit(entry);
+  if (event) await recordEvent(db, event);
   await db
     .insertInto('audit_log')
     .values({

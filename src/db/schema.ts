@@ -142,6 +142,7 @@ export interface TenantsTable {
   metadata: Json<Record<string, unknown>>;
   plan_price_id: string | null;
   step_id: string | null;
+  event_seq: Defaulted<number>;
   report_due_at: Date | null;
   failure_reason: Json | null;
   version: Defaulted<number>;
@@ -168,6 +169,17 @@ export interface LandlordNodesTable {
   role: string;
   started_at: Timestamp;
   heartbeat_at: Timestamp;
+}
+
+export interface EventsTable {
+  id: string;
+  type: string;
+  product_id: string | null;
+  tenant_id: string | null;
+  tenant_seq: number | null;
+  occurred_at: Timestamp;
+  data: Json<Record<string, unknown>>;
+  position: number | null;
 }
 
 export interface AuditLogTable {
@@ -209,6 +221,7 @@ export interface Database {
   tenant_timeline: TenantTimelineTable;
   landlord_nodes: LandlordNodesTable;
   audit_log: AuditLogTable;
+  events: EventsTable;
   idempotency_keys: IdempotencyKeysTable;
 }
 

@@ -41,6 +41,8 @@ export interface HttpDeps {
   logger: FastifyBaseLogger;
   authenticator: Authenticator;
   metrics: Registry;
+  /** OpenAPI 3.1 `webhooks`: what Landlord sends to subscribed endpoints, by event type. */
+  webhooks?: Record<string, unknown>;
   /** Registers the feature routes, after the cross-cutting hooks are in place. */
   routes: (app: HttpApp) => void | Promise<void>;
 }
@@ -107,6 +109,7 @@ export async function createHttpApp(deps: HttpDeps): Promise<HttpApp> {
         },
       },
       security: [{ bearer: [] }],
+      ...(deps.webhooks ? { webhooks: deps.webhooks } : {}),
     },
   });
   await app.register(async (docs) => {

@@ -1,4 +1,6 @@
-import { Agent, type Dispatcher, request } from 'undici';
+import { isIP } from 'node:net';
+import { Agent, request } from 'undici';
+import { createEgressPolicy, createGuardedAgent, type EgressPolicy } from './egress.ts';
 
 /** What came back from one outbound HTTP call. */
 export type OutboundResult =
@@ -21,6 +23,11 @@ export interface OutboundRequest {
   timeoutMs: number;
   /** Bytes of the response body kept; the rest is not read. */
   maxResponseBytes: number;
+  /**
+   * The URL came from a customer (a webhook endpoint, a tenant's health URL): private
+   * and loopback addresses are refused unless allowed (see `egress.ts`).
+   */
+  untrusted?: boolean;
 }
 
 /** Makes Landlord's calls to other systems: pooled keep-alive connections, per-call timeouts, capped bodies. */
@@ -35,19 +42,25 @@ export interface OutboundHttp {
  * redirects (a redirect is an answer like any other). A response body is read only
  * up to the cap, so an endless body cannot hold a worker.
  */
-export function createOutboundHttp(options: { connectionsPerOrigin?: number; dispatcher?: Dispatcher } = {}): OutboundHttp {
-  const agent =
-    options.dispatcher ?? new Agent({ connections: options.connectionsPerOrigin ?? 64, keepAliveTimeout: 10_000, pipelining: 1 });
+export function createOutboundHttp(options: { connectionsPerOrigin?: number; egress?: EgressPolicy } = {}): OutboundHttp {
+  const connections = options.connectionsPerOrigin ?? 64;
+  const agent = new Agent({ connections, keepAliveTimeout: 10_000, pipelining: 1 });
+  const egress = options.egress ?? createEgressPolicy([]);
+  const guarded = createGuardedAgent(egress, { connections });
   return {
     async send(call) {
       const started = performance.now();
+      if (call.untrusted) {
+        const refusal = literalRefusal(egress, call.url);
+        if (refusal) return { ok: false, code: 'EGRESS_REFUSED', error: refusal, durationMs: 0 };
+      }
       const signal = AbortSignal.timeout(call.timeoutMs);
       try {
         const response = await request(call.url, {
           method: call.method,
           headers: call.headers,
           body: call.body,
-          dispatcher: agent,
+          dispatcher: call.untrusted ? guarded : agent,
           signal,
           headersTimeout: call.timeoutMs,
           bodyTimeout: call.timeoutMs,
@@ -67,8 +80,21 @@ export function createOutboundHttp(options: { connectionsPerOrigin?: number; dis
         return { ok: false, ...describeError(error), durationMs };
       }
     },
-    close: () => (options.dispatcher ? Promise.resolve() : agent.close()),
+    close: async () => {
+      await Promise.all([agent.close(), guarded.close()]);
+    },
   };
+}
+
+/** Hosts given as IP literals are never looked up, so they are checked here. */
+function literalRefusal(egress: EgressPolicy, url: string): string | undefined {
+  let host: string;
+  try {
+    host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return undefined; // the request itself reports the malformed URL
+  }
+  return isIP(host) ? egress.refusal(host, host) : undefined;
 }
 
 async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, cap: number): Promise<{ text: string; truncated: boolean }> {
@@ -89,6 +115,7 @@ async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, cap
 function describeError(error: unknown): { error: string; code: string } {
   const err = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = err.cause?.code ?? err.code ?? 'ERROR';
+  if (code === 'EGRESS_REFUSED') return { code, error: err.cause?.message ?? err.message ?? 'refused by the egress policy' };
   const messages: Record<string, string> = {
     ECONNREFUSED: 'connection refused',
     ECONNRESET: 'connection reset',

@@ -2,12 +2,13 @@ import { type Actor, type Caller, requireRole } from '../access/principal.ts';
 import { insertAuditRecord } from '../audit/audit.repo.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
+import { recordEvent } from '../events/events.repo.ts';
 import { enqueueJob } from '../jobs/enqueue.ts';
 import type { Clock } from '../platform/clock.ts';
 import { newId } from '../platform/ids.ts';
 import type { ProvisioningSettings } from '../products/products.schemas.ts';
 import { lockTenant, type TenantRecord, updateTenant } from './tenants.repo.ts';
-import { getVisibleTenant, toTenantView, workflowActorOf } from './tenants.service.ts';
+import { getVisibleTenant, tenantFacts, toTenantView, workflowActorOf } from './tenants.service.ts';
 import { insertTimelineEntry } from './timeline.repo.ts';
 import {
   type Action,
@@ -118,6 +119,22 @@ export async function applyTransition(
   }
   const updated = await lockTenant(db, tenant.id);
   if (!updated) throw new Error('tenant vanished inside its own transaction');
+  const snapshot = tenantFacts(updated);
+  await recordEvent(db, {
+    type: 'tenant.status_changed',
+    productId: tenant.product_id,
+    tenantId: tenant.id,
+    data: {
+      tenant: snapshot,
+      from: state.status,
+      to: next.status,
+      action,
+      actor: { type: who.as === 'system' ? 'system' : who.actor.type, id: who.actor.id },
+      reason: failing ? (detail.failureReason ?? detail.reason ?? null) : (detail.reason ?? null),
+    },
+  });
+  if (next.status === 'deleted')
+    await recordEvent(db, { type: 'tenant.deleted', productId: tenant.product_id, tenantId: tenant.id, data: { tenant: snapshot } });
   return updated;
 }
 

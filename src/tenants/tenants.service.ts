@@ -28,6 +28,12 @@ export function workflowActorOf(principal: Principal): WorkflowActor {
 
 /** The API view of a tenant, with the lifecycle actions `principal` may take now. */
 export function toTenantView(record: TenantRecord, principal: Principal): TenantView {
+  const facts = tenantFacts(record);
+  return { ...facts, actions: availableActions({ status: facts.status, failedStep: facts.failedStep }, workflowActorOf(principal)) };
+}
+
+/** A tenant as it is, whoever looks (events carry this). */
+export function tenantFacts(record: TenantRecord): Omit<TenantView, 'actions'> {
   const state = { status: record.status as Status, failedStep: record.failed_step as Step | null };
   return {
     id: record.id,
@@ -39,7 +45,6 @@ export function toTenantView(record: TenantRecord, principal: Principal): Tenant
     specifications: record.specifications,
     metadata: record.metadata,
     planPrice: record.plan_price_id && record.plan_price_name ? { id: record.plan_price_id, name: record.plan_price_name } : null,
-    actions: availableActions(state, workflowActorOf(principal)),
     createdAt: record.created_at.toISOString(),
     updatedAt: record.updated_at.toISOString(),
   };

@@ -1,0 +1,132 @@
+import { type TSchema, Type } from 'typebox';
+import type { AuditEntry } from '../audit/audit.repo.ts';
+import { JsonObject, Nullable } from '../http/schemas.ts';
+import type { NewEvent } from './events.repo.ts';
+
+const Snapshot = (what: string) =>
+  Type.Record(Type.String(), Type.Unknown(), { description: `The ${what} as it now is, as the API shows it` });
+const Before = (what: string) =>
+  Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: `The ${what} before the change` }));
+
+/** Payload of an event that a change to an object of `objectType` produces. */
+const changed = (objectType: string, verb: string) => ({
+  [objectType]: Snapshot(objectType),
+  ...(verb === 'updated' ? { before: Before(objectType) } : {}),
+});
+
+const CATALOGUE_VERBS: Record<string, string[]> = {
+  product: ['created', 'updated', 'deleted'],
+  plan: ['created', 'updated', 'published', 'unpublished', 'deleted'],
+  price: ['created', 'updated', 'published', 'unpublished', 'deleted'],
+  feature: ['created', 'updated', 'deleted'],
+  plan_feature: ['created', 'updated', 'deleted'],
+  specification: ['created', 'updated', 'published', 'unpublished', 'deleted'],
+  client: ['created', 'revoked', 'secret_rotated'],
+};
+
+/**
+ * Every event type and the schema of its `data`, in one place: the OpenAPI document
+ * publishes them, and the feed filters check types against them.
+ */
+export const EVENT_SCHEMAS: Record<string, TSchema> = {
+  'tenant.created': Type.Object({ tenant: Snapshot('tenant') }),
+  'tenant.updated': Type.Object({ tenant: Snapshot('tenant'), before: Before('tenant') }),
+  'tenant.metadata_changed': Type.Object({ tenant: Snapshot('tenant'), metadata: JsonObject, before: Type.Optional(JsonObject) }),
+  'tenant.status_changed': Type.Object({
+    tenant: Snapshot('tenant'),
+    from: Type.String(),
+    to: Type.String(),
+    action: Type.String(),
+    actor: Type.Object({ type: Type.String(), id: Type.String() }),
+    reason: Nullable(Type.Unknown()),
+  }),
+  'tenant.deleted': Type.Object({ tenant: Snapshot('tenant') }),
+  'tenant.availability.unhealthy': Type.Object({ tenant: Snapshot('tenant'), health: Snapshot('health record') }),
+  'tenant.availability.healthy': Type.Object({ tenant: Snapshot('tenant'), health: Snapshot('health record') }),
+  'webhook_endpoint.disabled': Type.Object({ endpoint: Snapshot('webhook endpoint'), reason: Type.String() }),
+  ...Object.fromEntries(
+    Object.entries(CATALOGUE_VERBS).flatMap(([objectType, verbs]) =>
+      verbs.map((verb) => [`${objectType}.${verb}`, Type.Object(changed(objectType, verb))]),
+    ),
+  ),
+};
+
+/** Every event type Landlord emits. */
+export const EVENT_TYPES = Object.keys(EVENT_SCHEMAS).sort();
+
+// Audit verbs (present tense, on the object) → event verbs (what happened).
+const VERB: Record<string, string> = {
+  create: 'created',
+  update: 'updated',
+  delete: 'deleted',
+  publish: 'published',
+  unpublish: 'unpublished',
+  revoke: 'revoked',
+  rotate_secret: 'secret_rotated',
+  metadata: 'metadata_changed',
+};
+
+/**
+ * The event an audited change tells about, if it is one worth telling. Lifecycle
+ * actions are not mapped here: every transition, including Landlord's own, emits
+ * `tenant.status_changed` where it is applied.
+ */
+export function eventFromAudit(entry: AuditEntry): NewEvent | undefined {
+  const [objectType, verb] = entry.action.split('.') as [string, string | undefined];
+  // A tenant's deletion is a lifecycle step: `tenant.deleted` comes when it is done, not when asked for.
+  if (objectType === 'tenant' && !['create', 'update', 'metadata'].includes(verb ?? '')) return undefined;
+  const type = verb && VERB[verb] ? `${objectType}.${VERB[verb]}` : undefined;
+  if (!type || !(type in EVENT_SCHEMAS)) return undefined;
+  const snapshot = withoutActions(entry.after ?? entry.before);
+  const data: Record<string, unknown> = { [objectType]: snapshot };
+  if (type === 'tenant.metadata_changed') {
+    data.metadata = (snapshot as { metadata?: unknown } | undefined)?.metadata ?? {};
+    data.before = (entry.before as { metadata?: unknown } | undefined)?.metadata;
+  } else if (verb === 'update' && entry.before !== undefined) {
+    data.before = withoutActions(entry.before);
+  }
+  return { type, productId: entry.productId, tenantId: objectType === 'tenant' ? entry.objectId : null, data };
+}
+
+/** A tenant view without `actions`, which depend on who is looking. */
+export function withoutActions(view: unknown): unknown {
+  if (typeof view !== 'object' || view === null || !('actions' in view)) return view;
+  const { actions: _actions, ...rest } = view as Record<string, unknown>;
+  return rest;
+}
+
+/** The OpenAPI 3.1 `webhooks` section: one entry per event type, with its signed delivery. */
+export function openapiWebhooks(): Record<string, unknown> {
+  return Object.fromEntries(
+    EVENT_TYPES.map((type) => [
+      type,
+      {
+        post: {
+          summary: type,
+          description:
+            'Delivered to subscribed webhook endpoints, signed per the Standard Webhooks specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`).',
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['id', 'type', 'occurredAt', 'data'],
+                  properties: {
+                    id: { type: 'string' },
+                    type: { const: type },
+                    occurredAt: { type: 'string', format: 'date-time' },
+                    productId: { type: ['string', 'null'] },
+                    tenantId: { type: ['string', 'null'] },
+                    tenantSequence: { type: ['integer', 'null'] },
+                    data: EVENT_SCHEMAS[type],
+                  },
+                },
+              },
+            },
+          },
+          responses: { '2XX': { description: 'Received; any other answer is retried' } },
+        },
+      },
+    ]),
+  );
+}

@@ -1,0 +1,67 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+import { newId } from '../platform/ids.ts';
+
+/** An event as a feature records it. */
+export interface NewEvent {
+  /** Dotted type from `EVENT_TYPES`, e.g. `tenant.status_changed`. */
+  type: string;
+  productId: string | null;
+  /** Set for events about one tenant: they get the tenant's next sequence number. */
+  tenantId?: string | null;
+  /** The payload: the object as it now is, plus what changed. */
+  data: Record<string, unknown>;
+  /** Defaults to the database's clock, as the audit log's does. */
+  occurredAt?: Date;
+}
+
+/** Channel the sequencer listens on; recording an event notifies it (delivered at commit). */
+export const EVENTS_CHANNEL = 'landlord_events';
+
+/**
+ * Records an event. Call it in the transaction of the change it tells about: the
+ * event exists exactly when the change committed. A tenant's events are numbered
+ * 1, 2, 3… (the tenant row's counter, so concurrent writers cannot take one number twice).
+ */
+export async function recordEvent(db: Db, event: NewEvent): Promise<string> {
+  const id = newId();
+  const data = JSON.stringify(event.data);
+  if (event.tenantId) {
+    await sql`
+      with seq as (update tenants set event_seq = event_seq + 1 where id = ${event.tenantId} returning event_seq)
+      insert into events (id, type, product_id, tenant_id, tenant_seq, occurred_at, data)
+      select ${id}, ${event.type}, ${event.productId}, ${event.tenantId}, seq.event_seq, coalesce(${event.occurredAt ?? null}::timestamptz, now()), ${data}::jsonb from seq`.execute(
+      db,
+    );
+  } else {
+    await db
+      .insertInto('events')
+      .values({ id, type: event.type, product_id: event.productId, occurred_at: event.occurredAt, data })
+      .execute();
+  }
+  await sql`select pg_notify(${EVENTS_CHANNEL}, '')`.execute(db);
+  return id;
+}
+
+/** Filters of the event feed. */
+export interface EventFilter {
+  types?: string[];
+  productId?: string | null;
+  tenantId?: string;
+  afterPosition?: number;
+}
+
+/** One page of the feed in position order (`limit + 1` rows). Only sequenced events are visible. */
+export async function findEvents(db: Db, filter: EventFilter, limit: number) {
+  let query = db
+    .selectFrom('events')
+    .selectAll()
+    .where('position', 'is not', null)
+    .orderBy('position')
+    .limit(limit + 1);
+  if (filter.types?.length) query = query.where('type', 'in', filter.types);
+  if (filter.productId) query = query.where('product_id', '=', filter.productId);
+  if (filter.tenantId) query = query.where('tenant_id', '=', filter.tenantId);
+  if (filter.afterPosition !== undefined) query = query.where('position', '>', filter.afterPosition);
+  return query.execute();
+}

@@ -1,0 +1,100 @@
+import type { Selectable } from 'kysely';
+import { sql } from 'kysely';
+import type { Db, Tx } from '../db/database.ts';
+import type { Listener } from '../db/listener.ts';
+import type { EventsTable } from '../db/schema.ts';
+import { EVENTS_CHANNEL } from './events.repo.ts';
+
+// Any fixed number; at most one node sequences at a time.
+const SEQUENCER_LOCK = 7_305_003;
+const BATCH = 2000;
+
+export type SequencedEvent = Selectable<EventsTable> & { position: number };
+
+/** Work done in the transaction that gives events their positions (e.g. creating their deliveries). */
+export type OnSequenced = (tx: Tx, events: SequencedEvent[]) => Promise<void>;
+
+/**
+ * Gives committed events their feed positions, in batches, under an advisory lock so
+ * that one node at a time does it. An event is visible to the sequencer only once
+ * the transaction that wrote it committed, and positions only grow, so a reader that
+ * has seen position P will never find a new event at or below P. `onSequenced` runs
+ * in the same transaction: whatever it derives from the events (their deliveries)
+ * commits with their positions, exactly once.
+ */
+export async function sequenceEvents(db: Db, onSequenced: OnSequenced): Promise<number> {
+  return db.transaction().execute(async (tx) => {
+    const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${SEQUENCER_LOCK}) as locked`.execute(tx);
+    if (!rows[0]?.locked) return 0;
+    const { rows: events } = await sql<SequencedEvent>`
+      with top as (select coalesce(max(position), 0) as position from events),
+      pending as (
+        select id, row_number() over (order by id) as rn
+        from (select id from events where position is null order by id limit ${BATCH}) as batch
+      )
+      update events set position = top.position + pending.rn
+      from pending, top
+      where events.id = pending.id
+      returning events.*`.execute(tx);
+    if (events.length === 0) return 0;
+    events.sort((a, b) => a.position - b.position);
+    await onSequenced(tx, events);
+    return events.length;
+  });
+}
+
+/** The running sequencer of a node. */
+export interface Sequencer {
+  /** Sequences everything pending now (tests, shutdown). */
+  drain(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the sequencer on this node: woken at once by the NOTIFY every recorded event
+ * sends (at commit), and every `idleMs` in case a notification was missed.
+ */
+export async function startSequencer(options: {
+  db: Db;
+  listener: Listener;
+  onSequenced: OnSequenced;
+  idleMs?: number;
+  onError: (error: unknown) => void;
+}): Promise<Sequencer> {
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = false;
+
+  const drain = async (): Promise<void> => {
+    // One pass at a time; a wake-up during a pass asks for another.
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        while ((await sequenceEvents(options.db, options.onSequenced)) === BATCH) {}
+      } while (again && !stopped);
+    })().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+  const wake = () => {
+    if (!stopped) drain().catch(options.onError);
+  };
+
+  await options.listener.on(EVENTS_CHANNEL, wake);
+  const timer = setInterval(wake, options.idleMs ?? 500);
+  timer.unref();
+  wake();
+  return {
+    drain,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running?.catch(() => {});
+    },
+  };
+}
