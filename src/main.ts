@@ -8,6 +8,8 @@ import { createListener } from './db/listener.ts';
 import { migrate, migrationsApplied, readMigrations } from './db/migrate.ts';
 import { openapiWebhooks } from './events/event-types.ts';
 import { startSequencer } from './events/sequencer.ts';
+import { insertDeliveriesFor, releaseDeliveryLeases } from './webhooks/deliveries.repo.ts';
+import { startDispatching } from './webhooks/dispatcher.ts';
 import { createHttpApp } from './http/app.ts';
 import { createMetrics } from './http/metrics.ts';
 import { registerOpsRoutes } from './http/ops.routes.ts';
@@ -107,10 +109,17 @@ export async function startLandlord(config: Config, options: StartOptions = {}):
       const sequencer = await startSequencer({
         db,
         listener,
-        onSequenced: async () => {},
+        onSequenced: async (tx, events) => {
+          await insertDeliveriesFor(tx, events, clock.now());
+        },
         onError: (error) => log.warn({ err: error }, 'event sequencer'),
       });
       cleanups.push(() => sequencer.stop());
+      const dispatching = await startDispatching(
+        { db, box, clock, http, nodeId: services.nodeId, timeoutMs: config.webhookTimeoutMs, onError: (error) => log.warn({ err: error }, 'webhook dispatcher') },
+        listener,
+      );
+      cleanups.push(() => dispatching.stop());
       const { tasks, schedules } = buildTasks(services, database.pool);
       const worker = await startWorker({
         pool: database.pool,
@@ -130,6 +139,7 @@ export async function startLandlord(config: Config, options: StartOptions = {}):
       workerPoolId,
       heartbeatMs: Math.max(1000, (config.nodeTimeoutSeconds * 1000) / 3),
       deadAfterMs: config.nodeTimeoutSeconds * 1000,
+      onNodesDead: releaseDeliveryLeases,
       onError: (error) => log.warn({ err: error }, 'node heartbeat'),
     });
     cleanups.push(() => registration.stop());

@@ -6,6 +6,7 @@ import { registerCatalogueRoutes } from './catalogue/catalogue.routes.ts';
 import type { Config } from './config/config.ts';
 import type { Db } from './db/database.ts';
 import { registerEventRoutes } from './events/events.routes.ts';
+import { registerWebhookRoutes } from './webhooks/webhooks.routes.ts';
 import type { HttpApp } from './http/types.ts';
 import type { Clock } from './platform/clock.ts';
 import type { OutboundHttp } from './platform/outbound.ts';
@@ -41,5 +42,6 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   registerTenantRoutes(app, db, { clock });
   registerLifecycleRoutes(app, db, { clock });
   registerEventRoutes(app, db);
+  registerWebhookRoutes(app, db, { box, clock });
   await registerRosaasRoutes(app, db, { clock, keyRing: services.keyRing });
 }

@@ -71,3 +71,49 @@ it('makes every committed call after a SIGKILL in the middle of sending, and eve
   second.child.kill('SIGTERM');
   expect(await second.exited).toBe(0);
 }, 120_000);
+
+it('delivers every event at least once to every subscribed endpoint after a SIGKILL during a burst', async () => {
+  const { startReceiver } = await import('./helpers/receiver.ts');
+  const receiver = await startReceiver();
+  try {
+    const deliveryEnv = { ...env(), LANDLORD_EGRESS_ALLOW: '127.0.0.1' };
+    const first = await spawnLandlord(deliveryEnv);
+    started.push(first);
+    const admin = apiClient(first.url, TEST_ADMIN_KEY);
+    expect(
+      (await admin.post('/v1/products', { name: 'bursty', displayName: 'Bursty', provisioning: { autoSendCreation: false } })).status,
+    ).toBe(201);
+    for (const path of ['/a', '/b', '/c']) {
+      expect((await admin.post('/v1/webhook-endpoints', { url: `${receiver.url}${path}`, product: 'bursty' })).status).toBe(201);
+    }
+    // A slow receiver keeps deliveries in flight when the process dies.
+    receiver.answer(() => ({ status: 200, delayMs: 20 }));
+    const names = Array.from({ length: 60 }, (_, index) => `burst-${index}`);
+    await Promise.all(names.map((name) => admin.post('/v1/tenants', { product: 'bursty', name, displayName: name })));
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = await spawnLandlord(deliveryEnv);
+    started.push(second);
+    const expected = new Set(names);
+    for (const path of ['/a', '/b', '/c']) {
+      await eventually(
+        async () => {
+          const got = new Set(
+            receiver
+              .at(path)
+              .map((entry) => JSON.parse(entry.body).data.tenant?.name)
+              .filter(Boolean),
+          );
+          return [...expected].every((name) => got.has(name)) ? true : undefined;
+        },
+        30_000,
+        `every tenant.created at ${path}`,
+      );
+    }
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  } finally {
+    await receiver.close();
+  }
+}, 120_000);

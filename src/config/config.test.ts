@@ -38,6 +38,7 @@ describe('loadConfig defaults', () => {
       workerPollMs: 1000,
       retryBaseMs: 30_000,
       nodeTimeoutSeconds: 30,
+      webhookTimeoutMs: 15_000,
     });
   });
 
@@ -65,6 +66,7 @@ describe('loadConfig defaults', () => {
         LANDLORD_WORKER_POLL_MS: '250',
         LANDLORD_RETRY_BASE_MS: '5',
         LANDLORD_NODE_TIMEOUT_SECONDS: '90',
+        LANDLORD_WEBHOOK_TIMEOUT_MS: '2500',
       },
       '/srv/landlord',
     );
@@ -83,6 +85,7 @@ describe('loadConfig defaults', () => {
       workerPollMs: 250,
       retryBaseMs: 5,
       nodeTimeoutSeconds: 90,
+      webhookTimeoutMs: 2500,
     });
     expect(loadConfig({ LANDLORD_DATA_DIR: '/abs/dir' }, '/srv/landlord').dataDir).toBe('/abs/dir');
     expect(loadConfig({ PORT: '0' }).port).toBe(0);
@@ -108,6 +111,7 @@ describe('loadConfig refuses bad values with a ConfigError naming the variable',
     ['LANDLORD_WORKER_POLL_MS', '5'],
     ['LANDLORD_RETRY_BASE_MS', '0'],
     ['LANDLORD_NODE_TIMEOUT_SECONDS', '3601'],
+    ['LANDLORD_WEBHOOK_TIMEOUT_MS', '99'],
   ])('%s=%s', (name, value) => {
     const error = configErrorOf({ [name]: value });
     expect(error.name).toBe('ConfigError');

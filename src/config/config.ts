@@ -31,6 +31,8 @@ export interface Config {
   readonly retryBaseMs: number;
   /** A node whose heartbeat is older than this is dead: its jobs are handed to the others. */
   readonly nodeTimeoutSeconds: number;
+  /** Timeout of one webhook delivery attempt. */
+  readonly webhookTimeoutMs: number;
 }
 
 /** A configuration value that stops start-up; the message names the variable. */
@@ -57,6 +59,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     workerPollMs: integer(env, 'LANDLORD_WORKER_POLL_MS', 1000, 10, 60_000),
     retryBaseMs: integer(env, 'LANDLORD_RETRY_BASE_MS', 30_000, 1, 3_600_000),
     nodeTimeoutSeconds: integer(env, 'LANDLORD_NODE_TIMEOUT_SECONDS', 30, 1, 3600),
+    webhookTimeoutMs: integer(env, 'LANDLORD_WEBHOOK_TIMEOUT_MS', 15_000, 100, 120_000),
   };
   return Object.freeze(config);
 }

@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   'product.not_found': { status: 404, sysCode: '1005', message: 'No such product' },
   'product.name_taken': { status: 409, sysCode: '1201', message: 'A product with this name exists already' },
   'product.in_use': { status: 409, sysCode: '1202', message: 'The product still has tenants' },
+  'webhook_endpoint.not_found': { status: 404, sysCode: '1005', message: 'No such webhook endpoint' },
+  'delivery.not_found': { status: 404, sysCode: '1005', message: 'No such delivery' },
   'client.not_found': { status: 404, sysCode: '1005', message: 'No such client' },
   'client.revoked': { status: 409, sysCode: '1203', message: 'The client is revoked' },
   'plan.not_found': { status: 404, sysCode: '1005', message: 'No such plan' },

@@ -21,6 +21,8 @@ export async function registerNode(options: {
   workerPoolId: string | undefined;
   heartbeatMs: number;
   deadAfterMs: number;
+  /** Releases whatever else the dead nodes held (leases), in the transaction that forgets them. */
+  onNodesDead?: OnNodesDead;
   onError: (error: unknown) => void;
 }): Promise<NodeRegistration> {
   const { db, nodeId } = options;
@@ -31,9 +33,9 @@ export async function registerNode(options: {
 
   const beat = async () => {
     await db.updateTable('landlord_nodes').set({ heartbeat_at: sql`now()` }).where('id', '=', nodeId).execute();
-    await releaseDeadNodes(db, options.deadAfterMs);
+    await releaseDeadNodes(db, options.deadAfterMs, options.onNodesDead);
   };
-  await releaseDeadNodes(db, options.deadAfterMs);
+  await releaseDeadNodes(db, options.deadAfterMs, options.onNodesDead);
   const timer = setInterval(() => beat().catch(options.onError), options.heartbeatMs);
   timer.unref();
 
@@ -46,8 +48,11 @@ export async function registerNode(options: {
   };
 }
 
+/** Work to undo for nodes found dead, in the transaction that forgets them. */
+export type OnNodesDead = (tx: Db, nodeIds: string[]) => Promise<void>;
+
 /** Unlocks the jobs of every node silent for longer than `deadAfterMs` and forgets those nodes. */
-export async function releaseDeadNodes(db: Db, deadAfterMs: number): Promise<string[]> {
+export async function releaseDeadNodes(db: Db, deadAfterMs: number, onNodesDead?: OnNodesDead): Promise<string[]> {
   return db.transaction().execute(async (tx) => {
     // Skip rows another node is already releasing; it will finish the job.
     const dead = await tx
@@ -60,6 +65,10 @@ export async function releaseDeadNodes(db: Db, deadAfterMs: number): Promise<str
     if (dead.length === 0) return [];
     const poolIds = dead.map((node) => node.worker_pool_id).filter((id): id is string => id !== null);
     if (poolIds.length) await sql`select graphile_worker.force_unlock_workers(${poolIds}::text[])`.execute(tx);
+    await onNodesDead?.(
+      tx,
+      dead.map((node) => node.id),
+    );
     await tx
       .deleteFrom('landlord_nodes')
       .where(

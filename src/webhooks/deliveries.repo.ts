@@ -1,0 +1,152 @@
+import { type Selectable, sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+import type { WebhookDeliveriesTable } from '../db/schema.ts';
+import type { SequencedEvent } from '../events/sequencer.ts';
+
+export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
+
+/** Channel the dispatchers listen on: new deliveries are waiting. */
+export const DELIVERIES_CHANNEL = 'landlord_deliveries';
+
+/**
+ * Creates one pending delivery per (event, enabled endpoint that wants it), in the
+ * transaction that sequences the events, so each event reaches each endpoint once.
+ * An endpoint of a product gets only that product's events.
+ */
+export async function insertDeliveriesFor(db: Db, events: SequencedEvent[], now: Date): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    with created as (
+      insert into webhook_deliveries (endpoint_id, event_id, event_type, event_position, tenant_id, next_attempt_at)
+      select endpoint.id, event.id, event.type, event.position, event.tenant_id, ${now}
+      from unnest(
+        ${events.map((event) => event.id)}::uuid[], ${events.map((event) => event.type)}::text[],
+        ${events.map((event) => event.position)}::bigint[], ${events.map((event) => event.product_id)}::uuid[],
+        ${events.map((event) => event.tenant_id)}::uuid[]
+      ) as event(id, type, position, product_id, tenant_id)
+      join webhook_endpoints endpoint
+        on endpoint.enabled
+        and (endpoint.product_id is null or endpoint.product_id = event.product_id)
+        and (cardinality(endpoint.event_types) = 0 or event.type = any(endpoint.event_types))
+      on conflict (endpoint_id, event_id) do nothing
+      returning 1
+    )
+    select count(*)::int as n from created`.execute(db);
+  const created = rows[0]?.n ?? 0;
+  if (created > 0) await sql`select pg_notify(${DELIVERIES_CHANNEL}, '')`.execute(db);
+  return created;
+}
+
+/**
+ * Claims due deliveries for this node with a lease: at most `limit`, and per endpoint
+ * no more than its free concurrency (`maxConcurrency` minus what this node already
+ * has in flight). An ordered endpoint only offers each tenant's earliest pending
+ * delivery. `SKIP LOCKED` lets several nodes claim at once without waiting or
+ * taking the same row.
+ */
+export async function claimDeliveries(
+  db: Db,
+  options: { now: Date; leaseMs: number; node: string; limit: number; inFlight: Map<string, number> },
+): Promise<DeliveryRow[]> {
+  const busy = [...options.inFlight.entries()];
+  const { rows } = await sql<DeliveryRow>`
+    with candidates as (
+      select delivery.id, delivery.endpoint_id, delivery.next_attempt_at, delivery.event_position
+      from webhook_deliveries delivery
+      join webhook_endpoints endpoint on endpoint.id = delivery.endpoint_id and endpoint.enabled
+      where delivery.status = 'pending'
+        and delivery.next_attempt_at <= ${options.now}
+        and (delivery.lease_until is null or delivery.lease_until < ${options.now})
+        and (not endpoint.ordered or not exists (
+          select 1 from webhook_deliveries earlier
+          where earlier.endpoint_id = delivery.endpoint_id
+            and earlier.tenant_id is not distinct from delivery.tenant_id
+            and earlier.status = 'pending'
+            and earlier.event_position < delivery.event_position))
+      order by delivery.next_attempt_at
+      limit ${options.limit * 4}
+      for update of delivery skip locked
+    ),
+    ranked as (
+      select candidates.id, candidates.endpoint_id,
+        row_number() over (partition by candidates.endpoint_id order by candidates.next_attempt_at, candidates.event_position) as rank
+      from candidates
+    ),
+    chosen as (
+      select ranked.id from ranked
+      join webhook_endpoints endpoint on endpoint.id = ranked.endpoint_id
+      left join unnest(${busy.map(([id]) => id)}::uuid[], ${busy.map(([, n]) => n)}::int[]) as busy(endpoint_id, n)
+        on busy.endpoint_id = ranked.endpoint_id
+      where ranked.rank <= endpoint.max_concurrency - coalesce(busy.n, 0)
+      limit ${options.limit}
+    )
+    update webhook_deliveries delivery
+    set lease_until = ${new Date(options.now.getTime() + options.leaseMs)}, leased_by = ${options.node}
+    from chosen where delivery.id = chosen.id
+    returning delivery.*`.execute(db);
+  return rows;
+}
+
+/** The outcome of one attempt, as the dispatcher records it. */
+export interface AttemptResult {
+  deliveryId: string;
+  endpointId: string;
+  /** The endpoint answered 410 Gone: it is disabled at once. */
+  gone: boolean;
+  at: Date;
+  requestHeaders: Record<string, string>;
+  status: number | null;
+  responseBody: string | null;
+  durationMs: number;
+  error: string | null;
+  /** The delivery after this attempt. */
+  outcome: 'delivered' | 'retry' | 'failed';
+  nextAttemptAt: Date | null;
+}
+
+/** Writes a batch of attempt results in two statements: the attempts, and the deliveries' new state. */
+export async function recordAttempts(db: Db, results: AttemptResult[]): Promise<void> {
+  if (results.length === 0) return;
+  await db
+    .insertInto('webhook_attempts')
+    .values(
+      results.map((result) => ({
+        delivery_id: result.deliveryId,
+        at: result.at,
+        request_headers: JSON.stringify(result.requestHeaders),
+        response_status: result.status,
+        response_body: result.responseBody,
+        duration_ms: result.durationMs,
+        error: result.error,
+      })),
+    )
+    .execute();
+  await sql`
+    update webhook_deliveries delivery
+    set attempts = delivery.attempts + 1,
+      status = result.outcome,
+      next_attempt_at = coalesce(result.next_attempt_at, delivery.next_attempt_at),
+      delivered_at = case when result.outcome = 'delivered' then result.at else delivery.delivered_at end,
+      last_status = result.status,
+      last_error = result.error,
+      lease_until = null,
+      leased_by = null
+    from unnest(
+      ${results.map((result) => result.deliveryId)}::uuid[],
+      ${results.map((result) => (result.outcome === 'retry' ? 'pending' : result.outcome))}::text[],
+      ${results.map((result) => result.nextAttemptAt)}::timestamptz[],
+      ${results.map((result) => result.at)}::timestamptz[],
+      ${results.map((result) => result.status)}::int[],
+      ${results.map((result) => result.error)}::text[]
+    ) as result(id, outcome, next_attempt_at, at, status, error)
+    where delivery.id = result.id`.execute(db);
+}
+
+/** Frees the deliveries dead nodes had claimed, so another node sends them at once. */
+export async function releaseDeliveryLeases(db: Db, nodeIds: string[]): Promise<void> {
+  await db
+    .updateTable('webhook_deliveries')
+    .set({ lease_until: null, leased_by: null })
+    .where('leased_by', 'in', nodeIds)
+    .where('status', '=', 'pending')
+    .execute();
+}
