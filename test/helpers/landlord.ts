@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { loadConfig } from '../../src/config/config.ts';
 import { type Landlord, startLandlord } from '../../src/main.ts';
 import type { Clock } from '../../src/platform/clock.ts';
@@ -40,7 +41,7 @@ export async function startTestLandlord(
     LANDLORD_NODE_TIMEOUT_SECONDS: '3',
     ...options.env,
   });
-  const node = await startLandlord(config, { clock: options.clock, logger: createLogger(config.logLevel) });
+  const node = await startLandlord(config, { clock: options.clock, logger: options.logger ?? createLogger(config.logLevel) });
   const as = (token: string | undefined) => apiClient(node.url, token);
   return {
     node,
