@@ -1,7 +1,10 @@
-import { type Principal, requireRole } from '../access/principal.ts';
+import { type Actor, type Principal, requireRole } from '../access/principal.ts';
+import { insertAuditRecord } from '../audit/audit.repo.ts';
+import type { Db } from '../db/database.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { ErrorCode } from '../errors/codes.ts';
+import { assertIfMatch } from '../http/etag.ts';
 import type { Clock } from '../platform/clock.ts';
 import { isUuid } from '../platform/ids.ts';
 
@@ -42,4 +45,41 @@ export async function guardUnique<T>(write: Promise<T>, code: ErrorCode, message
 /** Only the fields of `patch` that were given (an `undefined` field means "leave as is"). */
 export function definedOnly<T extends Record<string, unknown>>(patch: T): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/** What switching an object's `published` flag needs to know about its kind. */
+export interface Publishable<Row extends { id: string; published: boolean; version: number }> {
+  objectType: 'plan' | 'price' | 'specification';
+  productId: string;
+  /** The row, locked in this transaction. */
+  current: Row;
+  update: (values: { published: boolean; updated_at: Date }) => Promise<Row>;
+  view: (row: Row) => unknown;
+}
+
+/**
+ * Publishes or unpublishes a locked catalogue row, honouring `If-Match`; a row already
+ * in that state is left as it is (no version bump, no audit record).
+ */
+export async function switchPublished<Row extends { id: string; published: boolean; version: number }>(
+  db: Db,
+  deps: CatalogueDeps,
+  actor: Actor,
+  target: Publishable<Row>,
+  published: boolean,
+  ifMatch: string | undefined,
+): Promise<Row> {
+  const { current } = target;
+  assertIfMatch(ifMatch, current);
+  if (current.published === published) return current;
+  const row = await target.update({ published, updated_at: deps.clock.now() });
+  await insertAuditRecord(db, actor, {
+    action: `${target.objectType}.${published ? 'publish' : 'unpublish'}`,
+    objectType: target.objectType,
+    objectId: row.id,
+    productId: target.productId,
+    before: target.view(current),
+    after: target.view(row),
+  });
+  return row;
 }

@@ -14,6 +14,7 @@ import {
   guardUnique,
   requireCatalogueAdmin,
   requireCatalogueWriter,
+  switchPublished,
 } from './catalogue.shared.ts';
 import { toPlanFeatureView, toPlanView, toPriceView } from './catalogue.views.ts';
 import { findPlanFeaturesOfPlans } from './plan-features.repo.ts';
@@ -132,18 +133,14 @@ export async function setPlanPublished(
   requireCatalogueWriter(caller.principal);
   const product = await getVisibleProduct(db, caller.principal, ref.product);
   const current = await requirePlan(db, product.id, ref.plan, true);
-  assertIfMatch(ifMatch, current);
-  if (current.published === published) return current;
-  const row = await repo.updatePlan(db, current.id, { published, updated_at: deps.clock.now() });
-  await insertAuditRecord(db, caller.actor, {
-    action: published ? 'plan.publish' : 'plan.unpublish',
-    objectType: 'plan',
-    objectId: row.id,
-    productId: product.id,
-    before: toPlanView(current),
-    after: toPlanView(row),
-  });
-  return row;
+  return switchPublished(
+    db,
+    deps,
+    caller.actor,
+    { objectType: 'plan', productId: product.id, current, update: (values) => repo.updatePlan(db, current.id, values), view: toPlanView },
+    published,
+    ifMatch,
+  );
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   guardUnique,
   requireCatalogueAdmin,
   requireCatalogueWriter,
+  switchPublished,
 } from './catalogue.shared.ts';
 import { toPriceView } from './catalogue.views.ts';
 import { requirePlan } from './plans.service.ts';
@@ -162,18 +163,20 @@ export async function setPricePublished(
   const product = await getVisibleProduct(db, caller.principal, ref.product);
   const plan = await requirePlan(db, product.id, ref.plan);
   const current = await requirePrice(db, plan.id, ref.price, true);
-  assertIfMatch(ifMatch, current);
-  if (current.published === published) return current;
-  const row = await repo.updatePrice(db, current.id, { published, updated_at: deps.clock.now() });
-  await insertAuditRecord(db, caller.actor, {
-    action: published ? 'price.publish' : 'price.unpublish',
-    objectType: 'price',
-    objectId: row.id,
-    productId: product.id,
-    before: toPriceView(current),
-    after: toPriceView(row),
-  });
-  return row;
+  return switchPublished(
+    db,
+    deps,
+    caller.actor,
+    {
+      objectType: 'price',
+      productId: product.id,
+      current,
+      update: (values) => repo.updatePrice(db, current.id, values),
+      view: toPriceView,
+    },
+    published,
+    ifMatch,
+  );
 }
 
 /** Deletes a price (operators only); refused (409 `price.in_use`) while tenants are on it. Honours `If-Match`. */

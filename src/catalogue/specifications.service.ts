@@ -13,6 +13,7 @@ import {
   guardUnique,
   requireCatalogueAdmin,
   requireCatalogueWriter,
+  switchPublished,
 } from './catalogue.shared.ts';
 import { toSpecificationView } from './catalogue.views.ts';
 import { patternProblem } from './specification-values.ts';
@@ -158,18 +159,20 @@ export async function setSpecificationPublished(
   requireCatalogueWriter(caller.principal);
   const product = await getVisibleProduct(db, caller.principal, ref.product);
   const current = await requireSpecification(db, product.id, ref.specification, true);
-  assertIfMatch(ifMatch, current);
-  if (current.published === published) return current;
-  const row = await repo.updateSpecification(db, current.id, { published, updated_at: deps.clock.now() });
-  await insertAuditRecord(db, caller.actor, {
-    action: published ? 'specification.publish' : 'specification.unpublish',
-    objectType: 'specification',
-    objectId: row.id,
-    productId: product.id,
-    before: toSpecificationView(current),
-    after: toSpecificationView(row),
-  });
-  return row;
+  return switchPublished(
+    db,
+    deps,
+    caller.actor,
+    {
+      objectType: 'specification',
+      productId: product.id,
+      current,
+      update: (values) => repo.updateSpecification(db, current.id, values),
+      view: toSpecificationView,
+    },
+    published,
+    ifMatch,
+  );
 }
 
 /** Deletes a specification (operators only); refused (409) while any tenant of the product has a value for it. */

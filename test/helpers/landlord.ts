@@ -26,7 +26,7 @@ export interface TestLandlord {
  * database cloned from the migrated template. `env` overrides configuration.
  */
 export async function startTestLandlord(
-  options: { env?: Record<string, string>; clock?: Clock; database?: TestDatabase } = {},
+  options: { env?: Record<string, string>; clock?: Clock; database?: TestDatabase; logger?: Logger } = {},
 ): Promise<TestLandlord> {
   const database = options.database ?? (await createTestDatabase());
   const config = loadConfig({
