@@ -5,6 +5,19 @@ import type { SequencedEvent } from '../events/sequencer.ts';
 
 export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
 
+/** A claimed delivery with its event, as the dispatcher sends it. */
+export type ClaimedDelivery = DeliveryRow & {
+  event: {
+    id: string;
+    type: string;
+    occurred_at: string;
+    product_id: string | null;
+    tenant_id: string | null;
+    tenant_seq: number | null;
+    data: Record<string, unknown>;
+  };
+};
+
 /** Channel the dispatchers listen on: new deliveries are waiting. */
 export const DELIVERIES_CHANNEL = 'landlord_deliveries';
 
@@ -37,18 +50,28 @@ export async function insertDeliveriesFor(db: Db, events: SequencedEvent[], now:
 }
 
 /**
- * Claims due deliveries for this node with a lease: at most `limit`, and per endpoint
- * no more than its free concurrency (`maxConcurrency` minus what this node already
- * has in flight). An ordered endpoint only offers each tenant's earliest pending
+ * Claims due deliveries for this node with a lease, each with its event: at most
+ * `limit`, and per endpoint no more than `perEndpoint` times its `maxConcurrency`
+ * minus what this node already holds (queued or in flight), so a node keeps a short
+ * local queue per endpoint instead of asking the database for every freed slot. An ordered endpoint only offers each tenant's earliest pending
  * delivery. `SKIP LOCKED` lets several nodes claim at once without waiting or
  * taking the same row.
  */
 export async function claimDeliveries(
   db: Db,
-  options: { now: Date; leaseMs: number; node: string; limit: number; inFlight: Map<string, number> },
-): Promise<DeliveryRow[]> {
-  const busy = [...options.inFlight.entries()];
-  const { rows } = await sql<DeliveryRow>`
+  options: {
+    now: Date;
+    leaseMs: number;
+    node: string;
+    limit: number;
+    perEndpoint: number;
+    held: Map<string, number>;
+    /** Deliveries this node still holds (queued, in flight, result not yet written): never claimed twice. */
+    holding: string[];
+  },
+): Promise<ClaimedDelivery[]> {
+  const busy = [...options.held.entries()];
+  const { rows } = await sql<ClaimedDelivery>`
     with candidates as (
       select delivery.id, delivery.endpoint_id, delivery.next_attempt_at, delivery.event_position
       from webhook_deliveries delivery
@@ -56,6 +79,7 @@ export async function claimDeliveries(
       where delivery.status = 'pending'
         and delivery.next_attempt_at <= ${options.now}
         and (delivery.lease_until is null or delivery.lease_until < ${options.now})
+        and delivery.id <> all(${options.holding}::uuid[])
         and (not endpoint.ordered or not exists (
           select 1 from webhook_deliveries earlier
           where earlier.endpoint_id = delivery.endpoint_id
@@ -76,13 +100,14 @@ export async function claimDeliveries(
       join webhook_endpoints endpoint on endpoint.id = ranked.endpoint_id
       left join unnest(${busy.map(([id]) => id)}::uuid[], ${busy.map(([, n]) => n)}::int[]) as busy(endpoint_id, n)
         on busy.endpoint_id = ranked.endpoint_id
-      where ranked.rank <= endpoint.max_concurrency - coalesce(busy.n, 0)
+      where ranked.rank <= endpoint.max_concurrency * ${options.perEndpoint} - coalesce(busy.n, 0)
       limit ${options.limit}
     )
     update webhook_deliveries delivery
     set lease_until = ${new Date(options.now.getTime() + options.leaseMs)}, leased_by = ${options.node}
-    from chosen where delivery.id = chosen.id
-    returning delivery.*`.execute(db);
+    from chosen, events event
+    where delivery.id = chosen.id and event.id = delivery.event_id
+    returning delivery.*, to_jsonb(event.*) - 'position' as event`.execute(db);
   return rows;
 }
 
@@ -103,8 +128,12 @@ export interface AttemptResult {
   nextAttemptAt: Date | null;
 }
 
-/** Writes a batch of attempt results in two statements: the attempts, and the deliveries' new state. */
-export async function recordAttempts(db: Db, results: AttemptResult[]): Promise<void> {
+/**
+ * Writes a batch of attempt results in two statements: the attempts, and the
+ * deliveries' new state. A delivery no longer leased by `node` (resent or replayed
+ * while this attempt was in flight) keeps its new state; only the attempt is logged.
+ */
+export async function recordAttempts(db: Db, node: string, results: AttemptResult[]): Promise<void> {
   if (results.length === 0) return;
   await db
     .insertInto('webhook_attempts')
@@ -138,7 +167,7 @@ export async function recordAttempts(db: Db, results: AttemptResult[]): Promise<
       ${results.map((result) => result.status)}::int[],
       ${results.map((result) => result.error)}::text[]
     ) as result(id, outcome, next_attempt_at, at, status, error)
-    where delivery.id = result.id`.execute(db);
+    where delivery.id = result.id and delivery.leased_by = ${node}`.execute(db);
 }
 
 /** Frees the deliveries dead nodes had claimed, so another node sends them at once. */

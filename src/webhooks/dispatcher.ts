@@ -1,10 +1,9 @@
 import type { Db } from '../db/database.ts';
 import type { Listener } from '../db/listener.ts';
-import { toEventView } from '../events/events.routes.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { OutboundHttp } from '../platform/outbound.ts';
 import type { SecretBox } from '../platform/secret-box.ts';
-import { type AttemptResult, claimDeliveries, DELIVERIES_CHANNEL, type DeliveryRow, recordAttempts } from './deliveries.repo.ts';
+import { type AttemptResult, type ClaimedDelivery, claimDeliveries, DELIVERIES_CHANNEL, recordAttempts } from './deliveries.repo.ts';
 import { settleEndpoints } from './endpoint-health.ts';
 import type { EndpointRow } from './endpoints.repo.ts';
 import { signingSecrets } from './endpoints.service.ts';
@@ -21,71 +20,90 @@ export interface DispatcherDeps {
   /** Timeout of one delivery attempt. */
   timeoutMs: number;
   onError: (error: unknown) => void;
-  /** Called when a send finishes and frees a slot of its endpoint. */
-  onSlotFreed?: () => void;
   random?: () => number;
 }
 
 /** Response bodies are kept up to 16 KiB per attempt. */
 export const KEPT_BODY_BYTES = 16 * 1024;
-const BATCH = 200;
+const CLAIM_LIMIT = 500;
+// Deliveries held per endpoint (queued + in flight), in multiples of its concurrency:
+// enough to keep it busy between claims, few enough to stay well inside the lease.
+const HELD_PER_SLOT = 4;
+const FLUSH_AT = 200;
 const FLUSH_MS = 20;
 
 /** A node's webhook dispatcher. */
 export interface Dispatcher {
-  /** Claims what is due now and starts sending it; resolves with how many were claimed. */
+  /** Claims what is due now (within each endpoint's allowance) and starts sending; resolves with how many were claimed. */
   runRound(): Promise<number>;
-  /** Waits until everything in flight is sent and recorded. */
+  /** Waits until everything held is sent and recorded. */
   settle(): Promise<void>;
-  stop(): Promise<void>;
 }
 
 /**
- * Sends webhook deliveries: claims due ones with a lease (see `claimDeliveries`),
- * signs each per Standard Webhooks, posts it through the egress-checked client, and
- * records results in batches. A delivery whose node dies is claimed again once its
- * lease runs out (or at once, when the dead node is noticed).
+ * Sends webhook deliveries. Due deliveries are claimed with a lease, each endpoint
+ * getting a short local queue (`HELD_PER_SLOT` × its concurrency); sends start as the
+ * endpoint's slots free up, each signed per Standard Webhooks and posted through the
+ * egress-checked client; results are recorded in batches. A delivery held by a node
+ * that dies is released when the node is found dead, or when its lease runs out.
  */
-export function createDispatcher(deps: DispatcherDeps): Dispatcher {
+export function createDispatcher(deps: DispatcherDeps, onSlotFreed: () => void = () => {}): Dispatcher {
+  const queues = new Map<string, ClaimedDelivery[]>();
   const inFlight = new Map<string, number>();
+  const endpoints = new Map<string, { row: EndpointRow; secrets: string[] }>();
   const sending = new Set<Promise<void>>();
+  // Ids of deliveries claimed and not yet recorded: this node must not claim them again
+  // even if their lease ran out meanwhile.
+  const holding = new Set<string>();
   let results: AttemptResult[] = [];
-  let flushing: Promise<void> | undefined;
+  let flushing: Promise<void> = Promise.resolve();
   let flushTimer: NodeJS.Timeout | undefined;
-  const leaseMs = deps.timeoutMs + 15_000;
+  // A queued delivery waits at most HELD_PER_SLOT sends of its endpoint, each bounded by the timeout.
+  const leaseMs = deps.timeoutMs * (HELD_PER_SLOT + 1) + 15_000;
 
-  const flush = async (): Promise<void> => {
+  const held = (endpointId: string) => (queues.get(endpointId)?.length ?? 0) + (inFlight.get(endpointId) ?? 0);
+
+  const flush = (): Promise<void> => {
     if (flushTimer) clearTimeout(flushTimer);
     flushTimer = undefined;
-    await flushing;
     const batch = results;
     results = [];
-    if (batch.length === 0) return;
-    flushing = deps.db
-      .transaction()
-      .execute(async (tx) => {
-        await recordAttempts(tx, batch);
-        await settleEndpoints(tx, batch, deps.clock.now());
-      })
-      .catch(deps.onError)
-      .finally(() => {
-        flushing = undefined;
-      });
-    await flushing;
+    if (batch.length === 0) return flushing;
+    flushing = flushing.then(() =>
+      deps.db
+        .transaction()
+        .execute(async (tx) => {
+          await recordAttempts(tx, deps.nodeId, batch);
+          await settleEndpoints(tx, batch, deps.clock.now());
+        })
+        .catch(deps.onError)
+        .finally(() => {
+          for (const result of batch) holding.delete(result.deliveryId);
+        }),
+    );
+    return flushing;
   };
 
-  const send = async (delivery: DeliveryRow, endpoint: EndpointRow, event: Parameters<typeof toEventView>[0]): Promise<void> => {
-    const body = JSON.stringify(toEventView(event));
+  const send = async (delivery: ClaimedDelivery, endpoint: { row: EndpointRow; secrets: string[] }): Promise<void> => {
+    const { event } = delivery;
+    const body = JSON.stringify({
+      id: event.id,
+      type: event.type,
+      occurredAt: new Date(event.occurred_at).toISOString(),
+      productId: event.product_id,
+      tenantId: event.tenant_id,
+      tenantSequence: event.tenant_seq,
+      data: event.data,
+    });
     // The signed timestamp is wall-clock time: receivers check it against their own clocks.
-    const signedAt = new Date();
     const headers = {
       'content-type': 'application/json',
       'user-agent': 'Landlord-Webhooks/0.1',
-      ...signDelivery(signingSecrets(endpoint, deps.box, deps.clock.now()), event.id, signedAt, body),
+      ...signDelivery(endpoint.secrets, event.id, new Date(), body),
     };
     const response = await deps.http.send({
       method: 'POST',
-      url: endpoint.url,
+      url: endpoint.row.url,
       headers,
       body,
       timeoutMs: deps.timeoutMs,
@@ -99,7 +117,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const delay = delivered || gone ? undefined : nextDelayMs(attempts, deps.random ?? Math.random);
     results.push({
       deliveryId: delivery.id,
-      endpointId: endpoint.id,
+      endpointId: endpoint.row.id,
       gone,
       at,
       requestHeaders: headers,
@@ -110,53 +128,60 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       outcome: delivered ? 'delivered' : delay !== undefined && attempts < MAX_ATTEMPTS ? 'retry' : 'failed',
       nextAttemptAt: delay !== undefined ? new Date(at.getTime() + delay) : null,
     });
-    if (results.length >= BATCH) await flush();
-    else flushTimer ??= setTimeout(() => flush().catch(deps.onError), FLUSH_MS);
+    if (results.length >= FLUSH_AT) void flush();
+    else flushTimer ??= setTimeout(() => void flush(), FLUSH_MS);
+  };
+
+  /** Starts as many queued sends as the endpoints' free slots allow. */
+  const pump = () => {
+    for (const [endpointId, queue] of queues) {
+      const endpoint = endpoints.get(endpointId);
+      if (!endpoint) continue;
+      while (queue.length > 0 && (inFlight.get(endpointId) ?? 0) < endpoint.row.max_concurrency) {
+        const delivery = queue.shift() as ClaimedDelivery;
+        inFlight.set(endpointId, (inFlight.get(endpointId) ?? 0) + 1);
+        const task = send(delivery, endpoint)
+          .catch(deps.onError)
+          .finally(() => {
+            inFlight.set(endpointId, (inFlight.get(endpointId) ?? 1) - 1);
+            sending.delete(task);
+            pump();
+            // Ask for more only when the local queue runs low, not on every send.
+            if (held(endpointId) <= endpoint.row.max_concurrency * 2) onSlotFreed();
+          });
+        sending.add(task);
+      }
+    }
   };
 
   return {
     async runRound() {
-      const claimed = await claimDeliveries(deps.db, { now: deps.clock.now(), leaseMs, node: deps.nodeId, limit: BATCH, inFlight });
+      const heldNow = new Map([...new Set([...queues.keys(), ...inFlight.keys()])].map((id) => [id, held(id)]));
+      const claimed = await claimDeliveries(deps.db, {
+        now: deps.clock.now(),
+        leaseMs,
+        node: deps.nodeId,
+        limit: CLAIM_LIMIT,
+        perEndpoint: HELD_PER_SLOT,
+        held: heldNow,
+        holding: [...holding],
+      });
       if (claimed.length === 0) return 0;
-      const [endpoints, events] = await Promise.all([
-        deps.db
-          .selectFrom('webhook_endpoints')
-          .selectAll()
-          .where('id', 'in', [...new Set(claimed.map((row) => row.endpoint_id))])
-          .execute(),
-        deps.db
-          .selectFrom('events')
-          .selectAll()
-          .where(
-            'id',
-            'in',
-            claimed.map((row) => row.event_id),
-          )
-          .execute(),
-      ]);
-      const endpointById = new Map(endpoints.map((row) => [row.id, row]));
-      const eventById = new Map(events.map((row) => [row.id, row]));
+      // Endpoint settings (URL, secrets, concurrency) are read fresh on every claim.
+      const ids = [...new Set(claimed.map((row) => row.endpoint_id))];
+      const rows = await deps.db.selectFrom('webhook_endpoints').selectAll().where('id', 'in', ids).execute();
+      const now = deps.clock.now();
+      for (const row of rows) endpoints.set(row.id, { row, secrets: signingSecrets(row, deps.box, now) });
       for (const delivery of claimed) {
-        const endpoint = endpointById.get(delivery.endpoint_id);
-        const event = eventById.get(delivery.event_id);
-        if (!endpoint || !event) continue;
-        inFlight.set(endpoint.id, (inFlight.get(endpoint.id) ?? 0) + 1);
-        const task = send(delivery, endpoint, event)
-          .catch(deps.onError)
-          .finally(() => {
-            inFlight.set(endpoint.id, (inFlight.get(endpoint.id) ?? 1) - 1);
-            sending.delete(task);
-            deps.onSlotFreed?.();
-          });
-        sending.add(task);
+        holding.add(delivery.id);
+        const queue = queues.get(delivery.endpoint_id) ?? [];
+        queue.push(delivery);
+        queues.set(delivery.endpoint_id, queue);
       }
+      pump();
       return claimed.length;
     },
     async settle() {
-      while (sending.size) await Promise.all([...sending]);
-      await flush();
-    },
-    async stop() {
       while (sending.size) await Promise.all([...sending]);
       await flush();
     },
@@ -164,8 +189,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 }
 
 /**
- * Runs a dispatcher on this node: a round whenever new deliveries are announced
- * (NOTIFY), whenever a send finishes and frees a slot, and every `idleMs` for
+ * Runs a dispatcher on this node: a claim whenever new deliveries are announced
+ * (NOTIFY), whenever an endpoint's local queue runs low, and every `idleMs` for
  * retries that became due.
  */
 export async function startDispatching(deps: DispatcherDeps, listener: Listener, options: { idleMs?: number } = {}) {
@@ -181,7 +206,8 @@ export async function startDispatching(deps: DispatcherDeps, listener: Listener,
     try {
       do {
         again = false;
-        while (!stopped && (await dispatcher.runRound()) > 0) {}
+        // Keep claiming while claims come back full: there is more waiting.
+        while (!stopped && (await dispatcher.runRound()) >= CLAIM_LIMIT) {}
       } while (again && !stopped);
     } finally {
       running = false;
@@ -190,7 +216,7 @@ export async function startDispatching(deps: DispatcherDeps, listener: Listener,
   const wake = () => {
     if (!stopped) loop().catch(deps.onError);
   };
-  const dispatcher = createDispatcher({ ...deps, onSlotFreed: wake });
+  const dispatcher = createDispatcher(deps, wake);
   await listener.on(DELIVERIES_CHANNEL, wake);
   const timer = setInterval(wake, options.idleMs ?? 250);
   timer.unref();
@@ -200,7 +226,7 @@ export async function startDispatching(deps: DispatcherDeps, listener: Listener,
     async stop() {
       stopped = true;
       clearInterval(timer);
-      await dispatcher.stop();
+      await dispatcher.settle();
     },
   };
 }

@@ -37,6 +37,14 @@ async function subscribe(body: Record<string, unknown> = {}) {
 const arrivals = (path: string, count: number, timeoutMs = 10_000) =>
   eventually(async () => (receiver.at(path).length >= count ? receiver.at(path) : undefined), timeoutMs, `${count} deliveries at ${path}`);
 
+/** Waits until an endpoint's deliveries have `count` attempts recorded in all (before the clock may move). */
+const recorded = (endpointId: string, count: number) =>
+  eventually(async () => {
+    const page = await landlord.admin.get(`/v1/webhook-endpoints/${endpointId}/deliveries?limit=500`);
+    const total = page.body.data.reduce((sum: number, delivery: any) => sum + delivery.attempts, 0);
+    return total >= count ? true : undefined;
+  });
+
 const verify = (secret: string, entry: { body: string; headers: Record<string, unknown> }) =>
   new Webhook(secret).verify(entry.body, entry.headers as Record<string, string>) as { id: string; type: string; data: any };
 
@@ -58,8 +66,10 @@ describe('signed deliveries', () => {
     receiver.answer((entry) => (entry.path === endpoint.path && ++calls <= 2 ? { status: 500 } : { status: 200 }));
     await createTenant(landlord.admin, product.name);
     await arrivals(endpoint.path, 1);
+    await recorded(endpoint.id, 1);
     clock.advance(6_000);
     await arrivals(endpoint.path, 2);
+    await recorded(endpoint.id, 2);
     clock.advance(6 * 60_000);
     const all = await arrivals(endpoint.path, 3);
     expect(new Set(all.map((entry) => entry.headers['webhook-id'])).size).toBe(1);
@@ -98,8 +108,10 @@ describe('signed deliveries', () => {
     receiver.answer((entry) => (entry.path === endpoint.path ? { status: 500 } : { status: 200 }));
     await createTenant(landlord.admin, product.name);
     await arrivals(endpoint.path, 1);
+    await recorded(endpoint.id, 1);
     clock.advance(4 * 24 * 3600_000);
     await arrivals(endpoint.path, 2);
+    await recorded(endpoint.id, 2);
     expect((await landlord.admin.get(`/v1/webhook-endpoints/${endpoint.id}`)).body.data.enabled).toBe(true);
     clock.advance(24 * 3600_000 + 60_000);
     await arrivals(endpoint.path, 3);
@@ -149,9 +161,10 @@ describe('resend and replay', () => {
     await createTenant(landlord.admin, product.name);
     await arrivals(endpoint.path, 2);
     // Walk the clock through the whole schedule: 8 attempts each, then they give up.
-    for (let step = 0; step < 8; step++) {
+    for (let attempt = 1; attempt < 8; attempt++) {
+      await recorded(endpoint.id, 2 * attempt);
       clock.advance(12 * 3600_000);
-      await arrivals(endpoint.path, 2 * Math.min(8, step + 2));
+      await arrivals(endpoint.path, 2 * (attempt + 1));
     }
     const failed = await eventually(async () => {
       const page = await landlord.admin.get(`/v1/webhook-endpoints/${endpoint.id}/deliveries?status=failed`);
