@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { productAdminKey } from '../../test/helpers/fixtures.ts';
 import { startTestLandlord, type TestLandlord } from '../../test/helpers/landlord.ts';
 
 let landlord: TestLandlord;
@@ -165,5 +166,46 @@ describe('GET /v1/products/{product}/warnings', () => {
     expect(codes).toEqual(
       expect.arrayContaining(['webhooks.creation_missing', 'plan.none_published', 'client.none', 'health_check.url_missing']),
     );
+  });
+});
+
+describe('who may see and change products', () => {
+  it('confines a product_admin key to its product: others answer 404, creating and deleting need a super admin', async () => {
+    await landlord.admin.post('/v1/products', { name: 'own-a', displayName: 'A' });
+    await landlord.admin.post('/v1/products', { name: 'other-b', displayName: 'B' });
+    const scoped = landlord.as(await productAdminKey(landlord, 'own-a'));
+
+    const list = await scoped.get('/v1/products?limit=500');
+    expect(list.body.data.map((product: { name: string }) => product.name)).toEqual(['own-a']);
+    expect((await scoped.get('/v1/products/other-b')).status).toBe(404);
+    expect((await scoped.patch('/v1/products/other-b', { displayName: 'x' })).status).toBe(404);
+    expect((await scoped.get('/v1/products/other-b/warnings')).status).toBe(404);
+    expect((await scoped.patch('/v1/products/own-a', { displayName: 'Mine' })).body.data.displayName).toBe('Mine');
+
+    const create = await scoped.post('/v1/products', { name: 'sneaky', displayName: 'x' });
+    expect(create.status).toBe(403);
+    expect(create.body.metadata.errors[0].code).toBe('auth.forbidden');
+    expect((await scoped.delete('/v1/products/own-a')).status).toBe(403);
+    expect((await landlord.admin.get('/v1/products/own-a')).status).toBe(200);
+  });
+
+  it('lets a product client read its own product but not change it', async () => {
+    await landlord.admin.post('/v1/products', { name: 'client-own', displayName: 'C' });
+    const client = (await landlord.admin.post('/v1/products/client-own/clients', { name: 'backend' })).body.data;
+    const token = await landlord
+      .as(undefined)
+      .post('/v1/auth/token', { grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret });
+    const backend = landlord.as(token.body.access_token);
+    expect((await backend.get('/v1/products/client-own')).status).toBe(200);
+    expect((await backend.get('/v1/products/acme')).status).toBe(404);
+    expect((await backend.patch('/v1/products/client-own', { displayName: 'x' })).status).toBe(403);
+  });
+
+  it('refuses to delete a product that still has tenants', async () => {
+    await landlord.admin.post('/v1/products', { name: 'busy', displayName: 'Busy', provisioning: { autoSendCreation: false } });
+    await landlord.admin.post('/v1/tenants', { product: 'busy', name: 'busy-tenant', displayName: 'x' });
+    const refused = await landlord.admin.delete('/v1/products/busy');
+    expect(refused.status).toBe(409);
+    expect(refused.body.metadata.errors[0].code).toBe('product.in_use');
   });
 });
