@@ -1,14 +1,37 @@
 import { defineConfig } from 'vitest/config';
 
+const shared = {
+  globalSetup: ['test/global-setup.ts'],
+  testTimeout: 30_000,
+  hookTimeout: 60_000,
+};
+
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
-    // Test files are mostly waiting on PostgreSQL and loopback HTTP, so run more than the cores.
-    maxWorkers: 4,
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
     // A test that cannot fail is a defect: a file without tests is an error.
     passWithNoTests: false,
+    projects: [
+      {
+        test: {
+          ...shared,
+          name: 'suite',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: ['test/boot.test.ts'],
+          // Test files mostly wait on PostgreSQL and loopback HTTP, so run a few more than the 2 cores.
+          maxWorkers: 3,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
+          ...shared,
+          // Start-up times are measured on a quiet machine: after everything else, alone.
+          name: 'boot',
+          include: ['test/boot.test.ts'],
+          maxWorkers: 1,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

@@ -50,7 +50,7 @@ export interface StartOptions {
 export async function startLandlord(config: Config, options: StartOptions = {}): Promise<Landlord> {
   const log = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? systemClock;
-  const database = await openDatabase(config, (line) => log.debug({ scope: 'postgres' }, line), config.workerConcurrency + 20);
+  const database = await openDatabase(config, (line) => log.debug({ scope: 'postgres' }, line), config.databasePoolSize);
   const cleanups: Array<() => Promise<unknown>> = [() => database.close()];
   const closeAll = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => log.error({ err: error }, 'shutdown step failed'));

@@ -26,6 +26,8 @@ const env = () => ({
   LANDLORD_RETRY_BASE_MS: '200',
   LANDLORD_WORKER_POLL_MS: '100',
   LANDLORD_NODE_TIMEOUT_SECONDS: '2',
+  LANDLORD_DATABASE_POOL_SIZE: '10',
+  LANDLORD_WORKER_CONCURRENCY: '4',
 });
 
 it('makes every committed call after a SIGKILL in the middle of sending, and every tenant reaches its final state', async () => {

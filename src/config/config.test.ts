@@ -39,6 +39,7 @@ describe('loadConfig defaults', () => {
       retryBaseMs: 30_000,
       nodeTimeoutSeconds: 30,
       webhookTimeoutMs: 15_000,
+      databasePoolSize: 40,
     });
   });
 
@@ -67,6 +68,7 @@ describe('loadConfig defaults', () => {
         LANDLORD_RETRY_BASE_MS: '5',
         LANDLORD_NODE_TIMEOUT_SECONDS: '90',
         LANDLORD_WEBHOOK_TIMEOUT_MS: '2500',
+        LANDLORD_DATABASE_POOL_SIZE: '12',
       },
       '/srv/landlord',
     );
@@ -86,6 +88,7 @@ describe('loadConfig defaults', () => {
       retryBaseMs: 5,
       nodeTimeoutSeconds: 90,
       webhookTimeoutMs: 2500,
+      databasePoolSize: 12,
     });
     expect(loadConfig({ LANDLORD_DATA_DIR: '/abs/dir' }, '/srv/landlord').dataDir).toBe('/abs/dir');
     expect(loadConfig({ PORT: '0' }).port).toBe(0);
@@ -112,6 +115,7 @@ describe('loadConfig refuses bad values with a ConfigError naming the variable',
     ['LANDLORD_RETRY_BASE_MS', '0'],
     ['LANDLORD_NODE_TIMEOUT_SECONDS', '3601'],
     ['LANDLORD_WEBHOOK_TIMEOUT_MS', '99'],
+    ['LANDLORD_DATABASE_POOL_SIZE', '1'],
   ])('%s=%s', (name, value) => {
     const error = configErrorOf({ [name]: value });
     expect(error.name).toBe('ConfigError');

@@ -33,6 +33,8 @@ export interface Config {
   readonly nodeTimeoutSeconds: number;
   /** Timeout of one webhook delivery attempt. */
   readonly webhookTimeoutMs: number;
+  /** Connections this node keeps to PostgreSQL at most (its worker and HTTP share them). */
+  readonly databasePoolSize: number;
 }
 
 /** A configuration value that stops start-up; the message names the variable. */
@@ -60,6 +62,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     retryBaseMs: integer(env, 'LANDLORD_RETRY_BASE_MS', 30_000, 1, 3_600_000),
     nodeTimeoutSeconds: integer(env, 'LANDLORD_NODE_TIMEOUT_SECONDS', 30, 1, 3600),
     webhookTimeoutMs: integer(env, 'LANDLORD_WEBHOOK_TIMEOUT_MS', 15_000, 100, 120_000),
+    databasePoolSize: integer(env, 'LANDLORD_DATABASE_POOL_SIZE', 40, 2, 1000),
   };
   return Object.freeze(config);
 }

@@ -95,8 +95,11 @@ describe('signed deliveries', () => {
       return read.body.data.enabled === false ? read.body.data : undefined;
     });
     expect(disabled.disabledReason).toContain('410');
-    const feed = await landlord.admin.get('/v1/events?type=webhook_endpoint.disabled&limit=500');
-    expect(feed.body.data.some((event: any) => event.data.endpoint.id === endpoint.id)).toBe(true);
+    // The event is in the feed once the sequencer has given it a position.
+    await eventually(async () => {
+      const feed = await landlord.admin.get('/v1/events?type=webhook_endpoint.disabled&limit=500');
+      return feed.body.data.some((event: any) => event.data.endpoint.id === endpoint.id) ? true : undefined;
+    });
     receiver.answer(() => ({ status: 200 }));
     await createTenant(landlord.admin, product.name);
     await new Promise((resolve) => setTimeout(resolve, 500));

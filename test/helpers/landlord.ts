@@ -39,6 +39,9 @@ export async function startTestLandlord(
     LANDLORD_RETRY_BASE_MS: '50',
     LANDLORD_WORKER_POLL_MS: '100',
     LANDLORD_NODE_TIMEOUT_SECONDS: '3',
+    // Several nodes run at once in a test run: keep each one's share of PostgreSQL's connections small.
+    LANDLORD_DATABASE_POOL_SIZE: '10',
+    LANDLORD_WORKER_CONCURRENCY: '4',
     ...options.env,
   });
   const node = await startLandlord(config, { clock: options.clock, logger: options.logger ?? createLogger(config.logLevel) });
