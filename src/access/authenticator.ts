@@ -58,10 +58,16 @@ export async function createAuthenticator(deps: {
 
   // Bumped by every invalidation: a lookup that raced with one must not cache what it read before it.
   let generation = 0;
+  // Verified access tokens, by hash: an Ed25519 verification costs far more than the
+  // lookup, and a token is presented many times. Expiry is still checked on every use.
+  const verifiedTokens = new Map<string, { clientRowId: string; expiresAtMs: number }>();
+  const MAX_VERIFIED_TOKENS = 50_000;
+
   const invalidate = () => {
     generation++;
     apiKeys.clear();
     clients.clear();
+    verifiedTokens.clear();
   };
   await deps.listener.on(CHANNEL, invalidate);
 
@@ -93,6 +99,29 @@ export async function createAuthenticator(deps: {
         : null;
     if (readAt === generation) apiKeys.set(cacheKey, { value, expires: Date.now() + CACHE_TTL_MS });
     return value;
+  }
+
+
+  async function verifiedClientOf(token: string): Promise<string> {
+    const cacheKey = sha256(token).toString('base64');
+    const hit = verifiedTokens.get(cacheKey);
+    if (hit) {
+      if (hit.expiresAtMs > clock.now().getTime()) return hit.clientRowId;
+      verifiedTokens.delete(cacheKey);
+    }
+    let clientRowId: string;
+    let expiresAtMs: number;
+    try {
+      const claims = await keyRing.verify(token, API_AUDIENCE);
+      clientRowId = String(claims.cid ?? '');
+      expiresAtMs = (claims.exp ?? 0) * 1000;
+    } catch {
+      throw new AppError('auth.invalid_credential');
+    }
+    if (!isUuid(clientRowId)) throw new AppError('auth.invalid_credential');
+    if (verifiedTokens.size >= MAX_VERIFIED_TOKENS) verifiedTokens.clear();
+    verifiedTokens.set(cacheKey, { clientRowId, expiresAtMs });
+    return clientRowId;
   }
 
   async function clientState(id: string): Promise<ClientState | null> {
@@ -127,14 +156,7 @@ export async function createAuthenticator(deps: {
         touchedKeys.add(principal.id);
         return principal;
       }
-      let clientRowId: string;
-      try {
-        const claims = await keyRing.verify(token, API_AUDIENCE);
-        clientRowId = String(claims.cid ?? '');
-      } catch {
-        throw new AppError('auth.invalid_credential');
-      }
-      if (!isUuid(clientRowId)) throw new AppError('auth.invalid_credential');
+      const clientRowId = await verifiedClientOf(token);
       const state = await clientState(clientRowId);
       // Revoking a client revokes the tokens it was given, even unexpired ones.
       if (!state || state.revoked) throw new AppError('auth.invalid_credential');
