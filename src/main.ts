@@ -8,8 +8,7 @@ import { createListener } from './db/listener.ts';
 import { migrate, migrationsApplied, readMigrations } from './db/migrate.ts';
 import { openapiWebhooks } from './events/event-types.ts';
 import { startSequencer } from './events/sequencer.ts';
-import { insertDeliveriesFor, releaseDeliveryLeases } from './webhooks/deliveries.repo.ts';
-import { startDispatching } from './webhooks/dispatcher.ts';
+import { startHealthProber } from './health/health.node.ts';
 import { createHttpApp } from './http/app.ts';
 import { createMetrics } from './http/metrics.ts';
 import { registerOpsRoutes } from './http/ops.routes.ts';
@@ -21,9 +20,12 @@ import { createEgressPolicy } from './platform/egress.ts';
 import { createLogger } from './platform/logger.ts';
 import { createOutboundHttp } from './platform/outbound.ts';
 import { createSecretBox, loadEncryptionKey } from './platform/secret-box.ts';
-import { loadKeyRing } from './platform/signing-keys.ts';
+import { loadKeyRing, SIGNING_KEYS_CHANNEL } from './platform/signing-keys.ts';
 import { registerFeatureRoutes, type Services } from './routes.ts';
 import { buildTasks } from './tasks.ts';
+import { startReportSweeper } from './tenants/report-deadlines.ts';
+import { insertDeliveriesFor, releaseDeliveryLeases } from './webhooks/deliveries.repo.ts';
+import { startDispatching } from './webhooks/dispatcher.ts';
 
 /** A running Landlord node. */
 export interface Landlord {
@@ -67,6 +69,10 @@ export async function startLandlord(config: Config, options: StartOptions = {}):
     const keyRing = await loadKeyRing(db, box, clock);
     const listener = await createListener(database.connectionString, (error) => log.warn({ err: error }, 'listener connection'));
     cleanups.push(() => listener.close());
+    // A key rotated on any node signs (and is published) on every node from then on.
+    await listener.on(SIGNING_KEYS_CHANNEL, () => {
+      keyRing.reload().catch((error) => log.warn({ err: error }, 'signing key reload'));
+    });
     const authenticator: Authenticator = await createAuthenticator({
       db,
       listener,
@@ -78,7 +84,7 @@ export async function startLandlord(config: Config, options: StartOptions = {}):
     cleanups.push(() => authenticator.close());
     const http = createOutboundHttp({ egress: createEgressPolicy(config.egressAllow) });
     cleanups.push(() => http.close());
-    const services: Services = { db, box, clock, keyRing, config, log, http, nodeId: randomUUID() };
+    const services: Services = { db, box, clock, keyRing, config, log, http, nodeId: randomUUID(), authenticator, listener };
 
     const metrics = createMetrics();
     const app = await createHttpApp({
@@ -116,7 +122,15 @@ export async function startLandlord(config: Config, options: StartOptions = {}):
       });
       cleanups.push(() => sequencer.stop());
       const dispatching = await startDispatching(
-        { db, box, clock, http, nodeId: services.nodeId, timeoutMs: config.webhookTimeoutMs, onError: (error) => log.warn({ err: error }, 'webhook dispatcher') },
+        {
+          db,
+          box,
+          clock,
+          http,
+          nodeId: services.nodeId,
+          timeoutMs: config.webhookTimeoutMs,
+          onError: (error) => log.warn({ err: error }, 'webhook dispatcher'),
+        },
         listener,
       );
       cleanups.push(() => dispatching.stop());
@@ -131,6 +145,15 @@ export async function startLandlord(config: Config, options: StartOptions = {}):
       });
       workerPoolId = worker.poolId;
       cleanups.push(() => worker.runner.stop());
+      const sweeper = startReportSweeper({
+        db,
+        clock,
+        intervalMs: config.workerPollMs,
+        onError: (error) => log.warn({ err: error }, 'report sweeper'),
+      });
+      cleanups.push(() => sweeper.stop());
+      const prober = startHealthProber(services);
+      cleanups.push(() => prober.stop());
     }
     const registration = await registerNode({
       db,

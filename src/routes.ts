@@ -1,21 +1,31 @@
 import type { Logger } from 'pino';
+import type { Authenticator } from './access/authenticator.ts';
 import { registerClientRoutes } from './access/clients.routes.ts';
 import { registerTokenRoutes } from './access/token.routes.ts';
 import { registerAuditRoutes } from './audit/audit.routes.ts';
 import { registerCatalogueRoutes } from './catalogue/catalogue.routes.ts';
 import type { Config } from './config/config.ts';
+import { registerConnectionRoutes } from './connections/connections.routes.ts';
+import { createConnectionVerifier } from './connections/verifier.ts';
 import type { Db } from './db/database.ts';
+import type { Listener } from './db/listener.ts';
 import { registerEventRoutes } from './events/events.routes.ts';
-import { registerWebhookRoutes } from './webhooks/webhooks.routes.ts';
+import { registerHealthRoutes } from './health/health.routes.ts';
 import type { HttpApp } from './http/types.ts';
+import { registerLoginLinkRoutes } from './login-links/login-links.routes.ts';
+import { registerPeopleRoutes } from './people/people.routes.ts';
+import { registerRoleRoutes } from './people/roles.routes.ts';
 import type { Clock } from './platform/clock.ts';
 import type { OutboundHttp } from './platform/outbound.ts';
 import type { SecretBox } from './platform/secret-box.ts';
 import type { KeyRing } from './platform/signing-keys.ts';
 import { registerProductRoutes } from './products/products.routes.ts';
+import { registerResellerApi } from './resellers/reseller-api.routes.ts';
+import { registerResellerRoutes } from './resellers/resellers.routes.ts';
 import { registerRosaasRoutes } from './rosaas/rosaas.routes.ts';
 import { registerLifecycleRoutes } from './tenants/lifecycle.routes.ts';
 import { registerTenantRoutes } from './tenants/tenants.routes.ts';
+import { registerWebhookRoutes } from './webhooks/webhooks.routes.ts';
 
 /** The shared parts every feature is built from. */
 export interface Services {
@@ -29,6 +39,10 @@ export interface Services {
   http: OutboundHttp;
   /** This node's id in the registry of running nodes. */
   nodeId: string;
+  /** Resolves bearer credentials (for routes that also accept other credentials). */
+  authenticator: Authenticator;
+  /** The node's shared LISTEN connection (caches that NOTIFY invalidates). */
+  listener: Listener;
 }
 
 /** Registers every feature's routes on the app. */
@@ -41,7 +55,15 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   registerAuditRoutes(app, db);
   registerTenantRoutes(app, db, { clock });
   registerLifecycleRoutes(app, db, { clock });
+  registerHealthRoutes(app, db, { clock, box, http: services.http, nodeId: services.nodeId });
   registerEventRoutes(app, db);
   registerWebhookRoutes(app, db, { box, clock });
   await registerRosaasRoutes(app, db, { clock, keyRing: services.keyRing });
+  const verifier = await createConnectionVerifier({ db, listener: services.listener });
+  registerRoleRoutes(app, db, { clock });
+  await registerPeopleRoutes(app, db, { clock, authenticator: services.authenticator, verifier });
+  registerConnectionRoutes(app, db, { clock, verifier, authenticator: services.authenticator });
+  registerLoginLinkRoutes(app, db, { clock, keyRing: services.keyRing });
+  registerResellerRoutes(app, db, { clock });
+  await registerResellerApi(app, db, { clock, keyRing: services.keyRing });
 }

@@ -52,7 +52,9 @@ describe('conventions every route inherits', () => {
     expect(last.status).toBe(429);
     expect(Number(last.headers['retry-after'])).toBeGreaterThan(0);
     expect(last.body.metadata.errors[0].code).toBe('request.rate_limited');
-    const token = await landlord.as(undefined).post('/v1/auth/token', { grant_type: 'client_credentials', client_id: key.clientId, client_secret: key.clientSecret });
+    const token = await landlord
+      .as(undefined)
+      .post('/v1/auth/token', { grant_type: 'client_credentials', client_id: key.clientId, client_secret: key.clientSecret });
     expect((await landlord.as(token.body.access_token).get(`/v1/products/${product.name}`)).status).toBe(200);
   });
 
@@ -70,6 +72,8 @@ describe('conventions every route inherits', () => {
         expect(Object.keys(operation.responses ?? {}).length, `${method} ${path}`).toBeGreaterThan(0);
       }
     }
-    expect(Object.keys(document.webhooks)).toEqual(expect.arrayContaining(['tenant.created', 'tenant.status_changed', 'tenant.availability.unhealthy']));
+    expect(Object.keys(document.webhooks)).toEqual(
+      expect.arrayContaining(['tenant.created', 'tenant.status_changed', 'tenant.availability.unhealthy']),
+    );
   });
 });

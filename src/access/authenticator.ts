@@ -101,7 +101,6 @@ export async function createAuthenticator(deps: {
     return value;
   }
 
-
   async function verifiedClientOf(token: string): Promise<string> {
     const cacheKey = sha256(token).toString('base64');
     const hit = verifiedTokens.get(cacheKey);

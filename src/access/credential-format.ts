@@ -7,8 +7,11 @@ const CHECKSUM_LENGTH = 6;
 /** Characters after the prefix that are stored in the clear to find the row. */
 export const LOOKUP_LENGTH = 12;
 
-/** The kinds of secret Landlord issues, by prefix (`ll_` operator keys, `llcs_` client secrets). */
-export type CredentialPrefix = 'll' | 'llcs';
+/**
+ * The kinds of secret Landlord issues, by prefix: `ll_` operator keys, `llcs_` client secrets,
+ * `llcn_` connection secrets, `llrs_` reseller passwords, `llln_` login-link tokens, `llin_` invitation tokens.
+ */
+export type CredentialPrefix = 'll' | 'llcs' | 'llcn' | 'llrs' | 'llln' | 'llin';
 
 function base62(bytes: Buffer, length: number): string {
   let value = BigInt(`0x${bytes.toString('hex') || '0'}`);

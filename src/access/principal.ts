@@ -1,23 +1,29 @@
 import { AppError } from '../errors/app-error.ts';
 
-/** What a credential may do: everything, one product's administration, or a product backend's work. */
-export type Role = 'super_admin' | 'product_admin' | 'client';
+/**
+ * What a credential may do: everything, one product's administration, a product backend's work,
+ * or (`tenant`) what one tenant's API connection holds — accepted only by the routes that ask for it.
+ */
+export type Role = 'super_admin' | 'product_admin' | 'client' | 'tenant';
 
 /** Who is calling, resolved from the credential on every request. */
 export interface Principal {
   /** How the caller proved itself. */
-  kind: 'admin_key' | 'api_key' | 'client';
+  kind: 'admin_key' | 'api_key' | 'client' | 'reseller' | 'connection';
   /** The credential's id (api key id, client id); stable, used for audit, rate limits and idempotency. */
   id: string;
   role: Role;
   /** The one product this credential is confined to; null for super admins. */
   productId: string | null;
   name: string;
+  /** The one tenant a `tenant` credential (an API connection) acts in; absent for every other credential. */
+  tenantId?: string;
 }
 
 /** The fields of an audit record that say who acted. */
 export interface Actor {
-  type: Principal['kind'] | 'system' | 'external_system';
+  /** `user`: a person acting with a token they hold (accepting an invitation, opening a login link). */
+  type: Principal['kind'] | 'system' | 'external_system' | 'user';
   id: string;
   requestId: string | null;
 }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Actor } from '../access/principal.ts';
 import type { Db } from '../db/database.ts';
 import { eventFromAudit } from '../events/event-types.ts';
@@ -9,6 +10,8 @@ export interface AuditEntry {
   objectType: string;
   objectId: string;
   productId: string | null;
+  /** The tenant the object belongs to (a membership, a connection): its events join that tenant's sequence. */
+  tenantId?: string | null;
   before?: unknown;
   after?: unknown;
 }
@@ -16,25 +19,17 @@ export interface AuditEntry {
 /**
  * Writes one audit record; call it in the transaction of the change it records. A
  * change worth telling (see `eventFromAudit`) is also recorded as an event, in the
- * same transaction.
+ * same transaction and the same statement.
  */
 export async function insertAuditRecord(db: Db, actor: Actor, entry: AuditEntry): Promise<void> {
+  const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
+  const insert = sql`
+    insert into audit_log (actor_type, actor_id, request_id, action, object_type, object_id, product_id, before, after)
+    values (${actor.type}, ${actor.id}, ${actor.requestId}, ${entry.action}, ${entry.objectType}, ${entry.objectId},
+      ${entry.productId}, ${json(entry.before)}::jsonb, ${json(entry.after)}::jsonb)`;
   const event = eventFromAudit(entry);
-  if (event) await recordEvent(db, event);
-  await db
-    .insertInto('audit_log')
-    .values({
-      actor_type: actor.type,
-      actor_id: actor.id,
-      request_id: actor.requestId,
-      action: entry.action,
-      object_type: entry.objectType,
-      object_id: entry.objectId,
-      product_id: entry.productId,
-      before: entry.before === undefined ? null : JSON.stringify(entry.before),
-      after: entry.after === undefined ? null : JSON.stringify(entry.after),
-    })
-    .execute();
+  if (event) await recordEvent(db, event, insert);
+  else await insert.execute(db);
 }
 
 /** Filters of the audit log list. */

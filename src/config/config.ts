@@ -31,6 +31,17 @@ export interface Config {
   readonly retryBaseMs: number;
   /** A node whose heartbeat is older than this is dead: its jobs are handed to the others. */
   readonly nodeTimeoutSeconds: number;
+  /** Health probes one node runs at once; 0: this node does not probe. */
+  readonly healthConcurrency: number;
+  /** Health probes one node runs at once against one product, and against one backend host. */
+  readonly healthPerProduct: number;
+  readonly healthPerHost: number;
+  /** How often the prober looks for tenants due a probe (it also looks whenever probes finish). */
+  readonly healthTickMs: number;
+  /** How long failed probes (and probes that changed a tenant's health) are kept one by one. */
+  readonly healthProbeRetentionHours: number;
+  /** How long hourly probe totals are kept (uptime over 30 days needs 30). */
+  readonly healthHourlyRetentionDays: number;
   /** Timeout of one webhook delivery attempt. */
   readonly webhookTimeoutMs: number;
   /** Connections this node keeps to PostgreSQL at most (its worker and HTTP share them). */
@@ -61,6 +72,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     workerPollMs: integer(env, 'LANDLORD_WORKER_POLL_MS', 1000, 10, 60_000),
     retryBaseMs: integer(env, 'LANDLORD_RETRY_BASE_MS', 30_000, 1, 3_600_000),
     nodeTimeoutSeconds: integer(env, 'LANDLORD_NODE_TIMEOUT_SECONDS', 30, 1, 3600),
+    healthConcurrency: integer(env, 'LANDLORD_HEALTH_CONCURRENCY', 256, 0, 10_000),
+    healthPerProduct: integer(env, 'LANDLORD_HEALTH_PER_PRODUCT', 128, 1, 10_000),
+    healthPerHost: integer(env, 'LANDLORD_HEALTH_PER_HOST', 64, 1, 10_000),
+    healthTickMs: integer(env, 'LANDLORD_HEALTH_TICK_MS', 100, 10, 60_000),
+    healthProbeRetentionHours: integer(env, 'LANDLORD_HEALTH_PROBE_RETENTION_HOURS', 48, 1, 24 * 365),
+    healthHourlyRetentionDays: integer(env, 'LANDLORD_HEALTH_HOURLY_RETENTION_DAYS', 35, 1, 3650),
     webhookTimeoutMs: integer(env, 'LANDLORD_WEBHOOK_TIMEOUT_MS', 15_000, 100, 120_000),
     databasePoolSize: integer(env, 'LANDLORD_DATABASE_POOL_SIZE', 40, 2, 1000),
   };

@@ -31,6 +31,8 @@ export interface ProductsTable {
   health_check: Json<Record<string, unknown>>;
   provisioning: Json<Record<string, unknown>>;
   sign_in_url: string | null;
+  /** Health probing of the product's tenants is paused (maintenance). */
+  health_paused: Defaulted<boolean>;
   version: Defaulted<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
@@ -154,7 +156,7 @@ export interface TenantTimelineTable {
   id: Generated<number>;
   tenant_id: string;
   at: Timestamp;
-  kind: 'transition' | 'call' | 'report';
+  kind: 'transition' | 'call' | 'report' | 'health';
   action: string | null;
   from_status: string | null;
   to_status: string | null;
@@ -209,7 +211,11 @@ export interface WebhookDeliveriesTable {
   event_type: string;
   event_position: number;
   tenant_id: string | null;
-  status: ColumnType<'pending' | 'delivered' | 'failed', 'pending' | 'delivered' | 'failed' | undefined, 'pending' | 'delivered' | 'failed'>;
+  status: ColumnType<
+    'pending' | 'delivered' | 'failed',
+    'pending' | 'delivered' | 'failed' | undefined,
+    'pending' | 'delivered' | 'failed'
+  >;
   attempts: Defaulted<number>;
   next_attempt_at: Timestamp;
   lease_until: Date | null;
@@ -254,6 +260,151 @@ export interface IdempotencyKeysTable {
   created_at: Timestamp;
 }
 
+export interface ProductPermissionsTable {
+  product_id: string;
+  name: string;
+  description: Defaulted<string>;
+  created_at: Timestamp;
+}
+
+export interface ProductRolesTable {
+  id: string;
+  product_id: string;
+  name: string;
+  display_name: string;
+  description: Defaulted<string>;
+  permissions: ColumnType<string[], string[] | undefined, string[]>;
+  created_at: Timestamp;
+}
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  full_name: string;
+  default_language: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface MembershipsTable {
+  id: string;
+  tenant_id: string;
+  product_id: string;
+  user_id: string | null;
+  login: string;
+  roles: ColumnType<string[], string[] | undefined, string[]>;
+  permissions: ColumnType<string[], string[] | undefined, string[]>;
+  status: 'active' | 'invited';
+  invited_email: string | null;
+  invited_name: string | null;
+  invited_language: string | null;
+  invitation_hash: Buffer | null;
+  invitation_expires_at: Date | null;
+  version: Defaulted<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ConnectionsTable {
+  id: string;
+  tenant_id: string;
+  product_id: string;
+  name: string;
+  type: string;
+  active: Defaulted<boolean>;
+  configuration: Json<Record<string, unknown>>;
+  permissions: ColumnType<string[], string[] | undefined, string[]>;
+  secret_hash: Buffer;
+  version: Defaulted<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface LoginLinksTable {
+  id: string;
+  token_hash: Buffer;
+  membership_id: string;
+  path: string;
+  expires_at: Timestamp;
+  used_at: Date | null;
+  created_at: Timestamp;
+}
+
+export interface ResellersTable {
+  id: string;
+  product_id: string;
+  code: string;
+  name: string;
+  code_prefix: string;
+  username: string;
+  password_hash: Buffer;
+  revoked_at: Date | null;
+  created_at: Timestamp;
+}
+
+export interface ResellerTenantsTable {
+  tenant_id: string;
+  reseller_id: string;
+  customer_reference: string;
+  contact_email: string | null;
+  default_language: string | null;
+  languages: ColumnType<string[], string[] | undefined, string[]>;
+  options: ColumnType<string[], string[] | undefined, string[]>;
+  created_at: Timestamp;
+}
+
+/** The health of a tenant that was ever live; also the prober's work queue (see 0004_health.sql). */
+export interface TenantHealthTable {
+  tenant_id: string;
+  product_id: string;
+  watched: Defaulted<boolean>;
+  state: Defaulted<'unknown' | 'healthy' | 'suspect' | 'unavailable'>;
+  state_since: Timestamp;
+  consecutive_failures: Defaulted<number>;
+  outage_id: string | null;
+  next_probe_at: Timestamp;
+  lease_until: Date | null;
+  leased_by: string | null;
+  last_probe_at: Date | null;
+  last_latency_ms: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  paused: Defaulted<boolean>;
+  paused_reason: string | null;
+  product_paused: Defaulted<boolean>;
+  url_override: string | null;
+  acc_hour: Date | null;
+  acc_probes: Defaulted<number>;
+  acc_failures: Defaulted<number>;
+  acc_observed_ms: Defaulted<number>;
+  acc_down_ms: Defaulted<number>;
+  acc_latency_sum_ms: Defaulted<number>;
+  acc_latency_hist: Defaulted<number[]>;
+}
+
+/** A tenant's probe totals for one hour. */
+export interface TenantProbeHourlyTable {
+  tenant_id: string;
+  hour: Timestamp;
+  probes: number;
+  failures: number;
+  observed_ms: number;
+  down_ms: number;
+  latency_sum_ms: number;
+  latency_hist: number[];
+}
+
+/** A raw probe kept for the retention window (failures and state changes). */
+export interface TenantProbesTable {
+  tenant_id: string;
+  at: Timestamp;
+  ok: boolean;
+  status: number | null;
+  latency_ms: number | null;
+  error: string | null;
+  state: string;
+}
+
 /** Every table Landlord's queries touch, for Kysely's types. */
 export interface Database {
   landlord_secrets: LandlordSecretsTable;
@@ -268,6 +419,9 @@ export interface Database {
   specifications: SpecificationsTable;
   tenants: TenantsTable;
   tenant_timeline: TenantTimelineTable;
+  tenant_health: TenantHealthTable;
+  tenant_probe_hourly: TenantProbeHourlyTable;
+  tenant_probes: TenantProbesTable;
   landlord_nodes: LandlordNodesTable;
   audit_log: AuditLogTable;
   events: EventsTable;
@@ -275,6 +429,14 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   idempotency_keys: IdempotencyKeysTable;
+  product_permissions: ProductPermissionsTable;
+  product_roles: ProductRolesTable;
+  users: UsersTable;
+  memberships: MembershipsTable;
+  connections: ConnectionsTable;
+  login_links: LoginLinksTable;
+  resellers: ResellersTable;
+  reseller_tenants: ResellerTenantsTable;
 }
 
 export type ProductRow = Selectable<ProductsTable>;

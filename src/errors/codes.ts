@@ -63,6 +63,42 @@ export const ERROR_CODES = {
   'tenant.invalid_plan': { status: 400, sysCode: '1304', message: "The plan price given does not exist in the tenant's product" },
   'tenant.transition_not_allowed': { status: 409, sysCode: '1303', message: 'The tenant cannot take this action in its current status' },
 
+  // people: permissions, roles, users, memberships, invitations
+  'permission.not_found': { status: 404, sysCode: '1005', message: 'The product defines no such permission' },
+  'permission.unknown': { status: 400, sysCode: '1401', message: 'The product defines no such permission' },
+  'permission.not_held': { status: 403, sysCode: '1402', message: 'Nobody can grant a permission they do not hold' },
+  'permission.name_taken': { status: 409, sysCode: '1403', message: 'The product defines this permission already' },
+  'permission.in_use': { status: 409, sysCode: '1404', message: 'Roles, users or connections still hold this permission' },
+  'role.unknown': { status: 400, sysCode: '1411', message: 'The product defines no such role' },
+  'role.name_taken': { status: 409, sysCode: '1412', message: 'The product defines a role with this name already' },
+  'user.not_found': { status: 404, sysCode: '1005', message: 'No such user' },
+  'membership.not_found': { status: 404, sysCode: '1005', message: 'No user with this login in the tenant' },
+  'membership.login_taken': { status: 409, sysCode: '1421', message: 'The tenant has a user with this login already' },
+  'membership.exists': { status: 409, sysCode: '1422', message: 'This person belongs to the tenant already' },
+  'membership.not_active': { status: 409, sysCode: '1423', message: 'The user has not accepted the invitation yet' },
+  'membership.last_owner': { status: 409, sysCode: '1424', message: 'The tenant would be left without an owner' },
+  'invitation.not_found': { status: 404, sysCode: '1005', message: 'No such invitation, or it was accepted already' },
+  'invitation.expired': { status: 410, sysCode: '1431', message: 'The invitation expired; ask for a new one' },
+
+  // connections and login links
+  'connection.not_found': { status: 404, sysCode: '1005', message: 'No such connection in this tenant' },
+  'tenant.not_live': { status: 409, sysCode: '1305', message: 'The tenant is not live (created or active)' },
+  'tenant.deleted': { status: 409, sysCode: '1306', message: 'The tenant is deleted' },
+  'product.no_sign_in_url': { status: 409, sysCode: '1204', message: 'The product has no signInUrl for login links to lead to' },
+
+  // resellers
+  'reseller.not_found': { status: 404, sysCode: '1005', message: 'No such reseller' },
+  'reseller.code_taken': { status: 409, sysCode: '1481', message: 'A reseller with this code exists already' },
+
+  // tenant health
+  'health.not_watched': {
+    status: 409,
+    sysCode: '1601',
+    message: 'The tenant is not live (created or active), so its health is not probed',
+  },
+  'health.paused': { status: 409, sysCode: '1602', message: 'Health probing is paused for this tenant or its product' },
+  'health.probe_in_progress': { status: 409, sysCode: '1603', message: 'The tenant is being probed right now; try again in a moment' },
+
   // server
   'server.internal': { status: 500, sysCode: '1500', message: 'Something went wrong on our side; the request id names it in our logs' },
   'server.unavailable': { status: 503, sysCode: '1503', message: 'Landlord cannot reach its database right now' },

@@ -24,6 +24,14 @@ const CATALOGUE_VERBS: Record<string, string[]> = {
   client: ['created', 'revoked', 'secret_rotated'],
 };
 
+// People and channels: users, their memberships in tenants, API connections, resellers.
+const PEOPLE_VERBS: Record<string, string[]> = {
+  user: ['created'],
+  membership: ['created', 'invited', 'accepted', 'updated', 'deleted'],
+  connection: ['created', 'updated', 'deleted'],
+  reseller: ['created', 'revoked'],
+};
+
 /**
  * Every event type and the schema of its `data`, in one place: the OpenAPI document
  * publishes them, and the feed filters check types against them.
@@ -45,7 +53,7 @@ export const EVENT_SCHEMAS: Record<string, TSchema> = {
   'tenant.availability.healthy': Type.Object({ tenant: Snapshot('tenant'), health: Snapshot('health record') }),
   'webhook_endpoint.disabled': Type.Object({ endpoint: Snapshot('webhook endpoint'), reason: Type.String() }),
   ...Object.fromEntries(
-    Object.entries(CATALOGUE_VERBS).flatMap(([objectType, verbs]) =>
+    Object.entries({ ...CATALOGUE_VERBS, ...PEOPLE_VERBS }).flatMap(([objectType, verbs]) =>
       verbs.map((verb) => [`${objectType}.${verb}`, Type.Object(changed(objectType, verb))]),
     ),
   ),
@@ -64,6 +72,8 @@ const VERB: Record<string, string> = {
   revoke: 'revoked',
   rotate_secret: 'secret_rotated',
   metadata: 'metadata_changed',
+  invite: 'invited',
+  accept: 'accepted',
 };
 
 /**
@@ -85,7 +95,7 @@ export function eventFromAudit(entry: AuditEntry): NewEvent | undefined {
   } else if (verb === 'update' && entry.before !== undefined) {
     data.before = withoutActions(entry.before);
   }
-  return { type, productId: entry.productId, tenantId: objectType === 'tenant' ? entry.objectId : null, data };
+  return { type, productId: entry.productId, tenantId: objectType === 'tenant' ? entry.objectId : (entry.tenantId ?? null), data };
 }
 
 /** A tenant view without `actions`, which depend on who is looking. */

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { newId } from '../platform/ids.ts';
 
@@ -22,24 +22,32 @@ export const EVENTS_CHANNEL = 'landlord_events';
  * Records an event. Call it in the transaction of the change it tells about: the
  * event exists exactly when the change committed. A tenant's events are numbered
  * 1, 2, 3… (the tenant row's counter, so concurrent writers cannot take one number twice).
+ * One statement: the counter, the insert, the NOTIFY for the sequencer, and any
+ * `alongside` write (e.g. the audit record) as one more data-modifying CTE.
  */
-export async function recordEvent(db: Db, event: NewEvent): Promise<string> {
+export async function recordEvent(db: Db, event: NewEvent, alongside?: RawBuilder<unknown>): Promise<string> {
   const id = newId();
   const data = JSON.stringify(event.data);
+  const extra = alongside ? sql`alongside as (${alongside}),` : sql``;
+  const occurredAt = sql`coalesce(${event.occurredAt ?? null}::timestamptz, now())`;
   if (event.tenantId) {
     await sql`
-      with seq as (update tenants set event_seq = event_seq + 1 where id = ${event.tenantId} returning event_seq)
-      insert into events (id, type, product_id, tenant_id, tenant_seq, occurred_at, data)
-      select ${id}, ${event.type}, ${event.productId}, ${event.tenantId}, seq.event_seq, coalesce(${event.occurredAt ?? null}::timestamptz, now()), ${data}::jsonb from seq`.execute(
-      db,
-    );
+      with ${extra}
+      seq as (update tenants set event_seq = event_seq + 1 where id = ${event.tenantId} returning event_seq),
+      recorded as (
+        insert into events (id, type, product_id, tenant_id, tenant_seq, occurred_at, data)
+        select ${id}, ${event.type}, ${event.productId}, ${event.tenantId}, seq.event_seq, ${occurredAt}, ${data}::jsonb from seq
+        returning 1)
+      select pg_notify(${EVENTS_CHANNEL}, '') from recorded`.execute(db);
   } else {
-    await db
-      .insertInto('events')
-      .values({ id, type: event.type, product_id: event.productId, occurred_at: event.occurredAt, data })
-      .execute();
+    await sql`
+      with ${extra}
+      recorded as (
+        insert into events (id, type, product_id, occurred_at, data)
+        values (${id}, ${event.type}, ${event.productId}, ${occurredAt}, ${data}::jsonb)
+        returning 1)
+      select pg_notify(${EVENTS_CHANNEL}, '') from recorded`.execute(db);
   }
-  await sql`select pg_notify(${EVENTS_CHANNEL}, '')`.execute(db);
   return id;
 }
 

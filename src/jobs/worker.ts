@@ -51,6 +51,9 @@ export async function startWorker(options: {
     poolId = workerPool.id;
   });
   const runner = await run({
+    // The pool fetches jobs in batches for its workers (one query instead of one per
+    // worker), and completes them in batches too.
+    preset: { worker: { localQueue: { size: options.concurrency + 1 }, completeJobBatchDelay: 2, failJobBatchDelay: 2 } },
     pgPool: options.pool,
     taskList: options.tasks,
     parsedCronItems: parseCronItems(options.schedules),

@@ -54,7 +54,11 @@ export function createOutboundHttp(options: { connectionsPerOrigin?: number; egr
         const refusal = literalRefusal(egress, call.url);
         if (refusal) return { ok: false, code: 'EGRESS_REFUSED', error: refusal, durationMs: 0 };
       }
-      const signal = AbortSignal.timeout(call.timeoutMs);
+      // A timer cleared when the call ends: AbortSignal.timeout() would still fire (and
+      // build its DOMException) seconds after every call that finished in time.
+      const deadline = new AbortController();
+      const signal = deadline.signal;
+      const timer = setTimeout(() => deadline.abort(), call.timeoutMs);
       try {
         const response = await request(call.url, {
           method: call.method,
@@ -78,6 +82,8 @@ export function createOutboundHttp(options: { connectionsPerOrigin?: number; egr
         const durationMs = Math.round(performance.now() - started);
         if (signal.aborted) return { ok: false, error: `no answer within ${call.timeoutMs} ms`, code: 'TIMEOUT', durationMs };
         return { ok: false, ...describeError(error), durationMs };
+      } finally {
+        clearTimeout(timer);
       }
     },
     close: async () => {

@@ -27,6 +27,11 @@ export interface KeyRing {
   verify(token: string, audience: string): Promise<JWTPayload>;
   /** The public keys, as served at `/.well-known/jwks.json`. */
   jwks(): { keys: JWK[] };
+  /**
+   * Reads the keys again, so a key added by {@link rotateSigningKey} signs from now on.
+   * Keys already issued keep verifying: every unretired key stays in the set.
+   */
+  reload(): Promise<void>;
 }
 
 type PrivateKey = Awaited<ReturnType<typeof importPKCS8>>;
@@ -91,6 +96,13 @@ export async function loadKeyRing(db: Db, box: SecretBox, clock: Clock): Promise
       }
     },
     jwks: () => ({ keys: keys.map((key) => key.publicJwk) }),
+    async reload() {
+      const fresh = await readKeys(db, box);
+      // Swapped together, so no token is signed with a key the published set lacks.
+      jwks = createLocalJWKSet({ keys: fresh.map((key) => key.publicJwk) });
+      keys = fresh;
+      lastReload = Date.now();
+    },
   };
 }
 
@@ -104,9 +116,17 @@ async function insertNewKey(db: Db, box: SecretBox): Promise<void> {
     .execute();
 }
 
-/** Adds a new signing key that signs from now on; older keys keep verifying until retired. */
+/** NOTIFY channel of key rotations: every node reloads its ring on it (see `main.ts`). */
+export const SIGNING_KEYS_CHANNEL = 'landlord_signing_keys';
+
+/**
+ * Adds a new signing key that signs from now on; older keys keep verifying until retired.
+ * Every node hears of it on {@link SIGNING_KEYS_CHANNEL} and reloads, so each signs with
+ * the new key and publishes it in its JWKS.
+ */
 export async function rotateSigningKey(db: Db, box: SecretBox): Promise<void> {
   await insertNewKey(db, box);
+  await sql`select pg_notify(${SIGNING_KEYS_CHANNEL}, '')`.execute(db);
 }
 
 async function readKeys(db: Db, box: SecretBox): Promise<LoadedKey[]> {

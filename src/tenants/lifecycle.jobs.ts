@@ -10,7 +10,7 @@ import type { ProvisioningSettings } from '../products/products.schemas.ts';
 import { classifyCall, retryDelayMs } from './call-policy.ts';
 import { applyTransition, CALL_TASK, type CallEvent, type CallJob, tenantQueue } from './lifecycle.service.ts';
 import { findCallContext, lockTenant } from './tenants.repo.ts';
-import { insertTimelineEntry } from './timeline.repo.ts';
+import { type EventEntry, insertTimelineEntry } from './timeline.repo.ts';
 import { PHASES, STEPS, type Step } from './workflow.ts';
 
 /** What the lifecycle jobs need. */
@@ -78,7 +78,7 @@ export function callBackendTask(deps: LifecycleJobDeps): Task {
       const now = deps.clock.now();
       const pending = !isStep(job.event) || (tenant.status === PHASES[job.event].sending && tenant.step_id === job.stepId);
       const verdict = !pending ? 'late' : outcome === 'transient' && !lastAttempt ? 'retry' : outcome;
-      await insertTimelineEntry(tx, tenant.id, now, {
+      const callEntry: EventEntry = {
         kind: 'call',
         action: job.event,
         actor: { type: 'system', id: 'landlord' },
@@ -94,14 +94,15 @@ export function callBackendTask(deps: LifecycleJobDeps): Task {
           verdict,
           node: deps.nodeId,
         },
-      });
-      if (!pending || !isStep(job.event)) {
+      };
+      if (!pending || !isStep(job.event) || verdict === 'retry') {
+        await insertTimelineEntry(tx, tenant.id, now, callEntry);
         if (verdict === 'retry') await scheduleRetry(tx, deps, job, result, now);
         return;
       }
-      if (verdict === 'retry') return scheduleRetry(tx, deps, job, result, now);
       if (verdict === 'success') {
-        await applyTransition(tx, deps, tenant, provisioning.mode === 'callback' ? 'call_accepted' : 'call_completed', SYSTEM);
+        const action = provisioning.mode === 'callback' ? 'call_accepted' : 'call_completed';
+        await applyTransition(tx, deps, tenant, action, SYSTEM, { alsoLog: [callEntry] });
         return;
       }
       const why = result.ok ? `the backend answered ${result.status}` : result.error;
@@ -109,7 +110,11 @@ export function callBackendTask(deps: LifecycleJobDeps): Task {
         attempts: job.attempt,
         reason: outcome === 'transient' ? `gave up after ${job.attempt} attempts: ${why}` : why,
       };
-      await applyTransition(tx, deps, tenant, 'call_refused', SYSTEM, { reason: failureReason.reason, failureReason });
+      await applyTransition(tx, deps, tenant, 'call_refused', SYSTEM, {
+        reason: failureReason.reason,
+        failureReason,
+        alsoLog: [callEntry],
+      });
     });
   };
 }
@@ -124,20 +129,4 @@ async function scheduleRetry(tx: Db, deps: LifecycleJobDeps, job: CallJob, resul
   });
   const next: CallJob = { ...job, attempt: job.attempt + 1 };
   await enqueueJob(tx, CALL_TASK, next, { queueName: tenantQueue(job.tenantId), runAt: new Date(now.getTime() + delay) });
-}
-
-/** Moves a tenant to failure when the backend accepted a step but never reported its outcome in time. */
-export function reportTimeoutTask(deps: LifecycleJobDeps): Task {
-  return async (payload) => {
-    const { tenantId, stepId } = payload as { tenantId: string; stepId: string };
-    await deps.db.transaction().execute(async (tx) => {
-      const tenant = await lockTenant(tx, tenantId);
-      if (!tenant || tenant.step_id !== stepId || !tenant.report_due_at) return;
-      const step = STEPS.find((candidate) => PHASES[candidate].working === tenant.status);
-      if (!step) return;
-      const seconds = (tenant.product_provisioning as ProvisioningSettings).callbackTimeoutSeconds;
-      const reason = `no report of the ${step} from the backend within ${seconds} s`;
-      await applyTransition(tx, deps, tenant, 'callback_timed_out', SYSTEM, { reason, failureReason: { reason } });
-    });
-  };
 }

@@ -32,7 +32,7 @@ const ACTION_ROUTES: { path: string; action: Action; summary: string }[] = [
 const TimelineEntry = Type.Object({
   id: Type.Integer(),
   at: Timestamp,
-  kind: Type.Enum(['transition', 'call', 'report']),
+  kind: Type.Enum(['transition', 'call', 'report', 'health']),
   action: Type.Union([Type.String(), Type.Null()]),
   from: Type.Union([Type.String(), Type.Null()]),
   to: Type.Union([Type.String(), Type.Null()]),
@@ -112,7 +112,7 @@ export function registerLifecycleRoutes(app: HttpApp, db: Db, deps: LifecycleDep
         params: TenantParams,
         querystring: Type.Object(
           {
-            kind: Type.Optional(Type.Enum(['transition', 'call', 'report'])),
+            kind: Type.Optional(Type.Enum(['transition', 'call', 'report', 'health'])),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
             cursor: Type.Optional(Type.String({ maxLength: 200 })),
           },

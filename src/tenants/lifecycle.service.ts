@@ -3,18 +3,20 @@ import { insertAuditRecord } from '../audit/audit.repo.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import { recordEvent } from '../events/events.repo.ts';
+import { syncHealthWatch } from '../health/health.watch.ts';
 import { enqueueJob } from '../jobs/enqueue.ts';
 import type { Clock } from '../platform/clock.ts';
 import { newId } from '../platform/ids.ts';
 import type { ProvisioningSettings } from '../products/products.schemas.ts';
-import { lockTenant, type TenantRecord, updateTenant } from './tenants.repo.ts';
+import { lockTenant, type TenantRecord } from './tenants.repo.ts';
 import { getVisibleTenant, tenantFacts, toTenantView, workflowActorOf } from './tenants.service.ts';
-import { insertTimelineEntry } from './timeline.repo.ts';
+import { type EventEntry, insertTimelineEntry, updateTenantLogged } from './timeline.repo.ts';
 import {
   type Action,
   availableActions,
   callOf,
   findTransition,
+  LIVE_STATUSES,
   nextState,
   PHASES,
   type Status,
@@ -23,9 +25,8 @@ import {
   type WorkflowActor,
 } from './workflow.ts';
 
-/** The graphile-worker task that calls the backend, and the one that notices a missing report. */
+/** The graphile-worker task that calls the backend. */
 export const CALL_TASK = 'tenant.call';
-export const REPORT_TIMEOUT_TASK = 'tenant.report_timeout';
 
 /** Everything Landlord calls a product's backend for: the four steps and the other notices. */
 export type CallEvent = Step | 'unavailable' | 'upgrade' | 'downgrade' | 'reset';
@@ -44,8 +45,22 @@ export interface LifecycleDeps {
   clock: Clock;
 }
 
-/** Calls for one tenant share a queue: they run one at a time, in order. */
-export const tenantQueue = (tenantId: string) => `tenant:${tenantId}`;
+/** Named job queues the tenants' calls are spread over. */
+export const CALL_QUEUES = 256;
+
+/**
+ * The queue of a tenant's calls. Calls in one queue run one at a time, in order, so a
+ * tenant's calls never overtake each other; tenants are spread over a fixed number of
+ * queues because graphile-worker's job fetch slows with every queue it knows of (one
+ * per tenant made it 7× slower in the benchmark).
+ */
+export function tenantQueue(tenantId: string): string {
+  let hash = 0;
+  for (let index = 0; index < tenantId.length; index++) hash = (hash * 31 + tenantId.charCodeAt(index)) | 0;
+  return `tenant-calls:${(hash >>> 0) % CALL_QUEUES}`;
+}
+
+const isLive = (status: string) => (LIVE_STATUSES as readonly string[]).includes(status);
 
 /** The lifecycle state of a tenant record. */
 export function stateOf(record: Pick<TenantRecord, 'status' | 'failed_step' | 'last_stable_status'>): TenantState {
@@ -68,7 +83,7 @@ export async function applyTransition(
   tenant: TenantRecord,
   action: Action,
   who: { actor: Actor; as: WorkflowActor },
-  detail: { reason?: string; failureReason?: unknown } = {},
+  detail: { reason?: string; failureReason?: unknown; alsoLog?: EventEntry[] } = {},
 ): Promise<TenantRecord> {
   const state = stateOf(tenant);
   const row = findTransition(state, action);
@@ -87,54 +102,59 @@ export async function applyTransition(
   const stepId = call ? newId() : awaiting ? tenant.step_id : null;
   const provisioning = tenant.product_provisioning as ProvisioningSettings;
   const reportDue = awaiting ? new Date(now.getTime() + provisioning.callbackTimeoutSeconds * 1000) : null;
+  const actor = { type: who.as === 'system' ? 'system' : who.actor.type, id: who.actor.id };
+  const failureReason = failing ? (detail.failureReason ?? detail.reason ?? null) : undefined;
 
-  await updateTenant(db, tenant.id, {
-    status: next.status,
-    failed_step: next.failedStep,
-    last_stable_status: next.lastStable,
-    step_id: stepId,
-    report_due_at: reportDue,
-    failure_reason: failing ? JSON.stringify(detail.failureReason ?? detail.reason ?? null) : null,
-    updated_at: now,
-  });
-  await insertTimelineEntry(db, tenant.id, now, {
-    kind: 'transition',
-    action,
-    from: state.status,
-    to: next.status,
-    actor: { type: who.as === 'system' ? 'system' : who.actor.type, id: who.actor.id },
-    detail: {
-      ...(detail.reason ? { reason: detail.reason } : {}),
-      ...(stepId ? { stepId } : {}),
-      ...(failing ? { failureReason: detail.failureReason ?? detail.reason ?? null } : {}),
+  const changed = await updateTenantLogged(
+    db,
+    tenant.id,
+    {
+      status: next.status,
+      failed_step: next.failedStep,
+      last_stable_status: next.lastStable,
+      step_id: stepId,
+      report_due_at: reportDue,
+      failure_reason: failing ? JSON.stringify(failureReason) : null,
+      updated_at: now,
     },
-  });
+    now,
+    [
+      ...(detail.alsoLog ?? []),
+      {
+        kind: 'transition',
+        action,
+        from: state.status,
+        to: next.status,
+        actor,
+        detail: {
+          ...(detail.reason ? { reason: detail.reason } : {}),
+          ...(stepId ? { stepId } : {}),
+          ...(failing ? { failureReason } : {}),
+        },
+      },
+    ],
+  );
+  // Entering or leaving a live status starts or stops health probing, in this transaction.
+  const watchChanged = isLive(state.status) !== isLive(next.status);
+  if (watchChanged) await syncHealthWatch(db, tenant, next.status, now);
   if (call && stepId) {
     await enqueueJob(db, CALL_TASK, { tenantId: tenant.id, event: call, stepId, attempt: 1 } satisfies CallJob, {
       queueName: tenantQueue(tenant.id),
     });
   }
-  if (reportDue && stepId) {
-    await enqueueJob(db, REPORT_TIMEOUT_TASK, { tenantId: tenant.id, stepId }, { runAt: reportDue, jobKey: `report-timeout:${tenant.id}` });
-  }
-  const updated = await lockTenant(db, tenant.id);
+  // The joined columns (product, price, health) only change when the health watch did.
+  const updated = watchChanged ? await lockTenant(db, tenant.id) : { ...tenant, ...changed };
   if (!updated) throw new Error('tenant vanished inside its own transaction');
   const snapshot = tenantFacts(updated);
   await recordEvent(db, {
     type: 'tenant.status_changed',
     productId: tenant.product_id,
     tenantId: tenant.id,
-    data: {
-      tenant: snapshot,
-      from: state.status,
-      to: next.status,
-      action,
-      actor: { type: who.as === 'system' ? 'system' : who.actor.type, id: who.actor.id },
-      reason: failing ? (detail.failureReason ?? detail.reason ?? null) : (detail.reason ?? null),
-    },
+    data: { tenant: snapshot, from: state.status, to: next.status, action, actor, reason: failureReason ?? detail.reason ?? null },
   });
-  if (next.status === 'deleted')
+  if (next.status === 'deleted') {
     await recordEvent(db, { type: 'tenant.deleted', productId: tenant.product_id, tenantId: tenant.id, data: { tenant: snapshot } });
+  }
   return updated;
 }
 
@@ -220,20 +240,16 @@ export async function applyReport(
       parameter: 'status',
     });
   }
-  await insertTimelineEntry(db, tenant.id, deps.clock.now(), {
+  const reportEntry: EventEntry = {
     kind: 'report',
     action: REPORT_ACTION[report],
     actor: { type: caller.actor.type, id: caller.actor.id },
     detail: { report, body: body ?? null },
+  };
+  const record = await applyTransition(db, deps, tenant, REPORT_ACTION[report], who, {
+    alsoLog: [reportEntry],
+    ...(report === 'failure' ? { failureReason: body ?? null } : {}),
   });
-  const record = await applyTransition(
-    db,
-    deps,
-    tenant,
-    REPORT_ACTION[report],
-    who,
-    report === 'failure' ? { failureReason: body ?? null } : {},
-  );
   await insertAuditRecord(db, caller.actor, {
     action: `tenant.report_${report}`,
     objectType: 'tenant',

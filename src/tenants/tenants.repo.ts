@@ -1,24 +1,40 @@
-import { type Insertable, sql, type Updateable } from 'kysely';
-import type { Db } from '../db/database.ts';
+import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
+import { compileOnly, type Db, prepareStatement } from '../db/database.ts';
 import type { TenantsTable } from '../db/schema.ts';
+import { HEALTH_COLUMNS } from '../health/health.view.ts';
 import { isUuid } from '../platform/ids.ts';
 
-/** The columns a tenant view is made of: the tenant, its product's name and its price's name. */
+/** The columns a tenant view is made of: the tenant, its product's name, its price's name and its health. */
 function tenantQuery(db: Db) {
   return db
     .selectFrom('tenants')
     .innerJoin('products', 'products.id', 'tenants.product_id')
     .leftJoin('plan_prices', 'plan_prices.id', 'tenants.plan_price_id')
+    .leftJoin('tenant_health', 'tenant_health.tenant_id', 'tenants.id')
     .selectAll('tenants')
-    .select(['products.name as product_name', 'products.provisioning as product_provisioning', 'plan_prices.name as plan_price_name']);
+    .select(['products.name as product_name', 'products.provisioning as product_provisioning', 'plan_prices.name as plan_price_name'])
+    .select(HEALTH_COLUMNS);
 }
 
 export type TenantRecord = Awaited<ReturnType<ReturnType<typeof tenantQuery>['executeTakeFirstOrThrow']>>;
+
+// Reading (and locking) one tenant by id or name is the hottest statement there is.
+for (const lock of [false, true]) {
+  for (const column of ['tenants.id', 'tenants.name'] as const) {
+    const query = tenantQuery(compileOnly).where(column, '=', '');
+    prepareStatement((lock ? query.forUpdate('tenants') : query).compile().sql);
+  }
+}
 
 /** Finds a tenant by id or by name (names are matched case-insensitively, as RoSaaS does). */
 export async function findTenant(db: Db, ref: string): Promise<TenantRecord | undefined> {
   const query = tenantQuery(db);
   return (isUuid(ref) ? query.where('tenants.id', '=', ref) : query.where('tenants.name', '=', ref.toLowerCase())).executeTakeFirst();
+}
+
+/** Tenants by id, as records (for events about many tenants at once). */
+export async function findTenantsByIds(db: Db, ids: readonly string[]): Promise<TenantRecord[]> {
+  return ids.length ? tenantQuery(db).where('tenants.id', 'in', ids).execute() : [];
 }
 
 /** Locks a tenant row for the rest of the transaction and returns it as a record. */
@@ -52,8 +68,25 @@ export async function findTenants(db: Db, filter: TenantFilter, limit: number): 
 }
 
 /** Inserts a tenant; a taken name raises 23505. */
-export async function insertTenant(db: Db, values: Insertable<TenantsTable>): Promise<void> {
-  await db.insertInto('tenants').values(values).execute();
+export async function insertTenant(db: Db, values: Insertable<TenantsTable>): Promise<Selectable<TenantsTable>> {
+  return db.insertInto('tenants').values(values).returningAll().executeTakeFirstOrThrow();
+}
+
+// A new tenant has no health row yet: every joined health column is null.
+const NO_HEALTH = Object.fromEntries(HEALTH_COLUMNS.map((column) => [column.split(' as ')[1], null]));
+
+/** The record of a tenant just inserted, from its row and what the insert already knew (no second read). */
+export function newTenantRecord(
+  row: Selectable<TenantsTable>,
+  joined: { productName: string; productProvisioning: unknown; planPriceName: string | null },
+): TenantRecord {
+  return {
+    ...row,
+    product_name: joined.productName,
+    product_provisioning: joined.productProvisioning,
+    plan_price_name: joined.planPriceName,
+    ...NO_HEALTH,
+  } as TenantRecord;
 }
 
 /** Updates a tenant and bumps its version. */

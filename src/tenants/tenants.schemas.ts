@@ -1,4 +1,5 @@
 import { type Static, Type } from 'typebox';
+import { TenantHealth } from '../health/health.schemas.ts';
 import { DisplayName, JsonObject, Nullable, Timestamp } from '../http/schemas.ts';
 import { ACTIONS, STATUSES, STEPS } from './workflow.ts';
 
@@ -47,6 +48,7 @@ export const Tenant = Type.Object({
   specifications: JsonObject,
   metadata: JsonObject,
   planPrice: Nullable(Type.Object({ id: Type.String(), name: Type.String() })),
+  health: Nullable(TenantHealth),
   actions: Type.Array(Type.Enum(ACTIONS), {
     description: 'The lifecycle actions the caller may take now',
   }),

@@ -6,6 +6,7 @@ import { findPublishedSpecificationRules } from '../catalogue/specifications.rep
 import type { Db } from '../db/database.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { AppError, assertNoProblems } from '../errors/app-error.ts';
+import { toHealthView } from '../health/health.view.ts';
 import { assertIfMatch } from '../http/etag.ts';
 import { decodeCursor, toPage, UUID_KEY } from '../http/pagination.ts';
 import type { Clock } from '../platform/clock.ts';
@@ -45,6 +46,7 @@ export function tenantFacts(record: TenantRecord): Omit<TenantView, 'actions'> {
     specifications: record.specifications,
     metadata: record.metadata,
     planPrice: record.plan_price_id && record.plan_price_name ? { id: record.plan_price_id, name: record.plan_price_name } : null,
+    health: toHealthView(record),
     createdAt: record.created_at.toISOString(),
     updatedAt: record.updated_at.toISOString(),
   };
@@ -88,25 +90,26 @@ export async function createTenant(db: Db, deps: TenantDeps, caller: Caller, bod
   const checked = checkSpecificationValues(rules, body.specifications ?? {});
   assertNoProblems(checked.problems);
 
-  let planPriceId: string | null = null;
+  let planPrice: { id: string; name: string } | null = null;
   if (body.plan !== undefined) {
     const price = await findPriceForProduct(db, product.id, body.plan);
     if (!price) throw new AppError('tenant.invalid_plan', { message: `The product has no plan price "${body.plan}"`, parameter: 'plan' });
     if (!price.published || !price.plan_published) throw new AppError('price.not_published', { parameter: 'plan' });
-    planPriceId = price.id;
+    planPrice = { id: price.id, name: price.name };
   }
 
   const id = newId();
   const now = deps.clock.now();
+  let row: Awaited<ReturnType<typeof repo.insertTenant>>;
   try {
-    await repo.insertTenant(db, {
+    row = await repo.insertTenant(db, {
       id,
       product_id: product.id,
       name: body.name,
       display_name: body.displayName,
       specifications: JSON.stringify(checked.values),
       metadata: JSON.stringify(checkedMetadata(body.metadata ?? {})),
-      plan_price_id: planPriceId,
+      plan_price_id: planPrice?.id ?? null,
       created_at: now,
       updated_at: now,
     });
@@ -115,8 +118,11 @@ export async function createTenant(db: Db, deps: TenantDeps, caller: Caller, bod
       throw new AppError('tenant.name_taken', { message: `A tenant named "${body.name}" exists already`, parameter: 'name' });
     throw error;
   }
-  const record = await repo.findTenant(db, id);
-  if (!record) throw new Error('tenant vanished inside its own transaction');
+  const record = repo.newTenantRecord(row, {
+    productName: product.name,
+    productProvisioning: product.provisioning,
+    planPriceName: planPrice?.name ?? null,
+  });
   await insertAuditRecord(db, caller.actor, {
     action: 'tenant.create',
     objectType: 'tenant',

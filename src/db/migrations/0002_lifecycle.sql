@@ -9,6 +9,9 @@ alter table tenants
   -- Why the tenant is in failure (the backend's report body, or the refused call).
   add column failure_reason jsonb;
 
+-- The sweeper finds overdue reports through this.
+create index tenants_report_due_idx on tenants (report_due_at) where report_due_at is not null;
+
 create table tenant_timeline (
   id bigint generated always as identity primary key,
   tenant_id uuid not null references tenants (id) on delete cascade,
