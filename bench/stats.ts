@@ -1,0 +1,35 @@
+/** The `p`-th percentile (0–100) of `values` by nearest rank; NaN when empty. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] as number;
+}
+
+/** p50, p99 and max of a list of latencies in ms. */
+export function latencies(values: readonly number[]): { p50: number; p99: number; max: number; count: number } {
+  return { p50: percentile(values, 50), p99: percentile(values, 99), max: percentile(values, 100), count: values.length };
+}
+
+/** A number for a table: at most `digits` decimals, thousands separated. */
+export function fmt(value: number, digits = 1): string {
+  if (!Number.isFinite(value)) return '–';
+  return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+}
+
+/** `a / b` as "0.62×", or "–" when it cannot be computed. */
+export function ratio(a: number, b: number): string {
+  return Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : '–';
+}
+
+/** Runs `work` over `items` with at most `limit` running at once. */
+export async function inParallel<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const index = next++;
+      await work(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
