@@ -1,13 +1,8 @@
-/**
- * api: Landlord's `GET /v1/tenants/{name}` and `POST /v1/tenants` against a bare
- * Fastify + pg server doing one select by name and one insert on the same table.
- */
-import { join } from 'node:path';
-import autocannon, { type Request } from 'autocannon';
-import { measureCpu } from './cpu.ts';
+import type { Request } from 'autocannon';
 import { createDatabase, waitForConnections, withClient } from './database.ts';
 import { ADMIN_KEY, call, DEFAULT_WORKER_CONCURRENCY, expectCall, startLandlordProcess } from './landlord.ts';
-import { freePort, ROOT, type Started, startNode, waitForHttp } from './processes.ts';
+import { type Load, measureLoad, startBareServer } from './load.ts';
+import type { Started } from './processes.ts';
 import type { Aim, ScenarioReport } from './report.ts';
 import { table } from './report.ts';
 import { planAndRun, type RoundTripCounter, type Statements, startRoundTripCounter, statementsOf, tripsPer } from './round-trips.ts';
@@ -25,18 +20,6 @@ const READ_AIM = 0.6;
 // One server's pool at a time (Landlord: worker concurrency + 20) and a few more.
 const CONNECTIONS_NEEDED = DEFAULT_WORKER_CONCURRENCY + 30;
 const WRITE_AIM = 0.5;
-
-interface Load {
-  perSecond: number;
-  p50: number;
-  p99: number;
-  ok: number;
-  failed: number;
-  /** CPU per successful request, µs. */
-  serverUs: number;
-  postgresUs: number;
-  benchUs: number;
-}
 
 /** Runs the api scenario and returns its part of the results. */
 export async function runApi(options: ApiOptions, log: (line: string) => void): Promise<ScenarioReport> {
@@ -59,7 +42,7 @@ export async function runApi(options: ApiOptions, log: (line: string) => void): 
       );
       await client.query('vacuum analyze tenants');
     });
-    const bare = await startBare(database.url);
+    const bare = await startBareServer('bare-server.ts', database.url);
     started.push(bare.process);
     log(`api: ${options.seed} tenants seeded; measuring reads and writes`);
 
@@ -113,44 +96,6 @@ export async function runApi(options: ApiOptions, log: (line: string) => void): 
   }
 }
 
-async function startBare(databaseUrl: string): Promise<{ process: Started; url: string }> {
-  const port = await freePort();
-  const process = startNode('bare-server', join(ROOT, 'bench', 'bare-server.ts'), {
-    // Landlord's pool size: its worker concurrency plus 20.
-    env: { DATABASE_URL: databaseUrl, PORT: String(port), POOL_SIZE: String(DEFAULT_WORKER_CONCURRENCY + 20) },
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(process, `${url}/readyz`);
-  return { process, url };
-}
-
-async function measureLoad(
-  url: string,
-  server: string,
-  make: () => Request,
-  pids: Record<string, number>,
-  database: string,
-  options: ApiOptions,
-): Promise<Load> {
-  const requests = [{ ...make(), setupRequest: () => make() }];
-  await autocannon({ url, connections: options.connections, duration: options.warmupS, requests });
-  const cpu = await measureCpu(pids, database);
-  const result = await autocannon({ url, connections: options.connections, duration: options.durationS, requests });
-  const used = await cpu.stop();
-  const ok = result['2xx'];
-  const perRequest = (ms: number) => (ok > 0 ? (ms * 1000) / ok : Number.NaN);
-  return {
-    perSecond: ok / result.duration,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    ok,
-    failed: result.non2xx + result.errors + result.timeouts,
-    serverUs: perRequest(used.processMs[server] ?? Number.NaN),
-    postgresUs: perRequest(used.postgresMs),
-    benchUs: perRequest(used.benchMs),
-  };
-}
-
 interface Diagnosis {
   landlord: { read: Trips; write: Trips };
   bare: { read: Trips; write: Trips };
@@ -178,7 +123,7 @@ async function diagnose(database: string, productId: string, seedName: () => str
   };
   try {
     // The bare server alone first: it has no background work, so nothing needs subtracting.
-    const bare = await startBare(counter.urlFor(database));
+    const bare = await startBareServer('bare-server.ts', counter.urlFor(database));
     started.push(bare.process);
     const bareResult = {
       read: await measure(0, async () => void (await expectCall(200, bare.url, 'GET', `/tenants/${seedName()}`))),

@@ -14,8 +14,8 @@ import { Agent, request } from 'undici';
 
 const concurrency = Number(process.env.CONCURRENCY ?? 16);
 const target = process.env.TARGET_URL ?? '';
-// Landlord's pool: its worker concurrency plus 20 for the API.
-const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: concurrency + 20, application_name: 'bench-bare-worker' });
+// Landlord's pool size (LANDLORD_DATABASE_POOL_SIZE's default).
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.POOL_SIZE ?? 40), application_name: 'bench-bare-worker' });
 pool.on('error', () => {});
 // Landlord's outbound agent settings.
 const agent = new Agent({ connections: 64, keepAliveTimeout: 10_000, pipelining: 1 });

@@ -1,14 +1,8 @@
-/**
- * verify: Landlord's `POST /v1/connections/verify` — the call a product's backend makes
- * on every request it receives with a connection credential — against a bare Fastify +
- * pg server doing the one indexed select and hash comparison it boils down to.
- */
-import { join } from 'node:path';
-import autocannon, { type Request } from 'autocannon';
-import { measureCpu } from './cpu.ts';
+import type { Request } from 'autocannon';
 import { createDatabase, withClient } from './database.ts';
-import { ADMIN_KEY, call, DEFAULT_WORKER_CONCURRENCY, expectCall, startLandlordProcess } from './landlord.ts';
-import { freePort, ROOT, type Started, startNode, waitForHttp } from './processes.ts';
+import { ADMIN_KEY, call, expectCall, startLandlordProcess } from './landlord.ts';
+import { type Load, measureLoad, startBareServer } from './load.ts';
+import type { Started } from './processes.ts';
 import type { Aim, ScenarioReport } from './report.ts';
 import { table } from './report.ts';
 import { startRoundTripCounter, tripsPer } from './round-trips.ts';
@@ -25,15 +19,6 @@ export interface VerifyOptions {
 
 const RATE_AIM = 0.6;
 const P99_AIM_MS = 10;
-
-interface Load {
-  perSecond: number;
-  p50: number;
-  p99: number;
-  failed: number;
-  serverUs: number;
-  postgresUs: number;
-}
 
 /** Runs the verify scenario and returns its part of the results. */
 export async function runVerify(options: VerifyOptions, log: (line: string) => void): Promise<ScenarioReport> {
@@ -67,7 +52,7 @@ export async function runVerify(options: VerifyOptions, log: (line: string) => v
       body: { grant_type: 'client_credentials', client_id: client.data.clientId, client_secret: client.data.clientSecret },
     });
     const bearer = `Bearer ${issued.access_token}`;
-    const bare = await startBare(database.url);
+    const bare = await startBareServer('bare-verify.ts', database.url);
     started.push(bare.process);
     log(`verify: ${options.credentials} connections created; measuring`);
 
@@ -96,41 +81,6 @@ export async function runVerify(options: VerifyOptions, log: (line: string) => v
   }
 }
 
-async function startBare(databaseUrl: string): Promise<{ process: Started; url: string }> {
-  const port = await freePort();
-  const process = startNode('bare-verify', join(ROOT, 'bench', 'bare-verify.ts'), {
-    env: { DATABASE_URL: databaseUrl, PORT: String(port), POOL_SIZE: String(DEFAULT_WORKER_CONCURRENCY + 20) },
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(process, `${url}/readyz`);
-  return { process, url };
-}
-
-async function measureLoad(
-  url: string,
-  server: string,
-  make: () => Request,
-  pids: Record<string, number>,
-  database: string,
-  options: VerifyOptions,
-): Promise<Load> {
-  const requests = [{ ...make(), setupRequest: () => make() }];
-  await autocannon({ url, connections: options.connections, duration: options.warmupS, requests });
-  const cpu = await measureCpu(pids, database);
-  const result = await autocannon({ url, connections: options.connections, duration: options.durationS, requests });
-  const used = await cpu.stop();
-  const ok = result['2xx'];
-  const perRequest = (ms: number) => (ok > 0 ? (ms * 1000) / ok : Number.NaN);
-  return {
-    perSecond: ok / result.duration,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    failed: result.non2xx + result.errors + result.timeouts,
-    serverUs: perRequest(used.processMs[server] ?? Number.NaN),
-    postgresUs: perRequest(used.postgresMs),
-  };
-}
-
 /** Round trips to PostgreSQL per verification, one at a time after a warm-up, through the counting proxy. */
 async function roundTrips(database: string, credentials: { id: string; secret: string }[], bearer: string) {
   const counter = await startRoundTripCounter();
@@ -138,7 +88,7 @@ async function roundTrips(database: string, credentials: { id: string; secret: s
   try {
     const landlord = await startLandlordProcess('verify-diagnosis', { DATABASE_URL: counter.urlFor(database) });
     started.push(landlord.process);
-    const bare = await startBare(counter.urlFor(database));
+    const bare = await startBareServer('bare-verify.ts', counter.urlFor(database));
     started.push(bare.process);
     const idle = await counter.idleRate();
     const pick = (index: number) => credentials[index % credentials.length] as { id: string; secret: string };
