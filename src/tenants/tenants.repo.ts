@@ -18,18 +18,30 @@ function tenantQuery(db: Db) {
 
 export type TenantRecord = Awaited<ReturnType<ReturnType<typeof tenantQuery>['executeTakeFirstOrThrow']>>;
 
-// Reading (and locking) one tenant by id or name is the hottest statement there is.
-for (const lock of [false, true]) {
-  for (const column of ['tenants.id', 'tenants.name'] as const) {
-    const query = tenantQuery(compileOnly).where(column, '=', '');
-    prepareStatement((lock ? query.forUpdate('tenants') : query).compile().sql);
-  }
+// Reading (and locking) one tenant by id or name is the hottest statement there is:
+// it is built and compiled once, and runs as a prepared statement on each connection.
+const ONE_TENANT = Object.fromEntries(
+  [false, true].flatMap((lock) =>
+    (['tenants.id', 'tenants.name'] as const).map((column) => {
+      const query = tenantQuery(compileOnly).where(column, '=', '');
+      const compiled = (lock ? query.forUpdate('tenants') : query).compile();
+      prepareStatement(compiled.sql);
+      return [`${column}:${lock}`, compiled];
+    }),
+  ),
+);
+
+async function oneTenant(db: Db, ref: string, lock: boolean): Promise<TenantRecord | undefined> {
+  const byId = isUuid(ref);
+  const compiled = ONE_TENANT[`${byId ? 'tenants.id' : 'tenants.name'}:${lock}`];
+  if (!compiled) throw new Error('no compiled tenant query');
+  const result = await db.executeQuery<TenantRecord>({ ...compiled, parameters: [byId ? ref : ref.toLowerCase()] });
+  return result.rows[0];
 }
 
 /** Finds a tenant by id or by name (names are matched case-insensitively, as RoSaaS does). */
 export async function findTenant(db: Db, ref: string): Promise<TenantRecord | undefined> {
-  const query = tenantQuery(db);
-  return (isUuid(ref) ? query.where('tenants.id', '=', ref) : query.where('tenants.name', '=', ref.toLowerCase())).executeTakeFirst();
+  return oneTenant(db, ref, false);
 }
 
 /** Tenants by id, as records (for events about many tenants at once). */
@@ -39,8 +51,7 @@ export async function findTenantsByIds(db: Db, ids: readonly string[]): Promise<
 
 /** Locks a tenant row for the rest of the transaction and returns it as a record. */
 export async function lockTenant(db: Db, ref: string): Promise<TenantRecord | undefined> {
-  const query = tenantQuery(db).forUpdate('tenants');
-  return (isUuid(ref) ? query.where('tenants.id', '=', ref) : query.where('tenants.name', '=', ref.toLowerCase())).executeTakeFirst();
+  return oneTenant(db, ref, true);
 }
 
 /** Filters of the tenant list. */
