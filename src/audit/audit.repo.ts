@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Actor } from '../access/principal.ts';
 import type { Db } from '../db/database.ts';
 import { eventFromAudit } from '../events/event-types.ts';
@@ -22,14 +22,20 @@ export interface AuditEntry {
  * same transaction and the same statement.
  */
 export async function insertAuditRecord(db: Db, actor: Actor, entry: AuditEntry): Promise<void> {
-  const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
-  const insert = sql`
-    insert into audit_log (actor_type, actor_id, request_id, action, object_type, object_id, product_id, before, after)
-    values (${actor.type}, ${actor.id}, ${actor.requestId}, ${entry.action}, ${entry.objectType}, ${entry.objectId},
-      ${entry.productId}, ${json(entry.before)}::jsonb, ${json(entry.after)}::jsonb)`;
+  const insert = auditInsert(actor, entry);
   const event = eventFromAudit(entry);
   if (event) await recordEvent(db, event, insert);
   else await insert.execute(db);
+}
+
+/** The insert of one audit record; with `from`, once per row of that CTE (for a statement that writes the change too). */
+export function auditInsert(actor: Actor, entry: AuditEntry, from?: RawBuilder<unknown>): RawBuilder<unknown> {
+  const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
+  return sql`
+    insert into audit_log (actor_type, actor_id, request_id, action, object_type, object_id, product_id, before, after)
+    select ${actor.type}, ${actor.id}, ${actor.requestId}, ${entry.action}, ${entry.objectType}, ${entry.objectId},
+      ${entry.productId}::uuid, ${json(entry.before)}::jsonb, ${json(entry.after)}::jsonb
+    ${from ? sql`from ${from}` : sql``}`;
 }
 
 /** Filters of the audit log list. */

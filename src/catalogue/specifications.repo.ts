@@ -1,7 +1,9 @@
-import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
-import type { Db } from '../db/database.ts';
-import type { SpecificationsTable } from '../db/schema.ts';
+import { type Insertable, type RawBuilder, type Selectable, sql, type Updateable } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
+import { type Db, executePrepared } from '../db/database.ts';
+import type { ProductRow, SpecificationsTable } from '../db/schema.ts';
 import { isUuid } from '../platform/ids.ts';
+import { productByRef } from '../products/products.repo.ts';
 import type { SpecificationRule } from './specification-values.ts';
 
 export type SpecificationRow = Selectable<SpecificationsTable>;
@@ -65,6 +67,45 @@ export async function findPublishedSpecificationRules(
     .orderBy('id');
   if (options.forShare) query = query.forShare();
   return query.execute();
+}
+
+/** A rule with the identity and version of its specification, to tell later whether it changed. */
+export type VersionedRule = SpecificationRule & { id: string; version: number };
+
+/**
+ * A product (by id or name) with the rules of its published specifications, in one
+ * read that locks nothing: a write that relies on the rules checks, in its own
+ * statement, that `rulesFingerprint` still matches (see `lockedRulesFingerprint`).
+ */
+export async function findProductWithRules(db: Db, ref: string): Promise<(ProductRow & { rules: VersionedRule[] }) | undefined> {
+  const query = productByRef(db, ref).select((eb) =>
+    jsonArrayFrom(
+      eb
+        .selectFrom('specifications')
+        .select(['specifications.id', 'specifications.version', 'specifications.name', 'specifications.type'])
+        .select(['specifications.required', 'specifications.pattern'])
+        .whereRef('specifications.product_id', '=', 'products.id')
+        .where('specifications.published', '=', true)
+        .orderBy('specifications.id'),
+    ).as('rules'),
+  );
+  const [product] = await executePrepared(db, query);
+  return product as (ProductRow & { rules: VersionedRule[] }) | undefined;
+}
+
+/** Which published specifications, at which versions, `rules` are (ordered by id, as read). */
+export function rulesFingerprint(rules: readonly VersionedRule[]): string {
+  return rules.map((rule) => `${rule.id}:${rule.version}`).join(',');
+}
+
+/**
+ * The same fingerprint worked out inside a write statement, with the product's
+ * published specifications locked (shared) until its transaction ends, so a value
+ * written cannot outlive its specification.
+ */
+export function lockedRulesFingerprint(productId: string): RawBuilder<string> {
+  return sql<string>`(select coalesce(string_agg(locked.id::text || ':' || locked.version, ',' order by locked.id), '')
+    from (select id, version from specifications where product_id = ${productId}::uuid and published for share) as locked)`;
 }
 
 /** Inserts a specification; a taken name raises 23505. */

@@ -1,10 +1,12 @@
 import {
+  type CompiledQuery,
   DummyDriver,
   Kysely,
   PostgresAdapter,
   PostgresDialect,
   PostgresIntrospector,
   PostgresQueryCompiler,
+  type RawBuilder,
   type Transaction,
 } from 'kysely';
 import pg from 'pg';
@@ -35,6 +37,16 @@ const PREPARED = new Map<string, string>();
  */
 export function prepareStatement(text: string): void {
   if (!PREPARED.has(text)) PREPARED.set(text, `landlord_${PREPARED.size + 1}`);
+}
+
+/**
+ * Runs a query as a named prepared statement (see `prepareStatement`): for hot
+ * statements whose text depends only on their shape, never on their values.
+ */
+export async function executePrepared<R>(db: Db, query: RawBuilder<R> | { compile(): CompiledQuery<R> }): Promise<R[]> {
+  const compiled = 'isRawBuilder' in query ? query.compile(db) : query.compile();
+  prepareStatement(compiled.sql);
+  return (await db.executeQuery(compiled)).rows;
 }
 
 type QueryFn = (config: unknown, values?: unknown, callback?: unknown) => unknown;

@@ -55,6 +55,11 @@ export const ERROR_CODES = {
   'specification.in_use': { status: 409, sysCode: '1252', message: 'Tenants have values for this specification' },
   'specification.invalid_pattern': { status: 400, sysCode: '1253', message: 'The pattern is not a valid regular expression' },
   'specification.unsafe_pattern': { status: 400, sysCode: '1254', message: 'The pattern could take exponential time on some inputs' },
+  'specification.changed_concurrently': {
+    status: 409,
+    sysCode: '1255',
+    message: "The product's specifications kept changing while the tenant was written; try again",
+  },
 
   // tenants
   'tenant.not_found': { status: 404, sysCode: '1005', message: 'No such tenant' },

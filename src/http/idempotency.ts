@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { Clock } from '../platform/clock.ts';
@@ -11,9 +12,46 @@ export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 // A key still "in progress" after this long belongs to a request whose process died.
 const ABANDONED_AFTER_MS = 60_000;
 
+/** The answer stored under a key: its status and its body as sent. */
+export interface StoredAnswer {
+  status: number;
+  body: string;
+}
+
+/**
+ * A claim on an idempotency key that a route makes in its own write (routes with
+ * `config: { idempotency: 'in-write' }`): the claim, the change and the stored answer
+ * commit together, so there is no separate claim to make first and complete after.
+ */
+export interface WriteClaim {
+  /**
+   * The claim as a data-modifying CTE for the route's write statement, inserting only
+   * `when` holds; it yields a row when this request takes the key. `answer`, when
+   * already known, is stored with it; otherwise `store` it later in the same transaction.
+   */
+  cte(options?: { answer?: StoredAnswer; when?: RawBuilder<boolean> }): RawBuilder<unknown>;
+  store(db: Db, answer: StoredAnswer): Promise<void>;
+  /** Answers with what the key holds (its first answer; or 409 while it runs, 422 for another body). */
+  replay(reply: FastifyReply): Promise<FastifyReply>;
+}
+
+interface Claim {
+  credential: string;
+  key: string;
+  requestHash: Buffer;
+  at: Date;
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
-    idempotency: { credential: string; key: string } | null;
+    /** A key claimed before the handler ran; its answer is stored when it is sent. */
+    idempotency: Claim | null;
+    /** A key the handler claims in its own write. */
+    writeClaim: WriteClaim | null;
+  }
+  interface FastifyContextConfig {
+    /** `in-write`: the route claims the `Idempotency-Key` in its own write statement (`request.writeClaim`). */
+    idempotency?: 'in-write';
   }
 }
 
@@ -22,56 +60,33 @@ declare module 'fastify' {
  * stored and replayed for 24 h (header `Idempotent-Replayed: true`); the same key with
  * another body is 422; the same key while the first request runs is 409. A 5xx is not
  * stored, so the client can retry it with the same key. Stored answers are encrypted.
+ * Hot routes claim the key in their own write instead (`WriteClaim`): one commit, and
+ * an answer refused before anything was written (a 4xx) is not stored but worked out again.
  */
 export function installIdempotency(app: FastifyInstance, db: Db, clock: Clock, box: SecretBox): void {
   app.decorateRequest('idempotency', null);
+  app.decorateRequest('writeClaim', null);
 
   app.addHook('preHandler', async (request, reply) => {
     const key = request.headers['idempotency-key'];
     if (request.method !== 'POST' || key === undefined || !request.principal) return;
     if (typeof key !== 'string' || !KEY_SHAPE.test(key)) throw new AppError('idempotency.invalid_key', { parameter: 'Idempotency-Key' });
-    const credential = `${request.principal.kind}:${request.principal.id}`;
-    const requestHash = fingerprint(request);
-    const now = clock.now();
-
-    const inserted = await db
-      .insertInto('idempotency_keys')
-      .values({ credential, key, request_hash: requestHash, created_at: now })
-      .onConflict((conflict) =>
-        // An expired key, or one abandoned by a dead process, is taken over by this request.
-        conflict
-          .columns(['credential', 'key'])
-          .doUpdateSet({ request_hash: requestHash, created_at: now, response_status: null, response_body: null })
-          .where((eb) =>
-            eb.or([
-              eb('idempotency_keys.created_at', '<', new Date(now.getTime() - IDEMPOTENCY_TTL_MS)),
-              eb.and([
-                eb('idempotency_keys.response_status', 'is', null),
-                eb('idempotency_keys.created_at', '<', new Date(now.getTime() - ABANDONED_AFTER_MS)),
-              ]),
-            ]),
-          ),
-      )
-      .returning('key')
-      .executeTakeFirst();
-    if (inserted) {
-      request.idempotency = { credential, key };
+    const claim: Claim = {
+      credential: `${request.principal.kind}:${request.principal.id}`,
+      key,
+      requestHash: fingerprint(request),
+      at: clock.now(),
+    };
+    if (request.routeOptions.config.idempotency === 'in-write') {
+      request.writeClaim = writeClaim(db, box, claim);
       return;
     }
-
-    const stored = await db
-      .selectFrom('idempotency_keys')
-      .select(['request_hash', 'response_status', 'response_body'])
-      .where('credential', '=', credential)
-      .where('key', '=', key)
-      .executeTakeFirstOrThrow();
-    if (!stored.request_hash.equals(requestHash)) throw new AppError('idempotency.key_reused', { parameter: 'Idempotency-Key' });
-    if (stored.response_status === null) throw new AppError('idempotency.in_progress', { parameter: 'Idempotency-Key' });
-    return reply
-      .code(stored.response_status)
-      .header('idempotent-replayed', 'true')
-      .type('application/json; charset=utf-8')
-      .send(stored.response_body ? box.open(stored.response_body) : '');
+    const inserted = await claimStatement(claim, null).execute(db);
+    if (inserted.rows.length) {
+      request.idempotency = claim;
+      return;
+    }
+    return replayStored(db, box, claim, reply);
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
@@ -80,16 +95,70 @@ export function installIdempotency(app: FastifyInstance, db: Db, clock: Clock, b
     if (reply.statusCode >= 500) {
       await db.deleteFrom('idempotency_keys').where('credential', '=', claim.credential).where('key', '=', claim.key).execute();
     } else {
-      // Encrypted: an answer may hold a secret shown once (a client secret, an API key).
-      await db
-        .updateTable('idempotency_keys')
-        .set({ response_status: reply.statusCode, response_body: box.seal(typeof payload === 'string' ? payload : '') })
-        .where('credential', '=', claim.credential)
-        .where('key', '=', claim.key)
-        .execute();
+      await storeAnswer(db, box, claim, { status: reply.statusCode, body: typeof payload === 'string' ? payload : '' });
     }
     return payload;
   });
+}
+
+function writeClaim(db: Db, box: SecretBox, claim: Claim): WriteClaim {
+  return {
+    cte: (options = {}) => claimStatement(claim, options.answer ? sealed(box, options.answer) : null, options.when),
+    store: (tx, answer) => storeAnswer(tx, box, claim, answer),
+    replay: (reply) => replayStored(db, box, claim, reply),
+  };
+}
+
+/**
+ * Inserts the claim (with its answer, if known); an expired key, or one abandoned by a
+ * dead process, is taken over. Returns a row only when this request holds the key now.
+ */
+function claimStatement(claim: Claim, answer: { status: number; body: Buffer } | null, when?: RawBuilder<boolean>) {
+  const expired = new Date(claim.at.getTime() - IDEMPOTENCY_TTL_MS);
+  const abandoned = new Date(claim.at.getTime() - ABANDONED_AFTER_MS);
+  return sql<{ claimed: number }>`
+    insert into idempotency_keys (credential, key, request_hash, created_at, response_status, response_body)
+    select ${claim.credential}, ${claim.key}, ${claim.requestHash}, ${claim.at}, ${answer?.status ?? null}::int, ${answer?.body ?? null}::bytea
+    where ${when ?? sql`true`}
+    on conflict (credential, key) do update
+      set request_hash = excluded.request_hash, created_at = excluded.created_at,
+          response_status = excluded.response_status, response_body = excluded.response_body
+      where idempotency_keys.created_at < ${expired}
+         or (idempotency_keys.response_status is null and idempotency_keys.created_at < ${abandoned})
+    returning 1 as claimed`;
+}
+
+// Encrypted: an answer may hold a secret shown once (a client secret, an API key).
+function sealed(box: SecretBox, answer: StoredAnswer) {
+  return { status: answer.status, body: box.seal(answer.body) };
+}
+
+async function storeAnswer(db: Db, box: SecretBox, claim: Claim, answer: StoredAnswer): Promise<void> {
+  const { status, body } = sealed(box, answer);
+  await db
+    .updateTable('idempotency_keys')
+    .set({ response_status: status, response_body: body })
+    .where('credential', '=', claim.credential)
+    .where('key', '=', claim.key)
+    .execute();
+}
+
+async function replayStored(db: Db, box: SecretBox, claim: Claim, reply: FastifyReply): Promise<FastifyReply> {
+  const stored = await db
+    .selectFrom('idempotency_keys')
+    .select(['request_hash', 'response_status', 'response_body'])
+    .where('credential', '=', claim.credential)
+    .where('key', '=', claim.key)
+    .executeTakeFirst();
+  // Gone between the claim and this read (a 5xx released it): as busy as a running request.
+  if (!stored) throw new AppError('idempotency.in_progress', { parameter: 'Idempotency-Key' });
+  if (!stored.request_hash.equals(claim.requestHash)) throw new AppError('idempotency.key_reused', { parameter: 'Idempotency-Key' });
+  if (stored.response_status === null) throw new AppError('idempotency.in_progress', { parameter: 'Idempotency-Key' });
+  return reply
+    .code(stored.response_status)
+    .header('idempotent-replayed', 'true')
+    .type('application/json; charset=utf-8')
+    .send(stored.response_body ? box.open(stored.response_body) : '');
 }
 
 function fingerprint(request: FastifyRequest): Buffer {

@@ -5,10 +5,14 @@ import { isUuid } from '../platform/ids.ts';
 
 /** Finds a product by id or by system name. */
 export async function findProduct(db: Db, ref: string, options: { forUpdate?: boolean } = {}): Promise<ProductRow | undefined> {
-  let query = db.selectFrom('products').selectAll();
-  query = isUuid(ref) ? query.where('id', '=', ref) : query.where('name', '=', ref.toLowerCase());
-  if (options.forUpdate) query = query.forUpdate();
-  return query.executeTakeFirst();
+  const query = productByRef(db, ref);
+  return (options.forUpdate ? query.forUpdate() : query).executeTakeFirst();
+}
+
+/** The query for one product by id or by (case-insensitive) name, to select more beside it. */
+export function productByRef(db: Db, ref: string) {
+  const query = db.selectFrom('products').selectAll('products');
+  return isUuid(ref) ? query.where('products.id', '=', ref) : query.where('products.name', '=', ref.toLowerCase());
 }
 
 /** One page of products ordered by id, optionally only one of them (a scoped caller). */

@@ -49,7 +49,11 @@ export function toProductView(row: ProductRow, box: SecretBox, revealed?: string
 
 /** The product `ref` (id or name) if the caller may see it; a foreign product is 404, as if it did not exist. */
 export async function getVisibleProduct(db: Db, principal: Principal, ref: string, forUpdate = false): Promise<ProductRow> {
-  const row = await repo.findProduct(db, ref, { forUpdate });
+  return assertVisibleProduct(principal, await repo.findProduct(db, ref, { forUpdate }));
+}
+
+/** The product read, if the caller may see it; otherwise 404, as if it did not exist. */
+export function assertVisibleProduct<T extends ProductRow>(principal: Principal, row: T | undefined): T {
   if (!row || !canSeeProduct(principal, row.id)) throw new AppError('product.not_found', { parameter: 'product' });
   return row;
 }

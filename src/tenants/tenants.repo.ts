@@ -1,6 +1,10 @@
-import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
-import { compileOnly, type Db, prepareStatement } from '../db/database.ts';
+import { type RawBuilder, type Selectable, sql, type Updateable } from 'kysely';
+import type { Actor } from '../access/principal.ts';
+import { type AuditEntry, auditInsert } from '../audit/audit.repo.ts';
+import { lockedRulesFingerprint } from '../catalogue/specifications.repo.ts';
+import { compileOnly, type Db, executePrepared, prepareStatement } from '../db/database.ts';
 import type { TenantsTable } from '../db/schema.ts';
+import { eventInsert, type NewEvent, notifySequencer } from '../events/events.repo.ts';
 import { HEALTH_COLUMNS } from '../health/health.view.ts';
 import { isUuid } from '../platform/ids.ts';
 
@@ -78,9 +82,57 @@ export async function findTenants(db: Db, filter: TenantFilter, limit: number): 
   return query.execute();
 }
 
-/** Inserts a tenant; a taken name raises 23505. */
-export async function insertTenant(db: Db, values: Insertable<TenantsTable>): Promise<Selectable<TenantsTable>> {
-  return db.insertInto('tenants').values(values).returningAll().executeTakeFirstOrThrow();
+/** A new tenant's row as `insertTenantLogged` writes it (JSON columns as JSON text). */
+export interface NewTenantRow {
+  id: string;
+  product_id: string;
+  name: string;
+  display_name: string;
+  specifications: string;
+  metadata: string;
+  plan_price_id: string | null;
+  created_at: Date;
+}
+
+/** How `insertTenantLogged` went: written, or not because the rules changed since they were read or the claim was refused. */
+export type NewTenantOutcome = { written: Selectable<TenantsTable> } | { written: null; rulesChanged: boolean };
+
+/**
+ * Writes a new tenant with its audit record and its `tenant.created` event (number 1
+ * of its sequence) in one statement, so that one round trip and one commit do all of
+ * it. The write happens only if the product's published specifications are still
+ * those the values were checked against (`rulesFingerprint`), locked until commit, and
+ * if `claim` (an idempotency claim, inserted when the rules hold) yields a row. A taken
+ * name raises 23505 and writes nothing.
+ */
+export async function insertTenantLogged(
+  db: Db,
+  row: NewTenantRow,
+  log: { actor: Actor; audit: AuditEntry; event: NewEvent; rulesFingerprint: string },
+  claim?: (when: RawBuilder<boolean>) => RawBuilder<unknown>,
+): Promise<NewTenantOutcome> {
+  const rulesHold = sql<boolean>`(select fingerprint from rules) = ${log.rulesFingerprint}`;
+  const proceed = claim ? sql<boolean>`exists (select 1 from claim)` : rulesHold;
+  const rows = await executePrepared(
+    db,
+    sql<Selectable<TenantsTable> & { rules_hold: boolean; notified: number }>`
+    with rules as (select ${lockedRulesFingerprint(row.product_id)} as fingerprint),
+    ${claim ? sql`claim as (${claim(rulesHold)}),` : sql``}
+    created as (
+      insert into tenants (id, product_id, name, display_name, specifications, metadata, plan_price_id, created_at, updated_at, event_seq)
+      select ${row.id}::uuid, ${row.product_id}::uuid, ${row.name}, ${row.display_name}, ${row.specifications}::jsonb,
+        ${row.metadata}::jsonb, ${row.plan_price_id}::uuid, ${row.created_at}::timestamptz, ${row.created_at}::timestamptz, 1
+      where ${proceed}
+      returning *),
+    audited as (${auditInsert(log.actor, log.audit, sql`created`)}),
+    recorded as (${eventInsert(log.event, { from: sql`created`, seq: sql`1` })})
+    select created.*, ${rulesHold} as rules_hold, (select count(*) from (${notifySequencer(sql`recorded`)}) as notified)::int as notified
+    from (select 1) as one left join created on true`,
+  );
+  const result = rows[0];
+  if (!result?.id) return { written: null, rulesChanged: !result?.rules_hold };
+  const { rules_hold: _hold, notified: _notified, ...written } = result;
+  return { written };
 }
 
 // A new tenant has no health row yet: every joined health column is null.

@@ -8,6 +8,9 @@ import {
   uniqueName,
 } from '../../test/helpers/fixtures.ts';
 import { startTestLandlord, type TestLandlord } from '../../test/helpers/landlord.ts';
+import { type Principal, SYSTEM_ACTOR } from '../access/principal.ts';
+import { insertTenantLogged } from './tenants.repo.ts';
+import { prepareTenant } from './tenants.service.ts';
 
 let landlord: TestLandlord;
 let product: { id: string; name: string };
@@ -128,12 +131,45 @@ describe('POST /v1/tenants', () => {
     expect(foreign.body.metadata.errors[0].code).toBe('product.not_found');
   });
 
-  it('replays a POST with the same Idempotency-Key and refuses the key with another body', async () => {
+  it('writes nothing when the specifications changed after the values were checked, so the write is checked again', async () => {
+    const { db, clock } = landlord.node.services;
+    const principal: Principal = { kind: 'admin_key', id: 'test', role: 'super_admin', productId: null, name: 'test' };
+    const caller = { principal, actor: SYSTEM_ACTOR };
+    const prepared = await prepareTenant(db, { clock }, caller, {
+      product: product.name,
+      name: uniqueName('stale'),
+      displayName: 'Stale',
+      specifications: { seats: 2 },
+    });
+    const stale = { ...prepared.log, rulesFingerprint: `${prepared.log.rulesFingerprint},changed` };
+    expect(await insertTenantLogged(db, prepared.row, stale)).toEqual({ written: null, rulesChanged: true });
+    expect(await db.selectFrom('tenants').where('id', '=', prepared.row.id).select('id').executeTakeFirst()).toBeUndefined();
+    expect(await db.selectFrom('audit_log').where('object_id', '=', prepared.row.id).select('id').executeTakeFirst()).toBeUndefined();
+    expect(await db.selectFrom('events').where('tenant_id', '=', prepared.row.id).select('id').executeTakeFirst()).toBeUndefined();
+    const written = await insertTenantLogged(db, prepared.row, prepared.log);
+    expect(written.written).toMatchObject({ id: prepared.row.id, status: 'record_created' });
+    const events = await db.selectFrom('events').where('tenant_id', '=', prepared.row.id).select(['type', 'tenant_seq']).execute();
+    expect(events.map((event) => [event.type, Number(event.tenant_seq)])).toEqual([['tenant.created', 1]]);
+  });
+});
+
+// The key is claimed in the tenant's own write: with or without the creation call in the same transaction.
+describe.each([
+  ['stays a record', quiet],
+  ['sends its creation request at once', { provisioning: { autoSendCreation: true } }],
+])('POST /v1/tenants with an Idempotency-Key, for a tenant that %s', (_label, settings) => {
+  let owner: { id: string; name: string };
+  beforeAll(async () => {
+    owner = await createProduct(landlord.admin, settings);
+  });
+
+  it('replays the first answer for the same key and body, and refuses the key with another body', async () => {
     const key = uniqueName('idem');
-    const body = { product: other.name, name: uniqueName('idem-tenant'), displayName: 'Once' };
+    const body = { product: owner.name, name: uniqueName('idem-tenant'), displayName: 'Once' };
     const first = await landlord.admin.post('/v1/tenants', body, { 'idempotency-key': key });
     const second = await landlord.admin.post('/v1/tenants', body, { 'idempotency-key': key });
     expect(first.status).toBe(201);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
     expect(second.status).toBe(201);
     expect(second.headers['idempotent-replayed']).toBe('true');
     expect(second.body).toEqual(first.body);
@@ -142,16 +178,29 @@ describe('POST /v1/tenants', () => {
     expect(changed.body.metadata.errors[0].code).toBe('idempotency.key_reused');
   });
 
-  it('lets exactly one of two concurrent requests with one Idempotency-Key run', async () => {
+  it('lets exactly one of concurrent requests with one key write; the others wait for it and replay its answer', async () => {
     const key = uniqueName('race');
-    const body = { product: other.name, name: uniqueName('race-tenant'), displayName: 'Race' };
-    const answers = await Promise.all([1, 2, 3].map(() => landlord.admin.post('/v1/tenants', body, { 'idempotency-key': key })));
-    const statuses = answers.map((answer) => answer.status).sort();
-    // The first runs; the others either see it in progress (409) or replay its answer (201).
-    expect(statuses.filter((status) => status === 201).length).toBeGreaterThanOrEqual(1);
-    expect(statuses.every((status) => status === 201 || status === 409)).toBe(true);
-    const list = await landlord.admin.get(`/v1/tenants?product=${other.name}&q=${body.name}`);
+    const body = { product: owner.name, name: uniqueName('race-tenant'), displayName: 'Race' };
+    const answers = await Promise.all([1, 2, 3, 4].map(() => landlord.admin.post('/v1/tenants', body, { 'idempotency-key': key })));
+    expect(answers.map((answer) => answer.status)).toEqual([201, 201, 201, 201]);
+    expect(new Set(answers.map((answer) => answer.body.data.id)).size).toBe(1);
+    expect(answers.filter((answer) => answer.headers['idempotent-replayed'] === 'true')).toHaveLength(3);
+    const list = await landlord.admin.get(`/v1/tenants?product=${owner.name}&q=${body.name}`);
     expect(list.body.data).toHaveLength(1);
+  });
+
+  it('stores nothing for a request refused before writing, so the key still serves a corrected body', async () => {
+    const key = uniqueName('fix');
+    const name = uniqueName('fix-tenant');
+    const refused = await landlord.admin.post(
+      '/v1/tenants',
+      { product: owner.name, name, displayName: 'Fix', plan: 'nope' },
+      { 'idempotency-key': key },
+    );
+    expect(refused.status).toBe(400);
+    const fixed = await landlord.admin.post('/v1/tenants', { product: owner.name, name, displayName: 'Fix' }, { 'idempotency-key': key });
+    expect(fixed.status).toBe(201);
+    expect(fixed.headers['idempotent-replayed']).toBeUndefined();
   });
 });
 

@@ -1,7 +1,9 @@
+import type { FastifyReply } from 'fastify';
 import type { Db } from '../db/database.ts';
 import { callerOf } from '../http/caller.ts';
 import { envelope, errors, listEnvelope, ok, okPage } from '../http/envelope.ts';
 import { ifMatchOf, setETag } from '../http/etag.ts';
+import type { StoredAnswer } from '../http/idempotency.ts';
 import { JsonObject, RefParam } from '../http/schemas.ts';
 import { type HttpApp, principalOf } from '../http/types.ts';
 import { onboardTenant } from './onboarding.ts';
@@ -31,11 +33,28 @@ export function registerTenantRoutes(app: HttpApp, db: Db, deps: TenantDeps): vo
         body: TenantCreate,
         response: { 201: envelope(Tenant), ...errors(400, 401, 403, 404, 409, 413, 422, 429) },
       },
+      config: { idempotency: 'in-write' },
     },
     async (request, reply) => {
-      const record = await db.transaction().execute((tx) => onboardTenant(tx, deps, callerOf(request), request.body));
+      const principal = principalOf(request);
+      const claim = request.writeClaim;
+      if (!claim) {
+        const record = await onboardTenant(db, deps, callerOf(request), request.body);
+        setETag(reply, record);
+        return reply.code(201).send(ok(toTenantView(record, principal)));
+      }
+      // The answer is serialized before the write, which stores it with the key in one commit.
+      let answer: StoredAnswer | undefined;
+      const record = await onboardTenant(db, deps, callerOf(request), request.body, {
+        claim,
+        answer: (written) => {
+          answer = { status: 201, body: reply.code(201).serialize(ok(toTenantView(written, principal))) as string };
+          return answer;
+        },
+      });
+      if (!record || !answer) return claim.replay(reply);
       setETag(reply, record);
-      return reply.code(201).send(ok(toTenantView(record, principalOf(request))));
+      return (reply as FastifyReply).code(201).type('application/json; charset=utf-8').send(answer.body);
     },
   );
 

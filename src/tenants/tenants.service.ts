@@ -1,17 +1,19 @@
+import type { RawBuilder } from 'kysely';
 import { type Caller, canSeeProduct, type Principal, requireRole } from '../access/principal.ts';
 import { insertAuditRecord } from '../audit/audit.repo.ts';
 import { findPriceForProduct } from '../catalogue/prices.repo.ts';
 import { checkSpecificationValues } from '../catalogue/specification-values.ts';
-import { findPublishedSpecificationRules } from '../catalogue/specifications.repo.ts';
+import { findProductWithRules, findPublishedSpecificationRules, rulesFingerprint } from '../catalogue/specifications.repo.ts';
 import type { Db } from '../db/database.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { AppError, assertNoProblems } from '../errors/app-error.ts';
+import { eventFromAudit } from '../events/event-types.ts';
 import { toHealthView } from '../health/health.view.ts';
 import { assertIfMatch } from '../http/etag.ts';
 import { decodeCursor, toPage, UUID_KEY } from '../http/pagination.ts';
 import type { Clock } from '../platform/clock.ts';
 import { isUuid, newId } from '../platform/ids.ts';
-import { getVisibleProduct } from '../products/products.service.ts';
+import { assertVisibleProduct, getVisibleProduct } from '../products/products.service.ts';
 import type { TenantRecord } from './tenants.repo.ts';
 import * as repo from './tenants.repo.ts';
 import { METADATA_MAX_BYTES, type TenantCreateBody, type TenantUpdateBody, type TenantView } from './tenants.schemas.ts';
@@ -74,8 +76,18 @@ export async function listTenants(
   return toPage(rows, query.limit, (row) => row.id);
 }
 
-/** Creates a tenant record (status `record_created`) after checking its specifications and plan. */
-export async function createTenant(db: Db, deps: TenantDeps, caller: Caller, body: TenantCreateBody): Promise<TenantRecord> {
+/** A new tenant, checked and ready to write: its row, the record the API shows, and how to log it. */
+export interface NewTenant {
+  row: repo.NewTenantRow;
+  record: TenantRecord;
+  log: Parameters<typeof repo.insertTenantLogged>[2];
+}
+
+/**
+ * Checks a new tenant (its name, product, specification values and plan) with reads
+ * that lock nothing, and works out everything its write will store.
+ */
+export async function prepareTenant(db: Db, deps: TenantDeps, caller: Caller, body: TenantCreateBody): Promise<NewTenant> {
   const { principal } = caller;
   requireRole(principal, 'super_admin', 'product_admin', 'client');
   const productRef = body.product ?? principal.productId;
@@ -83,11 +95,8 @@ export async function createTenant(db: Db, deps: TenantDeps, caller: Caller, bod
   // Paths accept an id or a name, so a name must never look like an id.
   if (isUuid(body.name))
     throw new AppError('request.invalid', { message: 'A tenant name cannot have the shape of a UUID', parameter: 'name' });
-  const product = await getVisibleProduct(db, principal, productRef);
-
-  // Shared locks: a specification cannot be deleted while a tenant write that checks it runs.
-  const rules = await findPublishedSpecificationRules(db, product.id, { forShare: true });
-  const checked = checkSpecificationValues(rules, body.specifications ?? {});
+  const product = assertVisibleProduct(principal, await findProductWithRules(db, productRef));
+  const checked = checkSpecificationValues(product.rules, body.specifications ?? {});
   assertNoProblems(checked.problems);
 
   let planPrice: { id: string; name: string } | null = null;
@@ -98,38 +107,79 @@ export async function createTenant(db: Db, deps: TenantDeps, caller: Caller, bod
     planPrice = { id: price.id, name: price.name };
   }
 
-  const id = newId();
   const now = deps.clock.now();
-  let row: Awaited<ReturnType<typeof repo.insertTenant>>;
-  try {
-    row = await repo.insertTenant(db, {
-      id,
-      product_id: product.id,
-      name: body.name,
-      display_name: body.displayName,
-      specifications: JSON.stringify(checked.values),
-      metadata: JSON.stringify(checkedMetadata(body.metadata ?? {})),
-      plan_price_id: planPrice?.id ?? null,
-      created_at: now,
+  const row: repo.NewTenantRow = {
+    id: newId(),
+    product_id: product.id,
+    name: body.name,
+    display_name: body.displayName,
+    specifications: JSON.stringify(checked.values),
+    metadata: JSON.stringify(checkedMetadata(body.metadata ?? {})),
+    plan_price_id: planPrice?.id ?? null,
+    created_at: now,
+  };
+  const record = repo.newTenantRecord(
+    {
+      ...row,
+      specifications: checked.values,
+      metadata: JSON.parse(row.metadata),
+      status: 'record_created',
+      failed_step: null,
+      last_stable_status: null,
+      step_id: null,
+      report_due_at: null,
+      failure_reason: null,
+      version: 1,
       updated_at: now,
-    });
-  } catch (error) {
-    if (isUniqueViolation(error))
-      throw new AppError('tenant.name_taken', { message: `A tenant named "${body.name}" exists already`, parameter: 'name' });
-    throw error;
-  }
-  const record = repo.newTenantRecord(row, {
-    productName: product.name,
-    productProvisioning: product.provisioning,
-    planPriceName: planPrice?.name ?? null,
-  });
-  await insertAuditRecord(db, caller.actor, {
+      event_seq: 1,
+    },
+    { productName: product.name, productProvisioning: product.provisioning, planPriceName: planPrice?.name ?? null },
+  );
+  const audit = {
     action: 'tenant.create',
     objectType: 'tenant',
-    objectId: id,
+    objectId: row.id,
     productId: product.id,
     after: toTenantView(record, principal),
-  });
+  };
+  const event = eventFromAudit(audit);
+  if (!event) throw new Error('tenant.create has no event');
+  return { row, record, log: { actor: caller.actor, audit, event, rulesFingerprint: rulesFingerprint(product.rules) } };
+}
+
+/**
+ * Writes a prepared tenant (status `record_created`) in one statement, with `claim`
+ * (an idempotency claim) if given; `null` when the claim was refused. Specifications
+ * changed since `prepare` read them: read and check again, a few times.
+ */
+export async function writeTenant(
+  db: Db,
+  prepared: NewTenant,
+  claim?: (when: RawBuilder<boolean>, record: TenantRecord) => RawBuilder<unknown>,
+  prepare?: () => Promise<NewTenant>,
+): Promise<TenantRecord | null> {
+  let next = prepared;
+  for (let attempt = 1; ; attempt++) {
+    let outcome: repo.NewTenantOutcome;
+    try {
+      outcome = await repo.insertTenantLogged(db, next.row, next.log, claim && ((when) => claim(when, next.record)));
+    } catch (error) {
+      if (isUniqueViolation(error))
+        throw new AppError('tenant.name_taken', { message: `A tenant named "${next.row.name}" exists already`, parameter: 'name' });
+      throw error;
+    }
+    if (outcome.written) return { ...next.record, ...outcome.written } as TenantRecord;
+    if (!outcome.rulesChanged) return null;
+    if (!prepare || attempt === 3) throw new AppError('specification.changed_concurrently', { parameter: 'specifications' });
+    next = await prepare();
+  }
+}
+
+/** Creates a tenant record (status `record_created`) after checking its specifications and plan. */
+export async function createTenant(db: Db, deps: TenantDeps, caller: Caller, body: TenantCreateBody): Promise<TenantRecord> {
+  const prepare = () => prepareTenant(db, deps, caller, body);
+  const record = await writeTenant(db, await prepare(), undefined, prepare);
+  if (!record) throw new Error('a tenant written without a claim was refused');
   return record;
 }
 
