@@ -27,28 +27,54 @@ export const EVENTS_CHANNEL = 'landlord_events';
  */
 export async function recordEvent(db: Db, event: NewEvent, alongside?: RawBuilder<unknown>): Promise<string> {
   const id = newId();
-  const data = JSON.stringify(event.data);
   const extra = alongside ? sql`alongside as (${alongside}),` : sql``;
-  const occurredAt = sql`coalesce(${event.occurredAt ?? null}::timestamptz, now())`;
   if (event.tenantId) {
     await sql`
       with ${extra}
       seq as (update tenants set event_seq = event_seq + 1 where id = ${event.tenantId} returning event_seq),
-      recorded as (
-        insert into events (id, type, product_id, tenant_id, tenant_seq, occurred_at, data)
-        select ${id}, ${event.type}, ${event.productId}, ${event.tenantId}, seq.event_seq, ${occurredAt}, ${data}::jsonb from seq
-        returning 1)
-      select pg_notify(${EVENTS_CHANNEL}, '') from recorded`.execute(db);
+      recorded as (${eventInsert(event, { id, from: sql`seq`, seq: sql`seq.event_seq` })})
+      ${notifySequencer(sql`recorded`)}`.execute(db);
   } else {
     await sql`
       with ${extra}
-      recorded as (
-        insert into events (id, type, product_id, occurred_at, data)
-        values (${id}, ${event.type}, ${event.productId}, ${occurredAt}, ${data}::jsonb)
-        returning 1)
-      select pg_notify(${EVENTS_CHANNEL}, '') from recorded`.execute(db);
+      recorded as (${eventInsert(event, { id })})
+      ${notifySequencer(sql`recorded`)}`.execute(db);
   }
   return id;
+}
+
+/**
+ * The insert of one event (returning a row), for a statement that writes it beside
+ * the change it tells about: with `from`, once per row of that CTE (none: no event);
+ * `seq` is its number in the tenant's sequence.
+ */
+export function eventInsert(
+  event: NewEvent,
+  options: { id?: string; from?: RawBuilder<unknown>; seq?: RawBuilder<unknown> } = {},
+): RawBuilder<unknown> {
+  return eventsInsert([{ event, ...options }], options.from);
+}
+
+/** The insert of several events in one statement (see `eventInsert`). */
+export function eventsInsert(
+  entries: { event: NewEvent; id?: string; seq?: RawBuilder<unknown> }[],
+  from?: RawBuilder<unknown>,
+): RawBuilder<{ recorded: number }> {
+  const rows = entries.map(({ event, id, seq }) => {
+    const occurredAt = sql`coalesce(${event.occurredAt ?? null}::timestamptz, now())`;
+    return sql`select ${id ?? newId()}::uuid, ${event.type}, ${event.productId}::uuid, ${event.tenantId ?? null}::uuid,
+      ${seq ?? sql`null`}::bigint, ${occurredAt}, ${JSON.stringify(event.data)}::jsonb
+      ${from ? sql`from ${from}` : sql``}`;
+  });
+  return sql`
+    insert into events (id, type, product_id, tenant_id, tenant_seq, occurred_at, data)
+    ${sql.join(rows, sql` union all `)}
+    returning 1 as recorded`;
+}
+
+/** The final select of a statement that recorded events (in CTE `recorded`): wakes the sequencer at commit. */
+export function notifySequencer(recorded: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`select pg_notify(${EVENTS_CHANNEL}, '') from ${recorded}`;
 }
 
 /** Filters of the event feed. */

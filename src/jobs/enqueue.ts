@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 
 /** Options of one background job. */
@@ -17,13 +17,21 @@ export interface JobOptions {
  * job: the job exists exactly when the change committed.
  */
 export async function enqueueJob(db: Db, task: string, payload: unknown, options: JobOptions = {}): Promise<void> {
-  await sql`select graphile_worker.add_job(
+  await addJob(task, payload, options).execute(db);
+}
+
+/**
+ * The select that adds a job, for a statement that writes the change causing it (a
+ * CTE that the statement's final select must read, or it does not run).
+ */
+export function addJob(task: string, payload: unknown, options: JobOptions = {}): RawBuilder<{ job: unknown }> {
+  return sql`select graphile_worker.add_job(
     identifier => ${task},
     payload => ${JSON.stringify(payload)}::json,
-    queue_name => ${options.queueName ?? null},
+    queue_name => ${options.queueName ?? null}::text,
     run_at => ${options.runAt ?? null}::timestamptz,
     max_attempts => ${options.maxAttempts ?? null}::int,
-    job_key => ${options.jobKey ?? null},
+    job_key => ${options.jobKey ?? null}::text,
     priority => ${options.priority ?? null}::int
-  )`.execute(db);
+  ) as job`;
 }

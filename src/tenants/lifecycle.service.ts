@@ -2,9 +2,9 @@ import { type Actor, type Caller, requireRole } from '../access/principal.ts';
 import { insertAuditRecord } from '../audit/audit.repo.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
-import { recordEvent } from '../events/events.repo.ts';
+import type { NewEvent } from '../events/events.repo.ts';
 import { syncHealthWatch } from '../health/health.watch.ts';
-import { enqueueJob } from '../jobs/enqueue.ts';
+import { addJob } from '../jobs/enqueue.ts';
 import type { Clock } from '../platform/clock.ts';
 import { newId } from '../platform/ids.ts';
 import type { ProvisioningSettings } from '../products/products.schemas.ts';
@@ -105,18 +105,47 @@ export async function applyTransition(
   const actor = { type: who.as === 'system' ? 'system' : who.actor.type, id: who.actor.id };
   const failureReason = failing ? (detail.failureReason ?? detail.reason ?? null) : undefined;
 
-  const changed = await updateTenantLogged(
+  const values = {
+    status: next.status,
+    failed_step: next.failedStep,
+    last_stable_status: next.lastStable,
+    step_id: stepId,
+    report_due_at: reportDue,
+    updated_at: now,
+  };
+  // Entering or leaving a live status starts or stops health probing, in this
+  // transaction; the tenant's health (which its events show) changes with it.
+  const watchChanged = isLive(state.status) !== isLive(next.status);
+  if (watchChanged) await syncHealthWatch(db, tenant, next.status, now);
+  const current = watchChanged ? await lockTenant(db, tenant.id) : tenant;
+  if (!current) throw new Error('tenant vanished inside its own transaction');
+
+  // The tenant as the update below leaves it: its events carry it, written in the same statement.
+  const events: NewEvent[] = [];
+  const updated: TenantRecord = { ...current, ...values, failure_reason: failing ? failureReason : null, version: current.version + 1 };
+  const snapshot = tenantFacts(updated);
+  const reason = failureReason ?? detail.reason ?? null;
+  events.push({
+    type: 'tenant.status_changed',
+    productId: tenant.product_id,
+    tenantId: tenant.id,
+    data: { tenant: snapshot, from: state.status, to: next.status, action, actor, reason },
+  });
+  if (next.status === 'deleted')
+    events.push({ type: 'tenant.deleted', productId: tenant.product_id, tenantId: tenant.id, data: { tenant: snapshot } });
+  const jobs =
+    call && stepId
+      ? [
+          addJob(CALL_TASK, { tenantId: tenant.id, event: call, stepId, attempt: 1 } satisfies CallJob, {
+            queueName: tenantQueue(tenant.id),
+          }),
+        ]
+      : [];
+
+  const written = await updateTenantLogged(
     db,
     tenant.id,
-    {
-      status: next.status,
-      failed_step: next.failedStep,
-      last_stable_status: next.lastStable,
-      step_id: stepId,
-      report_due_at: reportDue,
-      failure_reason: failing ? JSON.stringify(failureReason) : null,
-      updated_at: now,
-    },
+    { ...values, failure_reason: failing ? JSON.stringify(failureReason) : null },
     now,
     [
       ...(detail.alsoLog ?? []),
@@ -133,29 +162,9 @@ export async function applyTransition(
         },
       },
     ],
+    { jobs, events },
   );
-  // Entering or leaving a live status starts or stops health probing, in this transaction.
-  const watchChanged = isLive(state.status) !== isLive(next.status);
-  if (watchChanged) await syncHealthWatch(db, tenant, next.status, now);
-  if (call && stepId) {
-    await enqueueJob(db, CALL_TASK, { tenantId: tenant.id, event: call, stepId, attempt: 1 } satisfies CallJob, {
-      queueName: tenantQueue(tenant.id),
-    });
-  }
-  // The joined columns (product, price, health) only change when the health watch did.
-  const updated = watchChanged ? await lockTenant(db, tenant.id) : { ...tenant, ...changed };
-  if (!updated) throw new Error('tenant vanished inside its own transaction');
-  const snapshot = tenantFacts(updated);
-  await recordEvent(db, {
-    type: 'tenant.status_changed',
-    productId: tenant.product_id,
-    tenantId: tenant.id,
-    data: { tenant: snapshot, from: state.status, to: next.status, action, actor, reason: failureReason ?? detail.reason ?? null },
-  });
-  if (next.status === 'deleted') {
-    await recordEvent(db, { type: 'tenant.deleted', productId: tenant.product_id, tenantId: tenant.id, data: { tenant: snapshot } });
-  }
-  return updated;
+  return { ...updated, ...written };
 }
 
 /** An operator's (or the backend's) request to move a tenant: activate, deactivate, delete, retry, undo… */

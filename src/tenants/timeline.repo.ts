@@ -1,6 +1,7 @@
-import type { Insertable, Selectable, Updateable } from 'kysely';
-import type { Db } from '../db/database.ts';
+import { type Insertable, type RawBuilder, type Selectable, sql, type Updateable } from 'kysely';
+import { type Db, executePrepared } from '../db/database.ts';
 import type { TenantsTable, TenantTimelineTable } from '../db/schema.ts';
+import { eventsInsert, type NewEvent, notifySequencer } from '../events/events.repo.ts';
 
 /** A transition as the timeline keeps it. */
 export interface TransitionEntry {
@@ -43,9 +44,18 @@ export async function insertTimelineEntry(db: Db, tenantId: string, at: Date, en
     .execute();
 }
 
+/** What rides along with a tenant's update in `updateTenantLogged`. */
+export interface AlongWithUpdate {
+  /** Jobs the change sets off (`addJob`). */
+  jobs?: RawBuilder<unknown>[];
+  /** Events about the tenant, numbered on in its sequence. */
+  events?: NewEvent[];
+}
+
 /**
- * Updates a tenant (bumping its version) and appends timeline entries to it, in one
- * statement; returns the tenant's row as it now is.
+ * Updates a tenant (bumping its version), appends timeline entries to it, and adds
+ * the jobs and records the events the change sets off — all in one statement, so one
+ * round trip does a whole transition. Returns the tenant's row as it now is.
  */
 export async function updateTenantLogged(
   db: Db,
@@ -53,19 +63,46 @@ export async function updateTenantLogged(
   values: Updateable<TenantsTable>,
   at: Date,
   entries: (TransitionEntry | EventEntry)[],
+  along: AlongWithUpdate = {},
 ): Promise<Selectable<TenantsTable>> {
-  return db
+  const jobs = along.jobs ?? [];
+  const events = along.events ?? [];
+  const query = db
     .with('logged', (qb) => qb.insertInto('tenant_timeline').values(entries.map((entry) => timelineRow(tenantId, at, entry))))
     .with('updated', (qb) =>
       qb
         .updateTable('tenants')
-        .set((eb) => ({ ...values, version: eb('version', '+', 1) }))
+        .set((eb) => ({ ...values, version: eb('version', '+', 1), event_seq: eb('event_seq', '+', events.length) }))
         .where('id', '=', tenantId)
         .returningAll(),
     )
-    .selectFrom('updated')
-    .selectAll()
-    .executeTakeFirstOrThrow();
+    // Raw CTEs are not parenthesised by Kysely.
+    .with('jobs', () => (jobs.length ? sql`(${sql.join(jobs, sql` union all `)})` : sql`(select null as job where false)`))
+    // Each event takes the next number after those the tenant had: the last one is the counter's new value.
+    .with('recorded', () =>
+      events.length
+        ? sql<{ recorded: number }>`(${eventsInsert(
+            events.map((event, index) => ({ event, seq: sql`updated.event_seq - ${events.length - 1 - index}` })),
+            sql`updated`,
+          )})`
+        : sql<{ recorded: number }>`(select 1 as recorded where false)`,
+    );
+  const [row] = await executePrepared(
+    db,
+    query
+      .selectFrom('updated')
+      .selectAll('updated')
+      // Read, so that the jobs are added (a CTE without data-modifying statements runs only when read).
+      .select(sql<number>`(select count(*) from jobs)`.as('jobs_added'))
+      .select(
+        sql<number>`(select count(*) from (${notifySequencer(sql`(select 1 from recorded limit 1) as any_event`)}) as notified)`.as(
+          'notified',
+        ),
+      ),
+  );
+  if (!row) throw new Error(`tenant ${tenantId} vanished inside its own transaction`);
+  const { jobs_added: _jobs, notified: _notified, ...updated } = row;
+  return updated;
 }
 
 /** One page of a tenant's timeline, oldest first (`limit + 1` rows). */
