@@ -1,7 +1,8 @@
 import { type Actor, type Caller, requireRole } from '../access/principal.ts';
-import { insertAuditRecord } from '../audit/audit.repo.ts';
+import { type AuditEntry, auditInsert } from '../audit/audit.repo.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
+import { eventFromAudit } from '../events/event-types.ts';
 import type { NewEvent } from '../events/events.repo.ts';
 import { syncHealthWatch } from '../health/health.watch.ts';
 import { addJob } from '../jobs/enqueue.ts';
@@ -83,7 +84,13 @@ export async function applyTransition(
   tenant: TenantRecord,
   action: Action,
   who: { actor: Actor; as: WorkflowActor },
-  detail: { reason?: string; failureReason?: unknown; alsoLog?: EventEntry[] } = {},
+  detail: {
+    reason?: string;
+    failureReason?: unknown;
+    alsoLog?: EventEntry[];
+    /** The audit record of the change, written in the same statement (it sees the tenant as the transition leaves it). */
+    audit?: (after: TenantRecord) => AuditEntry;
+  } = {},
 ): Promise<TenantRecord> {
   const state = stateOf(tenant);
   const row = findTransition(state, action);
@@ -116,8 +123,8 @@ export async function applyTransition(
   // Entering or leaving a live status starts or stops health probing, in this
   // transaction; the tenant's health (which its events show) changes with it.
   const watchChanged = isLive(state.status) !== isLive(next.status);
-  if (watchChanged) await syncHealthWatch(db, tenant, next.status, now);
-  const current = watchChanged ? await lockTenant(db, tenant.id) : tenant;
+  const health = watchChanged ? await syncHealthWatch(db, tenant, next.status, now) : undefined;
+  const current = !watchChanged ? tenant : health ? { ...tenant, ...(health as Partial<TenantRecord>) } : await lockTenant(db, tenant.id);
   if (!current) throw new Error('tenant vanished inside its own transaction');
 
   // The tenant as the update below leaves it: its events carry it, written in the same statement.
@@ -133,6 +140,9 @@ export async function applyTransition(
   });
   if (next.status === 'deleted')
     events.push({ type: 'tenant.deleted', productId: tenant.product_id, tenantId: tenant.id, data: { tenant: snapshot } });
+  const audit = detail.audit?.(updated);
+  const auditEvent = audit && eventFromAudit(audit);
+  if (auditEvent) events.push(auditEvent);
   const jobs =
     call && stepId
       ? [
@@ -162,7 +172,7 @@ export async function applyTransition(
         },
       },
     ],
-    { jobs, events },
+    { jobs, events, writes: audit ? [auditInsert(who.actor, audit)] : [] },
   );
   return { ...updated, ...written };
 }
@@ -178,23 +188,26 @@ export async function takeAction(
 ): Promise<TenantRecord> {
   requireRole(caller.principal, 'super_admin', 'product_admin', 'client');
   const tenant = await getVisibleTenant(db, caller.principal, ref, { lock: true });
-  const updated = await applyTransition(
+  return applyTransition(
     db,
     deps,
     tenant,
     action,
     { actor: caller.actor, as: workflowActorOf(caller.principal) },
-    { reason },
+    { reason, audit: auditAs(caller, tenant, `tenant.${action}`) },
   );
-  await insertAuditRecord(db, caller.actor, {
-    action: `tenant.${action}`,
+}
+
+/** The audit record of a caller's transition of `tenant`, for `applyTransition`'s `audit`. */
+function auditAs(caller: Caller, tenant: TenantRecord, action: string): (after: TenantRecord) => AuditEntry {
+  return (after) => ({
+    action,
     objectType: 'tenant',
     objectId: tenant.id,
     productId: tenant.product_id,
     before: toTenantView(tenant, caller.principal),
-    after: toTenantView(updated, caller.principal),
+    after: toTenantView(after, caller.principal),
   });
-  return updated;
 }
 
 /** The reports a backend sends, by the status it reports. */
@@ -258,14 +271,7 @@ export async function applyReport(
   const record = await applyTransition(db, deps, tenant, REPORT_ACTION[report], who, {
     alsoLog: [reportEntry],
     ...(report === 'failure' ? { failureReason: body ?? null } : {}),
-  });
-  await insertAuditRecord(db, caller.actor, {
-    action: `tenant.report_${report}`,
-    objectType: 'tenant',
-    objectId: tenant.id,
-    productId: tenant.product_id,
-    before: toTenantView(tenant, caller.principal),
-    after: toTenantView(record, caller.principal),
+    audit: auditAs(caller, tenant, `tenant.report_${report}`),
   });
   return { record, applied: true };
 }

@@ -163,7 +163,7 @@ export async function updateTenant(db: Db, id: string, values: Updateable<Tenant
 
 /** What a call to the backend about a tenant needs: the tenant and its product's URLs, key and settings. */
 export async function findCallContext(db: Db, tenantId: string) {
-  return db
+  const query = db
     .selectFrom('tenants')
     .innerJoin('products', 'products.id', 'tenants.product_id')
     .select([
@@ -176,8 +176,9 @@ export async function findCallContext(db: Db, tenantId: string) {
       'products.api_key_encrypted',
       'products.provisioning',
     ])
-    .where('tenants.id', '=', tenantId)
-    .executeTakeFirst();
+    .where('tenants.id', '=', tenantId);
+  const [context] = await executePrepared(db, query);
+  return context;
 }
 
 function escapeLike(text: string): string {

@@ -50,6 +50,8 @@ export interface AlongWithUpdate {
   jobs?: RawBuilder<unknown>[];
   /** Events about the tenant, numbered on in its sequence. */
   events?: NewEvent[];
+  /** Other inserts the change makes (its audit record). */
+  writes?: RawBuilder<unknown>[];
 }
 
 /**
@@ -67,7 +69,7 @@ export async function updateTenantLogged(
 ): Promise<Selectable<TenantsTable>> {
   const jobs = along.jobs ?? [];
   const events = along.events ?? [];
-  const query = db
+  let query = db
     .with('logged', (qb) => qb.insertInto('tenant_timeline').values(entries.map((entry) => timelineRow(tenantId, at, entry))))
     .with('updated', (qb) =>
       qb
@@ -87,6 +89,9 @@ export async function updateTenantLogged(
           )})`
         : sql<{ recorded: number }>`(select 1 as recorded where false)`,
     );
+  for (const [index, write] of (along.writes ?? []).entries()) {
+    query = query.with(`write_${index}` as 'recorded', () => sql<{ recorded: number }>`(${write})`);
+  }
   const [row] = await executePrepared(
     db,
     query
