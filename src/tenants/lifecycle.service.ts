@@ -1,3 +1,4 @@
+import type { RawBuilder } from 'kysely';
 import { type Actor, type Caller, requireRole } from '../access/principal.ts';
 import { type AuditEntry, auditInsert } from '../audit/audit.repo.ts';
 import type { Db } from '../db/database.ts';
@@ -90,6 +91,8 @@ export async function applyTransition(
     alsoLog?: EventEntry[];
     /** The audit record of the change, written in the same statement (it sees the tenant as the transition leaves it). */
     audit?: (after: TenantRecord) => AuditEntry;
+    /** Other writes that belong to the change (e.g. the answer stored under an idempotency key). */
+    writes?: (after: TenantRecord) => RawBuilder<unknown>[];
   } = {},
 ): Promise<TenantRecord> {
   const state = stateOf(tenant);
@@ -172,7 +175,7 @@ export async function applyTransition(
         },
       },
     ],
-    { jobs, events, writes: audit ? [auditInsert(who.actor, audit)] : [] },
+    { jobs, events, writes: [...(audit ? [auditInsert(who.actor, audit)] : []), ...(detail.writes?.(updated) ?? [])] },
   );
   return { ...updated, ...written };
 }
@@ -277,10 +280,23 @@ export async function applyReport(
 }
 
 /** Starts the creation step right after the record is made, when the product asks for it. */
-export async function sendCreationIfAutomatic(db: Db, deps: LifecycleDeps, record: TenantRecord, actor: Actor): Promise<TenantRecord> {
+export async function sendCreationIfAutomatic(
+  db: Db,
+  deps: LifecycleDeps,
+  record: TenantRecord,
+  actor: Actor,
+  writes?: (after: TenantRecord) => RawBuilder<unknown>[],
+): Promise<TenantRecord> {
   const provisioning = record.product_provisioning as ProvisioningSettings;
   if (!provisioning.autoSendCreation) return record;
-  return applyTransition(db, deps, record, 'send_creation_request', { actor, as: 'system' }, { reason: 'provisioning.autoSendCreation' });
+  return applyTransition(
+    db,
+    deps,
+    record,
+    'send_creation_request',
+    { actor, as: 'system' },
+    { reason: 'provisioning.autoSendCreation', writes },
+  );
 }
 
 /** Plan changes the backend applies for a subscription (its own issue gives them their full effect). */

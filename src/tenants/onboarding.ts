@@ -47,9 +47,14 @@ export async function onboardTenant(
   const creation = async (tx: Db) => {
     const record = await writeTenant(tx, prepared, idempotency && ((when) => idempotency.claim.cte({ when })), prepare);
     if (!record) return null;
-    const sending = await sendCreationIfAutomatic(tx, deps, record, caller.actor);
-    if (idempotency) await idempotency.claim.store(tx, idempotency.answer(sending));
-    return sending;
+    // The answer is stored by the transition's own statement.
+    return sendCreationIfAutomatic(
+      tx,
+      deps,
+      record,
+      caller.actor,
+      idempotency && ((after) => [idempotency.claim.storeSql(idempotency.answer(after))]),
+    );
   };
   return db.isTransaction ? creation(db) : db.transaction().execute(creation);
 }
