@@ -15,7 +15,11 @@ import { Agent, request } from 'undici';
 const concurrency = Number(process.env.CONCURRENCY ?? 16);
 const target = process.env.TARGET_URL ?? '';
 // Landlord's pool size (LANDLORD_DATABASE_POOL_SIZE's default).
-const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.POOL_SIZE ?? 40), application_name: 'bench-bare-worker' });
+const pool = new pg.Pool({
+  connectionString: process.env.DATABASE_URL,
+  max: Number(process.env.POOL_SIZE ?? 40),
+  application_name: 'bench-bare-worker',
+});
 pool.on('error', () => {});
 // Landlord's outbound agent settings.
 const agent = new Agent({ connections: 64, keepAliveTimeout: 10_000, pipelining: 1 });

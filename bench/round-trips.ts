@@ -203,10 +203,12 @@ export function describeSql(text: string): string {
     return 'complete_job (graphile-worker)';
   const fn = /^select ((?:graphile_worker\.)?[a-z_]+)\(/.exec(sql);
   if (fn && !/ from /.test(sql)) return name(fn[1]);
-  const writes = [...sql.matchAll(new RegExp(`(?<!for |do )(insert into|update|delete from) ${table}`, 'g'))].map(
-    (found) =>
-      `${found[1]?.split(' ')[0]} ${name(found[2])}${found[1] === 'insert into' && sql.includes(' on conflict ') ? ' (on conflict)' : ''}`,
-  );
+  const found = [...sql.matchAll(new RegExp(`(?<!for |do )(insert into|update|delete from) ${table}`, 'g'))];
+  // An insert is "on conflict" when its own clause (up to the next write) says so.
+  const writes = found.map((write, index) => {
+    const clause = sql.slice(write.index, found[index + 1]?.index ?? sql.length);
+    return `${write[1]?.split(' ')[0]} ${name(write[2])}${write[1] === 'insert into' && clause.includes(' on conflict ') ? ' (on conflict)' : ''}`;
+  });
   if (writes.length && !sql.startsWith('select')) return [...new Set(writes)].join(' + ');
   if (sql.startsWith('select') || sql.startsWith('with')) {
     const tables = [...sql.matchAll(new RegExp(` (?:from|join) ${table}`, 'g'))].map((found) => name(found[1]));

@@ -57,7 +57,7 @@ describe('signed deliveries', () => {
     const payload = verify(endpoint.secret, delivery!);
     expect(payload).toMatchObject({ type: 'tenant.created', tenantSequence: 1, data: { tenant: { name: tenant.name } } });
     expect(delivery!.headers['webhook-id']).toBe(payload.id);
-    expect(() => verify('whsec_' + Buffer.alloc(32).toString('base64'), delivery!)).toThrow();
+    expect(() => verify(`whsec_${Buffer.alloc(32).toString('base64')}`, delivery!)).toThrow();
   });
 
   it('retries a receiver answering 500 twice with the same webhook-id, on the schedule', async () => {
