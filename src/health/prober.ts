@@ -74,6 +74,8 @@ export function createProbeEngine(deps: ProberDeps): ProbeEngine {
   let chain: Promise<void> = Promise.resolve();
   let flushTimer: NodeJS.Timeout | undefined;
   let claiming = false;
+  // Whether the last claim came back full: more rows may be due right now.
+  let backlog = false;
   let stopped = false;
 
   const flush = (): Promise<void> => {
@@ -145,7 +147,9 @@ export function createProbeEngine(deps: ProberDeps): ProbeEngine {
       .finally(() => {
         running.delete(task);
         scheduleFlush();
-        if (!stopped && room() >= claimThreshold()) void pump();
+        // A finished probe makes room; it claims at once only while due rows are waiting (a
+        // backlog), otherwise the next tick claims, so light load costs a claim per tick, not per probe.
+        if (!stopped && backlog && room() >= claimThreshold()) void pump();
       });
     running.add(task);
   };
@@ -154,6 +158,7 @@ export function createProbeEngine(deps: ProberDeps): ProbeEngine {
 
   const claim = async (limit: number): Promise<number> => {
     const claimed = await claimDueProbes(deps.db, { nodeId: deps.nodeId, now: deps.clock.now(), limit });
+    backlog = claimed.length === limit;
     for (const probe of claimed) start(probe);
     return claimed.length;
   };

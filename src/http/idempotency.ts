@@ -120,7 +120,8 @@ function claimStatement(claim: Claim, answer: { status: number; body: Buffer } |
   return sql<{ claimed: number }>`
     insert into idempotency_keys (credential, key, request_hash, created_at, response_status, response_body)
     select ${claim.credential}, ${claim.key}, ${claim.requestHash}, ${claim.at}, ${answer?.status ?? null}::int, ${answer?.body ?? null}::bytea
-    where ${when ?? sql`true`}
+    -- A claim still being written by another transaction is busy (409), not waited for.
+    where ${when ?? sql`true`} and pg_try_advisory_xact_lock(hashtextextended(${claim.credential} || ' ' || ${claim.key}, 0))
     on conflict (credential, key) do update
       set request_hash = excluded.request_hash, created_at = excluded.created_at,
           response_status = excluded.response_status, response_body = excluded.response_body
