@@ -8,6 +8,7 @@ import { EVENTS_CHANNEL } from './events.repo.ts';
 // Any fixed number; at most one node sequences at a time.
 const SEQUENCER_LOCK = 7_305_003;
 const BATCH = 2000;
+const COALESCE_MS = 15;
 
 export type SequencedEvent = Selectable<EventsTable> & { position: number };
 
@@ -59,6 +60,8 @@ export async function startSequencer(options: {
   listener: Listener;
   onSequenced: OnSequenced;
   idleMs?: number;
+  /** How long a wake-up waits for more events before a pass. */
+  coalesceMs?: number;
   onError: (error: unknown) => void;
 }): Promise<Sequencer> {
   let running: Promise<void> | undefined;
@@ -81,8 +84,15 @@ export async function startSequencer(options: {
     });
     return running;
   };
+  // A wake-up waits a few milliseconds for the events committing alongside, so that one
+  // pass (five round trips, whatever its size) sequences many of them, not one each.
+  let waking: NodeJS.Timeout | undefined;
   const wake = () => {
-    if (!stopped) drain().catch(options.onError);
+    if (stopped || waking) return;
+    waking = setTimeout(() => {
+      waking = undefined;
+      if (!stopped) drain().catch(options.onError);
+    }, options.coalesceMs ?? COALESCE_MS);
   };
 
   await options.listener.on(EVENTS_CHANNEL, wake);
@@ -94,6 +104,7 @@ export async function startSequencer(options: {
     async stop() {
       stopped = true;
       clearInterval(timer);
+      clearTimeout(waking);
       await running?.catch(() => {});
     },
   };
