@@ -63,7 +63,7 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   registerRoleRoutes(app, db, { clock });
   await registerPeopleRoutes(app, db, { clock, authenticator: services.authenticator, verifier });
   registerConnectionRoutes(app, db, { clock, verifier, authenticator: services.authenticator });
-  registerLoginLinkRoutes(app, db, { clock, keyRing: services.keyRing });
+  registerLoginLinkRoutes(app, db, { clock, keyRing: services.keyRing, publicUrl: services.config.publicUrl });
   registerResellerRoutes(app, db, { clock });
-  await registerResellerApi(app, db, { clock, keyRing: services.keyRing });
+  await registerResellerApi(app, db, { clock, keyRing: services.keyRing, publicUrl: services.config.publicUrl });
 }

@@ -46,6 +46,7 @@ describe('loadConfig defaults', () => {
       healthHourlyRetentionDays: 35,
       webhookTimeoutMs: 15_000,
       databasePoolSize: 40,
+      publicUrl: undefined,
     });
   });
 
@@ -81,6 +82,7 @@ describe('loadConfig defaults', () => {
         LANDLORD_HEALTH_HOURLY_RETENTION_DAYS: '90',
         LANDLORD_WEBHOOK_TIMEOUT_MS: '2500',
         LANDLORD_DATABASE_POOL_SIZE: '12',
+        LANDLORD_PUBLIC_URL: 'https://landlord.example.com/',
       },
       '/srv/landlord',
     );
@@ -107,6 +109,7 @@ describe('loadConfig defaults', () => {
       healthHourlyRetentionDays: 90,
       webhookTimeoutMs: 2500,
       databasePoolSize: 12,
+      publicUrl: 'https://landlord.example.com',
     });
     expect(loadConfig({ LANDLORD_DATA_DIR: '/abs/dir' }, '/srv/landlord').dataDir).toBe('/abs/dir');
     expect(loadConfig({ PORT: '0' }).port).toBe(0);
@@ -138,6 +141,9 @@ describe('loadConfig refuses bad values with a ConfigError naming the variable',
     ['LANDLORD_HEALTH_HOURLY_RETENTION_DAYS', '0'],
     ['LANDLORD_WEBHOOK_TIMEOUT_MS', '99'],
     ['LANDLORD_DATABASE_POOL_SIZE', '1'],
+    ['LANDLORD_PUBLIC_URL', 'landlord.example.com'],
+    ['LANDLORD_PUBLIC_URL', 'ftp://landlord.example.com'],
+    ['LANDLORD_PUBLIC_URL', 'https://landlord.example.com/?next=1'],
   ])('%s=%s', (name, value) => {
     const error = configErrorOf({ [name]: value });
     expect(error.name).toBe('ConfigError');

@@ -46,6 +46,8 @@ export interface Config {
   readonly webhookTimeoutMs: number;
   /** Connections this node keeps to PostgreSQL at most (its worker and HTTP share them). */
   readonly databasePoolSize: number;
+  /** Where browsers reach Landlord (`LANDLORD_PUBLIC_URL`); unset, links use the address a request came to. */
+  readonly publicUrl: string | undefined;
 }
 
 /** A configuration value that stops start-up; the message names the variable. */
@@ -80,8 +82,20 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     healthHourlyRetentionDays: integer(env, 'LANDLORD_HEALTH_HOURLY_RETENTION_DAYS', 35, 1, 3650),
     webhookTimeoutMs: integer(env, 'LANDLORD_WEBHOOK_TIMEOUT_MS', 15_000, 100, 120_000),
     databasePoolSize: integer(env, 'LANDLORD_DATABASE_POOL_SIZE', 40, 2, 1000),
+    publicUrl: publicUrl(env),
   };
   return Object.freeze(config);
+}
+
+// Where browsers reach Landlord (behind a proxy, not its own address): links it hands out point there.
+function publicUrl(env: Env): string | undefined {
+  const raw = nonEmpty(env, 'LANDLORD_PUBLIC_URL');
+  if (raw === undefined) return undefined;
+  const url = URL.parse(raw);
+  if (!url || !['http:', 'https:'].includes(url.protocol) || url.search || url.hash || url.username) {
+    throw new ConfigError(`LANDLORD_PUBLIC_URL must be an http(s) URL without query, fragment or credentials, got "${raw}"`);
+  }
+  return url.href.replace(/\/+$/, '');
 }
 
 function nonEmpty(env: Env, name: string): string | undefined {

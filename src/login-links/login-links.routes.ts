@@ -39,9 +39,9 @@ const MESSAGES: Record<LinkFailure, { status: number; text: string }> = {
   unavailable: { status: 409, text: 'You cannot be signed in right now: the account is not available. Ask for a new link later.' },
 };
 
-/** The base URL links point at, as the caller reached Landlord. */
-export function baseUrlOf(request: FastifyRequest): string {
-  return `${request.protocol}://${request.host}`;
+/** The base URL links point at: the configured public URL, or else the address the caller reached Landlord at. */
+export function baseUrlOf(request: FastifyRequest, publicUrl: string | undefined): string {
+  return publicUrl ?? `${request.protocol}://${request.host}`;
 }
 
 /** A plain page saying why nobody was signed in; nothing in it comes from the request. */
@@ -79,7 +79,7 @@ export function registerLoginLinkRoutes(app: HttpApp, db: Db, deps: LoginLinkDep
       const { tenant, login } = request.params;
       const link = await db
         .transaction()
-        .execute((tx) => createLoginLink(tx, deps, callerOf(request), tenant, login, request.body, baseUrlOf(request)));
+        .execute((tx) => createLoginLink(tx, deps, callerOf(request), tenant, login, request.body, baseUrlOf(request, deps.publicUrl)));
       return reply.code(201).send(ok(link));
     },
   );

@@ -22,6 +22,8 @@ export const ASSERTION_TTL_SECONDS = 60;
 export interface LoginLinkDeps {
   clock: Clock;
   keyRing: KeyRing;
+  /** `LANDLORD_PUBLIC_URL`: the base of every `loginUrl` when set. */
+  publicUrl?: string;
 }
 
 /** A link just issued, in Sharespine's shape. */

@@ -183,3 +183,28 @@ describe('POST /v1/tenants/{tenant}/users/{login}/login-links refusals', () => {
     expect(foreign.body.metadata.errors[0].code).toBe('tenant.not_found');
   });
 });
+
+describe('LANDLORD_PUBLIC_URL', () => {
+  it('is the base of every loginUrl when set, whatever address the request came to, and the link opens there', async () => {
+    const behindProxy = await startTestLandlord({
+      database: landlord.database,
+      env: { LANDLORD_PUBLIC_URL: 'https://id.example.com/landlord/' },
+    });
+    try {
+      const person = await user(tenant.name);
+      const issued = await behindProxy.admin.post(
+        `/v1/tenants/${tenant.name}/users/${person.login}/login-links`,
+        { path: '/' },
+        { host: 'internal:8080' },
+      );
+      expect(issued.status).toBe(201);
+      const { loginUrl } = issued.body.data;
+      expect(loginUrl).toMatch(/^https:\/\/id\.example\.com\/landlord\/login\/llln_[0-9A-Za-z]+$/);
+      // The proxy forwards /landlord/… to Landlord's own /…: the same token opens the link.
+      const opened = await open(`${landlord.url}/login/${loginUrl.split('/login/')[1]}`);
+      expect(opened.status).toBe(303);
+    } finally {
+      await behindProxy.close();
+    }
+  });
+});

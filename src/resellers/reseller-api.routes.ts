@@ -204,7 +204,7 @@ function registerRoutes(app: HttpApp, db: Db, deps: ResellerApiDeps): void {
       const caller = callerOf(request);
       return db.transaction().execute(async (tx) => {
         const tenant = await ownedTenant(tx, caller, request.params.codeName);
-        return createLoginLink(tx, deps, caller, tenant.id, request.params.login, request.body, baseUrlOf(request));
+        return createLoginLink(tx, deps, caller, tenant.id, request.params.login, request.body, baseUrlOf(request, deps.publicUrl));
       });
     },
   );
