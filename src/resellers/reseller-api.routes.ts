@@ -137,7 +137,7 @@ function registerRoutes(app: HttpApp, db: Db, deps: ResellerApiDeps): void {
         tags,
         summary: 'Delete tenant',
         description:
-          'Starts the deletion (all the tenant’s data will be lost). A live tenant is made inactive first (`active: false`): 409 until then.',
+          'Deletes the tenant: the customer cancelled (all the tenant’s data will be lost). A live tenant is deactivated first and deleted as soon as it is inactive, each step through the product’s backend; the answer shows where it is now.',
         params: CodeNameParams,
         response: { 200: ResellerTenant, ...failures(401, 404, 409, 429) },
       },

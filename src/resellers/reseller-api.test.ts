@@ -160,18 +160,33 @@ describe('the document’s reseller flow, end to end', () => {
     const second = (await reseller.post('/reseller/tenant', tenantBody('second-shop'))).body.codeName;
     expect([first, second]).toEqual(['acmeresalesecondshop-1', 'acmeresalesecondshop-2']);
     await waitForStatus(landlord, first, 'created_as_active');
+    await waitForStatus(landlord, second, 'created_as_active');
 
-    const early = await reseller.delete(`/reseller/tenant/${first}`);
-    expect(early.status).toBe(409);
-    expect(early.body.message).toContain('deactivate');
-    const off = await reseller.put(`/reseller/tenant/${first}`, { active: false, languages: ['swe', 'eng'] });
-    expect(off.status).toBe(200);
-    expect(off.body).toMatchObject({ active: false, languages: ['swe', 'eng'] });
+    // The customer cancels a live tenant: it is deactivated, then deleted, each step at the backend.
+    const cancelled = await reseller.delete(`/reseller/tenant/${first}`);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body).toMatchObject({ codeName: first, active: false });
     await backend.waitFor((received) => received.path === `/api/integration/${first}/deactivation`);
-    await waitForStatus(landlord, first, 'inactive');
-    expect((await reseller.delete(`/reseller/tenant/${first}`)).status).toBe(200);
+    await backend.waitFor((received) => received.path === `/api/integration/${first}/deletion`);
     await waitForStatus(landlord, first, 'deleted');
     expect((await reseller.get(`/reseller/tenant/${first}`)).body).toMatchObject({ status: 'deleted', active: false });
+    const history = await landlord.admin.get(`/v1/tenants/${first}/history?kind=transition`);
+    // The product answers in `response` mode: each call's 2xx completes its step.
+    const steps = history.body.data.map((entry: { action: string; actor: { type: string } }) => [entry.action, entry.actor.type]);
+    expect(steps.slice(2)).toEqual([
+      ['deactivate', 'reseller'],
+      ['call_completed', 'system'],
+      ['delete', 'system'],
+      ['call_completed', 'system'],
+    ]);
+
+    // Deactivated first, then deleted while the deactivation still runs: the deletion follows it.
+    const off = await reseller.put(`/reseller/tenant/${second}`, { active: false, languages: ['swe', 'eng'] });
+    expect(off.status).toBe(200);
+    expect(off.body).toMatchObject({ active: false, languages: ['swe', 'eng'] });
+    expect((await reseller.delete(`/reseller/tenant/${second}`)).status).toBe(200);
+    await backend.waitFor((received) => received.path === `/api/integration/${second}/deletion`);
+    await waitForStatus(landlord, second, 'deleted');
   });
 
   it('records a tenant created with active: false without setting it up, until made active', async () => {

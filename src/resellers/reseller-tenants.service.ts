@@ -4,7 +4,7 @@ import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import { decodeCursor, toPage, UUID_KEY } from '../http/pagination.ts';
 import type { MembershipView } from '../people/people.schemas.ts';
-import { type LifecycleDeps, takeAction } from '../tenants/lifecycle.service.ts';
+import { deleteEventually, type LifecycleDeps, takeAction } from '../tenants/lifecycle.service.ts';
 import { onboardTenant } from '../tenants/onboarding.ts';
 import { createTenant, updateTenantDetails } from '../tenants/tenants.service.ts';
 import type { Action } from '../tenants/workflow.ts';
@@ -160,9 +160,12 @@ function activeAction(status: string, active: boolean): Action | undefined {
   return OFF.includes(status) ? undefined : 'deactivate';
 }
 
-/** Deletes a tenant through the lifecycle (a live tenant must be made inactive first: the workflow's 409 says so). */
+/**
+ * Deletes a tenant through the lifecycle, as a customer's cancellation: a live tenant
+ * is deactivated first and deleted once inactive (`deleteEventually`).
+ */
 export async function deleteResellerTenant(db: Db, deps: LifecycleDeps, caller: Caller, codeName: string): Promise<ResellerTenantView> {
   const current = await ownedTenant(db, caller, codeName);
-  await takeAction(db, deps, caller, current.id, 'delete', 'reseller: delete');
+  await deleteEventually(db, deps, caller, current.id, 'reseller: delete');
   return toResellerTenantView(await ownedTenant(db, caller, codeName));
 }

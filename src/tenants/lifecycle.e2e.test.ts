@@ -3,6 +3,10 @@ import { type BackendSimulator, eventually, startBackendSimulator } from '../../
 import { uniqueName } from '../../test/helpers/fixtures.ts';
 import { startTestLandlord, type TestLandlord } from '../../test/helpers/landlord.ts';
 import { eventOf, ROSAAS, tenantOf, type WiredProduct, wireProduct } from '../../test/helpers/rosaas.ts';
+import type { Principal } from '../access/principal.ts';
+import { deleteEventually } from './lifecycle.service.ts';
+
+const ADMIN: Principal = { kind: 'admin_key', id: 'test', role: 'super_admin', productId: null, name: 'test' };
 
 let landlord: TestLandlord;
 let backend: BackendSimulator;
@@ -244,6 +248,40 @@ describe('reports and recovery', () => {
     const refused = await landlord.admin.post(`/v1/tenants/${name}/activate`);
     expect(refused.status).toBe(409);
     expect(refused.body.metadata.errors[0].code).toBe('tenant.transition_not_allowed');
+  });
+
+  it('deletes a live tenant eventually (deactivation first), and forgets that when the deactivation fails', async () => {
+    const { db, clock } = landlord.node.services;
+    const caller = { principal: ADMIN, actor: { type: 'admin_key' as const, id: 'test', requestId: null } };
+    const live = async () => {
+      const name = await newTenant();
+      backend.behave(() => ({ status: 200, after: reportWhen(name, 'creating', 'created') }));
+      await wired.backend.post(`${ROSAAS}/tenants/${name}`);
+      await reaches(name, 'created_as_active');
+      backend.behave(() => ({ status: 200 }));
+      return name;
+    };
+    const cancel = (name: string) => db.transaction().execute((tx) => deleteEventually(tx, { clock }, caller, name, 'customer cancelled'));
+
+    const cancelled = await live();
+    expect((await cancel(cancelled)).status).toBe('sending_deactivation_request');
+    await reaches(cancelled, 'deactivating');
+    await report(cancelled, 'inactive');
+    await reaches(cancelled, 'deleting');
+    expect(callsFor(cancelled).map((call) => eventOf(call.path))).toEqual(['creation', 'deactivation', 'deletion']);
+
+    const kept = await live();
+    await cancel(kept);
+    await reaches(kept, 'deactivating');
+    await report(kept, 'failure', { error: 'busy' });
+    await reaches(kept, 'failure');
+    await landlord.admin.post(`/v1/tenants/${kept}/undo`);
+    await reaches(kept, 'created_as_active');
+    await landlord.admin.post(`/v1/tenants/${kept}/deactivate`);
+    await reaches(kept, 'deactivating');
+    await report(kept, 'inactive');
+    await reaches(kept, 'inactive');
+    expect(callsFor(kept).map((call) => eventOf(call.path))).toEqual(['creation', 'deactivation', 'deactivation']);
   });
 
   it('deletes a record that never reached the backend without calling it', async () => {

@@ -93,6 +93,8 @@ export async function applyTransition(
     audit?: (after: TenantRecord) => AuditEntry;
     /** Other writes that belong to the change (e.g. the answer stored under an idempotency key). */
     writes?: (after: TenantRecord) => RawBuilder<unknown>[];
+    /** With `deactivate`: start the deletion as soon as the tenant is inactive. */
+    thenDelete?: boolean;
   } = {},
 ): Promise<TenantRecord> {
   const state = stateOf(tenant);
@@ -121,6 +123,8 @@ export async function applyTransition(
     last_stable_status: next.lastStable,
     step_id: stepId,
     report_due_at: reportDue,
+    // A deletion asked for while live waits out the deactivation; any other way cancels it.
+    delete_when_inactive: Boolean(detail.thenDelete || tenant.delete_when_inactive) && TOWARD_INACTIVE.includes(next.status),
     updated_at: now,
   };
   // Entering or leaving a live status starts or stops health probing, in this
@@ -177,8 +181,21 @@ export async function applyTransition(
     ],
     { jobs, events, writes: [...(audit ? [auditInsert(who.actor, audit)] : []), ...(detail.writes?.(updated) ?? [])] },
   );
-  return { ...updated, ...written };
+  const result = { ...updated, ...written };
+  if (result.delete_when_inactive && result.status === 'inactive') {
+    return applyTransition(
+      db,
+      deps,
+      result,
+      'delete',
+      { actor: who.actor, as: 'system' },
+      { reason: 'its deletion was asked for while it was live' },
+    );
+  }
+  return result;
 }
+
+const TOWARD_INACTIVE: readonly Status[] = ['sending_deactivation_request', 'deactivating', 'inactive'];
 
 /** An operator's (or the backend's) request to move a tenant: activate, deactivate, delete, retry, undo… */
 export async function takeAction(
@@ -199,6 +216,40 @@ export async function takeAction(
     { actor: caller.actor, as: workflowActorOf(caller.principal) },
     { reason, audit: auditAs(caller, tenant, `tenant.${action}`) },
   );
+}
+
+/**
+ * Deletes a tenant whatever its stable status, as a customer's cancellation asks: a
+ * live tenant is deactivated first and its deletion starts once it is inactive; one
+ * being deactivated is deleted when that is done; any other is deleted as `delete` says.
+ */
+export async function deleteEventually(db: Db, deps: LifecycleDeps, caller: Caller, ref: string, reason: string): Promise<TenantRecord> {
+  requireRole(caller.principal, 'super_admin', 'product_admin', 'client');
+  const tenant = await getVisibleTenant(db, caller.principal, ref, { lock: true });
+  const who = { actor: caller.actor, as: workflowActorOf(caller.principal) };
+  if (isLive(tenant.status)) {
+    return applyTransition(db, deps, tenant, 'deactivate', who, {
+      reason: `${reason} (deactivating first)`,
+      thenDelete: true,
+      audit: auditAs(caller, tenant, 'tenant.deactivate'),
+    });
+  }
+  if (tenant.status !== 'inactive' && TOWARD_INACTIVE.includes(tenant.status as Status)) {
+    if (tenant.delete_when_inactive) return tenant;
+    const now = deps.clock.now();
+    const entry = {
+      kind: 'transition' as const,
+      action: 'delete',
+      from: tenant.status,
+      to: tenant.status,
+      actor: { type: who.actor.type, id: who.actor.id },
+    };
+    const row = await updateTenantLogged(db, tenant.id, { delete_when_inactive: true, updated_at: now }, now, [
+      { ...entry, detail: { reason: `${reason} (once the deactivation is done)` } },
+    ]);
+    return { ...tenant, ...row };
+  }
+  return applyTransition(db, deps, tenant, 'delete', who, { reason, audit: auditAs(caller, tenant, 'tenant.delete') });
 }
 
 /** The audit record of a caller's transition of `tenant`, for `applyTransition`'s `audit`. */

@@ -129,6 +129,7 @@ export async function prepareTenant(db: Db, deps: TenantDeps, caller: Caller, bo
       step_id: null,
       report_due_at: null,
       failure_reason: null,
+      delete_when_inactive: false,
       version: 1,
       updated_at: now,
       event_seq: 1,

@@ -153,7 +153,8 @@ export const WORKFLOW: readonly Transition[] = [
   },
   { from: 'active', action: 'deactivate', actors: REQUESTERS, to: 'sending_deactivation_request', effects: [{ call: 'deactivation' }] },
   { from: 'inactive', action: 'activate', actors: REQUESTERS, to: 'sending_activation_request', effects: [{ call: 'activation' }] },
-  { from: 'inactive', action: 'delete', actors: OPERATOR, to: 'sending_deletion_request', effects: [{ call: 'deletion' }] },
+  // The system deletes an inactive tenant whose deletion was asked for while it was live.
+  { from: 'inactive', action: 'delete', actors: [...OPERATOR, 'system'], to: 'sending_deletion_request', effects: [{ call: 'deletion' }] },
   ...STEPS.flatMap(stepRows),
 ];
 

@@ -17,6 +17,8 @@ export interface TenantsTable {
   step_id: string | null;
   event_seq: Defaulted<number>;
   report_due_at: Date | null;
+  /** Start the deletion as soon as the tenant is inactive (asked for while it was live). */
+  delete_when_inactive: Defaulted<boolean>;
   failure_reason: Json | null;
   version: Defaulted<number>;
   created_at: Timestamp;
