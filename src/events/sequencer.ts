@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely';
 import { sql } from 'kysely';
-import type { Db, Tx } from '../db/database.ts';
+import { type Db, executePrepared, type Tx } from '../db/database.ts';
 import type { Listener } from '../db/listener.ts';
 import type { EventsTable } from '../db/schema.ts';
 import { EVENTS_CHANNEL } from './events.repo.ts';
@@ -27,7 +27,9 @@ export async function sequenceEvents(db: Db, onSequenced: OnSequenced): Promise<
   return db.transaction().execute(async (tx) => {
     const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${SEQUENCER_LOCK}) as locked`.execute(tx);
     if (!rows[0]?.locked) return 0;
-    const { rows: events } = await sql<SequencedEvent>`
+    const events = await executePrepared(
+      tx,
+      sql<SequencedEvent>`
       with top as (select coalesce(max(position), 0) as position from events),
       pending as (
         select id, row_number() over (order by id) as rn
@@ -36,7 +38,8 @@ export async function sequenceEvents(db: Db, onSequenced: OnSequenced): Promise<
       update events set position = top.position + pending.rn
       from pending, top
       where events.id = pending.id
-      returning events.*`.execute(tx);
+      returning events.*`,
+    );
     if (events.length === 0) return 0;
     events.sort((a, b) => a.position - b.position);
     await onSequenced(tx, events);

@@ -1,5 +1,5 @@
 import { type RawBuilder, sql } from 'kysely';
-import type { Db } from '../db/database.ts';
+import { type Db, executePrepared } from '../db/database.ts';
 import type { HealthCheckSettings } from '../products/products.schemas.ts';
 import type { HealthState, ProbeTotals } from './health.rules.ts';
 
@@ -105,7 +105,9 @@ function toClaimed(row: ClaimRow, settings: HealthCheckSettings, apiKeyEncrypted
  * lease; an expired lease (a dead node) makes the row claimable again.
  */
 export async function claimDueProbes(db: Db, options: { nodeId: string; now: Date; limit: number }): Promise<ClaimedProbe[]> {
-  const { rows } = await sql<ClaimRow>`
+  const rows = await executePrepared(
+    db,
+    sql<ClaimRow>`
     update tenant_health h set lease_until = ${LEASE(options.now)}, leased_by = ${options.nodeId}
     from (
       select tenant_id from tenant_health
@@ -115,7 +117,8 @@ export async function claimDueProbes(db: Db, options: { nodeId: string; now: Dat
       for update skip locked
     ) due, tenants t, products p
     where h.tenant_id = due.tenant_id and t.id = h.tenant_id and p.id = h.product_id
-    returning ${RETURNING}`.execute(db);
+    returning ${RETURNING}`,
+  );
   return withProducts(db, rows);
 }
 
@@ -248,9 +251,12 @@ export async function writeProbeResults(db: Db, nodeId: string, results: readonl
         select v.tenant_id, v.probed_at, 'health', v.change, v.from_state, v.state, 'system', 'landlord', v.detail
         from v join done using (tenant_id) where v.change is not null)`
     : sql``;
-  const { rows } = await sql<{ tenant_id: string }>`
+  const rows = await executePrepared(
+    db,
+    sql<{ tenant_id: string }>`
     with v as (${rowsOf}), done as (${update})${hourly}${kept}${timeline}
-    select tenant_id from done`.execute(db);
+    select tenant_id from done`,
+  );
   return new Set(rows.map((row) => row.tenant_id));
 }
 

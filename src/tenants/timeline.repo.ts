@@ -38,10 +38,7 @@ export function timelineRow(tenantId: string, at: Date, entry: TransitionEntry |
 
 /** Appends one entry to a tenant's process timeline (append-only). */
 export async function insertTimelineEntry(db: Db, tenantId: string, at: Date, entry: TransitionEntry | EventEntry): Promise<void> {
-  await db
-    .insertInto('tenant_timeline')
-    .values(timelineRow(tenantId, at, entry))
-    .execute();
+  await executePrepared(db, db.insertInto('tenant_timeline').values(timelineRow(tenantId, at, entry)));
 }
 
 /** What rides along with a tenant's update in `updateTenantLogged`. */

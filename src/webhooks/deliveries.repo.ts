@@ -1,5 +1,5 @@
 import { type Selectable, sql } from 'kysely';
-import type { Db } from '../db/database.ts';
+import { type Db, executePrepared } from '../db/database.ts';
 import type { WebhookDeliveriesTable } from '../db/schema.ts';
 import type { SequencedEvent } from '../events/sequencer.ts';
 
@@ -27,7 +27,9 @@ export const DELIVERIES_CHANNEL = 'landlord_deliveries';
  * An endpoint of a product gets only that product's events.
  */
 export async function insertDeliveriesFor(db: Db, events: SequencedEvent[], now: Date): Promise<number> {
-  const { rows } = await sql<{ n: number }>`
+  const rows = await executePrepared(
+    db,
+    sql<{ n: number }>`
     with created as (
       insert into webhook_deliveries (endpoint_id, event_id, event_type, event_position, tenant_id, next_attempt_at)
       select endpoint.id, event.id, event.type, event.position, event.tenant_id, ${now}
@@ -43,7 +45,8 @@ export async function insertDeliveriesFor(db: Db, events: SequencedEvent[], now:
       on conflict (endpoint_id, event_id) do nothing
       returning 1
     )
-    select count(*)::int as n from created`.execute(db);
+    select count(*)::int as n from created`,
+  );
   const created = rows[0]?.n ?? 0;
   if (created > 0) await sql`select pg_notify(${DELIVERIES_CHANNEL}, '')`.execute(db);
   return created;
@@ -71,7 +74,9 @@ export async function claimDeliveries(
   },
 ): Promise<ClaimedDelivery[]> {
   const busy = [...options.held.entries()];
-  const { rows } = await sql<ClaimedDelivery>`
+  const rows = await executePrepared(
+    db,
+    sql<ClaimedDelivery>`
     with candidates as (
       select delivery.id, delivery.endpoint_id, delivery.next_attempt_at, delivery.event_position
       from webhook_deliveries delivery
@@ -107,7 +112,8 @@ export async function claimDeliveries(
     set lease_until = ${new Date(options.now.getTime() + options.leaseMs)}, leased_by = ${options.node}
     from chosen, events event
     where delivery.id = chosen.id and event.id = delivery.event_id
-    returning delivery.*, to_jsonb(event.*) - 'position' as event`.execute(db);
+    returning delivery.*, to_jsonb(event.*) - 'position' as event`,
+  );
   return rows;
 }
 
@@ -149,7 +155,9 @@ export async function recordAttempts(db: Db, node: string, results: AttemptResul
       })),
     )
     .execute();
-  await sql`
+  await executePrepared(
+    db,
+    sql`
     update webhook_deliveries delivery
     set attempts = delivery.attempts + 1,
       status = result.outcome,
@@ -167,7 +175,8 @@ export async function recordAttempts(db: Db, node: string, results: AttemptResul
       ${results.map((result) => result.status)}::int[],
       ${results.map((result) => result.error)}::text[]
     ) as result(id, outcome, next_attempt_at, at, status, error)
-    where delivery.id = result.id and delivery.leased_by = ${node}`.execute(db);
+    where delivery.id = result.id and delivery.leased_by = ${node}`,
+  );
 }
 
 /** Frees the deliveries dead nodes had claimed, so another node sends them at once. */
