@@ -105,9 +105,7 @@ function toClaimed(row: ClaimRow, settings: HealthCheckSettings, apiKeyEncrypted
  * lease; an expired lease (a dead node) makes the row claimable again.
  */
 export async function claimDueProbes(db: Db, options: { nodeId: string; now: Date; limit: number }): Promise<ClaimedProbe[]> {
-  const rows = await executePrepared(
-    db,
-    sql<ClaimRow>`
+  const { rows } = await sql<ClaimRow>`
     update tenant_health h set lease_until = ${LEASE(options.now)}, leased_by = ${options.nodeId}
     from (
       select tenant_id from tenant_health
@@ -117,8 +115,7 @@ export async function claimDueProbes(db: Db, options: { nodeId: string; now: Dat
       for update skip locked
     ) due, tenants t, products p
     where h.tenant_id = due.tenant_id and t.id = h.tenant_id and p.id = h.product_id
-    returning ${RETURNING}`,
-  );
+    returning ${RETURNING}`.execute(db);
   return withProducts(db, rows);
 }
 

@@ -74,9 +74,8 @@ export async function claimDeliveries(
   },
 ): Promise<ClaimedDelivery[]> {
   const busy = [...options.held.entries()];
-  const rows = await executePrepared(
-    db,
-    sql<ClaimedDelivery>`
+  // Not prepared: PostgreSQL's generic plan for this claim cut the events bench's deliveries/s by a third.
+  const { rows } = await sql<ClaimedDelivery>`
     with candidates as (
       select delivery.id, delivery.endpoint_id, delivery.next_attempt_at, delivery.event_position
       from webhook_deliveries delivery
@@ -112,8 +111,7 @@ export async function claimDeliveries(
     set lease_until = ${new Date(options.now.getTime() + options.leaseMs)}, leased_by = ${options.node}
     from chosen, events event
     where delivery.id = chosen.id and event.id = delivery.event_id
-    returning delivery.*, to_jsonb(event.*) - 'position' as event`,
-  );
+    returning delivery.*, to_jsonb(event.*) - 'position' as event`.execute(db);
   return rows;
 }
 
