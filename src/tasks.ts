@@ -5,7 +5,7 @@ import { collectJobQueues, maintenanceSchedules, pruneIdempotencyKeys } from './
 import type { Schedule } from './jobs/worker.ts';
 import type { Services } from './routes.ts';
 import { callBackendTask } from './tenants/lifecycle.jobs.ts';
-import { CALL_TASK } from './tenants/lifecycle.service.ts';
+import { CALL_TASK } from './tenants/transitions.ts';
 
 /** Every background task and schedule the features contribute, by task name. */
 export function buildTasks(services: Services, pool: pg.Pool): { tasks: TaskList; schedules: Schedule[] } {

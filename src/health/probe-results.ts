@@ -2,9 +2,9 @@ import type { Db } from '../db/database.ts';
 import { recordEvent } from '../events/events.repo.ts';
 import { enqueueJob } from '../jobs/enqueue.ts';
 import { newId } from '../platform/ids.ts';
-import { CALL_TASK, type CallJob, tenantQueue } from '../tenants/lifecycle.service.ts';
 import { findTenantsByIds } from '../tenants/tenants.repo.ts';
 import { tenantFacts } from '../tenants/tenants.service.ts';
+import { CALL_TASK, type CallJob, tenantQueue } from '../tenants/transitions.ts';
 import { countProbe, emptyTotals, hourOf, nextHealth, nextProbeAt, type ProbeVerdict } from './health.rules.ts';
 import { type ClaimedProbe, lockTenantsForChanges, type ResultRow, writeProbeResults } from './probes.repo.ts';
 

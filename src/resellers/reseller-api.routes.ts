@@ -9,7 +9,7 @@ import type { HttpApp } from '../http/types.ts';
 import { baseUrlOf, LoginLink, LoginLinkRequest } from '../login-links/login-links.routes.ts';
 import { createLoginLink, type LoginLinkDeps } from '../login-links/login-links.service.ts';
 import { addMembership } from '../people/memberships.service.ts';
-import type { LifecycleDeps } from '../tenants/lifecycle.service.ts';
+import type { LifecycleDeps } from '../tenants/transitions.ts';
 import { type DocumentedRoute, documentedRoute, registerResellerDocument } from './reseller-openapi.ts';
 import { registerResellerReads } from './reseller-reads.routes.ts';
 import {

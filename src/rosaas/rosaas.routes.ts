@@ -11,7 +11,8 @@ import { answerFor, sendError } from '../http/error-handler.ts';
 import { type HttpApp, principalOf } from '../http/types.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { KeyRing } from '../platform/signing-keys.ts';
-import { type LifecycleDeps, recordSubscriptionReport, SUBSCRIPTION_CHANGES } from '../tenants/lifecycle.service.ts';
+import { recordSubscriptionReport, SUBSCRIPTION_CHANGES } from '../tenants/lifecycle.service.ts';
+import type { LifecycleDeps } from '../tenants/transitions.ts';
 import { NameParams, RosaasAuth, RosaasDone, rosaasDone, rosaasEnvelope, rosaasOk } from './rosaas.schemas.ts';
 import { registerRosaasTenantRoutes } from './rosaas-tenants.routes.ts';
 

@@ -8,9 +8,9 @@ import type { SecretBox } from '../platform/secret-box.ts';
 import { fillUrl } from '../platform/url-template.ts';
 import type { ProvisioningSettings } from '../products/products.schemas.ts';
 import { classifyCall, retryDelayMs } from './call-policy.ts';
-import { applyTransition, CALL_TASK, type CallEvent, type CallJob, tenantQueue } from './lifecycle.service.ts';
 import { findCallContext, lockTenant } from './tenants.repo.ts';
 import { type EventEntry, insertTimelineEntry } from './timeline.repo.ts';
+import { applyTransition, CALL_TASK, type CallEvent, type CallJob, tenantQueue } from './transitions.ts';
 import { PHASES, STEPS, type Step } from './workflow.ts';
 
 /** What the lifecycle jobs need. */

@@ -6,10 +6,11 @@ import { setETag } from '../http/etag.ts';
 import { decodeCursor, SERIAL_KEY, toPage } from '../http/pagination.ts';
 import { RefParam, Timestamp } from '../http/schemas.ts';
 import { type HttpApp, principalOf } from '../http/types.ts';
-import { applyReport, type LifecycleDeps, REPORTS, takeAction } from './lifecycle.service.ts';
+import { applyReport, REPORTS, takeAction } from './lifecycle.service.ts';
 import { Tenant } from './tenants.schemas.ts';
 import { getVisibleTenant, toTenantView } from './tenants.service.ts';
 import { findTimeline } from './timeline.repo.ts';
+import type { LifecycleDeps } from './transitions.ts';
 import type { Action } from './workflow.ts';
 
 const tags = ['Tenant lifecycle'];

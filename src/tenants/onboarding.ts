@@ -2,10 +2,11 @@ import type { RawBuilder } from 'kysely';
 import type { Caller } from '../access/principal.ts';
 import type { Db } from '../db/database.ts';
 import type { StoredAnswer, WriteClaim } from '../http/idempotency.ts';
-import { type LifecycleDeps, sendCreationIfAutomatic } from './lifecycle.service.ts';
+import { sendCreationIfAutomatic } from './lifecycle.service.ts';
 import type { TenantRecord } from './tenants.repo.ts';
 import type { TenantCreateBody } from './tenants.schemas.ts';
 import { prepareTenant, writeTenant } from './tenants.service.ts';
+import type { LifecycleDeps } from './transitions.ts';
 
 /** An idempotency claim to make with the tenant's write, and the answer to store for the tenant written. */
 export interface OnboardingClaim {

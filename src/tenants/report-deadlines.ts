@@ -2,8 +2,8 @@ import { SYSTEM_ACTOR } from '../access/principal.ts';
 import type { Db } from '../db/database.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { ProvisioningSettings } from '../products/products.schemas.ts';
-import { applyTransition } from './lifecycle.service.ts';
 import { lockTenant } from './tenants.repo.ts';
+import { applyTransition } from './transitions.ts';
 import { PHASES, STEPS } from './workflow.ts';
 
 const BATCH = 100;
