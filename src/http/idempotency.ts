@@ -27,11 +27,9 @@ export interface WriteClaim {
   /**
    * The claim as a data-modifying CTE for the route's write statement, inserting only
    * `when` holds; it yields a row when this request takes the key. `answer`, when
-   * already known, is stored with it; otherwise store it later in the same transaction (`storeSql`).
+   * already known, is stored with it (otherwise the hook stores it when it is sent).
    */
   cte(options?: { answer?: StoredAnswer; when?: RawBuilder<boolean> }): RawBuilder<unknown>;
-  /** The update that stores the answer to a claim made earlier in the same transaction, for the statement that ends the change. */
-  storeSql(answer: StoredAnswer): RawBuilder<unknown>;
   /** Answers with what the key holds (its first answer; or 409 while it runs, 422 for another body). */
   replay(reply: FastifyReply): Promise<FastifyReply>;
 }
@@ -105,7 +103,6 @@ export function installIdempotency(app: FastifyInstance, db: Db, clock: Clock, b
 function writeClaim(db: Db, box: SecretBox, claim: Claim): WriteClaim {
   return {
     cte: (options = {}) => claimStatement(claim, options.answer ? sealed(box, options.answer) : null, options.when),
-    storeSql: (answer) => storeStatement(box, claim, answer),
     replay: (reply) => replayStored(db, box, claim, reply),
   };
 }
@@ -136,13 +133,9 @@ function sealed(box: SecretBox, answer: StoredAnswer) {
 }
 
 async function storeAnswer(db: Db, box: SecretBox, claim: Claim, answer: StoredAnswer): Promise<void> {
-  await storeStatement(box, claim, answer).execute(db);
-}
-
-function storeStatement(box: SecretBox, claim: Claim, answer: StoredAnswer): RawBuilder<unknown> {
   const { status, body } = sealed(box, answer);
-  return sql`update idempotency_keys set response_status = ${status}::int, response_body = ${body}::bytea
-    where credential = ${claim.credential} and key = ${claim.key}`;
+  await sql`update idempotency_keys set response_status = ${status}::int, response_body = ${body}::bytea
+    where credential = ${claim.credential} and key = ${claim.key}`.execute(db);
 }
 
 async function replayStored(db: Db, box: SecretBox, claim: Claim, reply: FastifyReply): Promise<FastifyReply> {

@@ -323,6 +323,28 @@ describe('reports and recovery', () => {
     const created = await landlord.admin.post('/v1/tenants', { product: auto.product.name, name, displayName: 'Auto' });
     expect(created.body.data.status).toBe('sending_creation_request');
     await backend.waitFor((request) => tenantOf(request.path) === name);
+    // Written with the record in one statement: the transition, its call and both events, in order.
+    const history = (await landlord.admin.get(`/v1/tenants/${name}/history?kind=transition`)).body.data;
+    expect(history.map((entry: any) => [entry.action, entry.from, entry.to, entry.actor.type])).toEqual([
+      ['send_creation_request', 'record_created', 'sending_creation_request', 'system'],
+      ...history.slice(1).map((entry: any) => [entry.action, entry.from, entry.to, entry.actor.type]),
+    ]);
+    const { db } = landlord.node.services;
+    const events = await db
+      .selectFrom('events')
+      .where('tenant_id', '=', created.body.data.id)
+      .orderBy('tenant_seq')
+      .select(['type', 'tenant_seq', 'data'])
+      .execute();
+    expect(events.slice(0, 2).map((event) => [event.type, Number(event.tenant_seq)])).toEqual([
+      ['tenant.created', 1],
+      ['tenant.status_changed', 2],
+    ]);
+    expect(events[1]?.data).toMatchObject({
+      from: 'record_created',
+      to: 'sending_creation_request',
+      tenant: { status: 'sending_creation_request' },
+    });
   });
 
   it('takes the native report endpoint too', async () => {

@@ -1,9 +1,7 @@
-import type { RawBuilder } from 'kysely';
-import { type Actor, type Caller, requireRole } from '../access/principal.ts';
+import { type Caller, requireRole } from '../access/principal.ts';
 import type { AuditEntry } from '../audit/audit.repo.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
-import type { ProvisioningSettings } from '../products/products.schemas.ts';
 import type { TenantRecord } from './tenants.repo.ts';
 import { getVisibleTenant, toTenantView, workflowActorOf } from './tenants.service.ts';
 import { type EventEntry, insertTimelineEntry, updateTenantLogged } from './timeline.repo.ts';
@@ -141,26 +139,6 @@ export async function applyReport(
     audit: auditAs(caller, tenant, `tenant.report_${report}`),
   });
   return { record, applied: true };
-}
-
-/** Starts the creation step right after the record is made, when the product asks for it. */
-export async function sendCreationIfAutomatic(
-  db: Db,
-  deps: LifecycleDeps,
-  record: TenantRecord,
-  actor: Actor,
-  writes?: (after: TenantRecord) => RawBuilder<unknown>[],
-): Promise<TenantRecord> {
-  const provisioning = record.product_provisioning as ProvisioningSettings;
-  if (!provisioning.autoSendCreation) return record;
-  return applyTransition(
-    db,
-    deps,
-    record,
-    'send_creation_request',
-    { actor, as: 'system' },
-    { reason: 'provisioning.autoSendCreation', writes },
-  );
 }
 
 /** Plan changes the backend applies for a subscription (its own issue gives them their full effect). */

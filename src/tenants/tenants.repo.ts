@@ -4,9 +4,11 @@ import { type AuditEntry, auditInsert } from '../audit/audit.repo.ts';
 import { lockedRulesFingerprint } from '../catalogue/specifications.repo.ts';
 import { compileOnly, type Db, executePrepared, prepareStatement } from '../db/database.ts';
 import type { TenantsTable } from '../db/schema.ts';
-import { eventInsert, type NewEvent, notifySequencer } from '../events/events.repo.ts';
+import { eventsInsert, type NewEvent, notifySequencer } from '../events/events.repo.ts';
 import { HEALTH_COLUMNS } from '../health/health.view.ts';
 import { isUuid } from '../platform/ids.ts';
+import { timelineInsert } from './timeline.repo.ts';
+import type { TransitionPlan } from './transitions.ts';
 
 /** The columns a tenant view is made of: the tenant, its product's name, its price's name and its health. */
 function tenantQuery(db: Db) {
@@ -97,41 +99,67 @@ export interface NewTenantRow {
 /** How `insertTenantLogged` went: written, or not because the rules changed since they were read or the claim was refused. */
 export type NewTenantOutcome = { written: Selectable<TenantsTable> } | { written: null; rulesChanged: boolean };
 
+/** A transition the new tenant takes at once (its creation request), written with it. */
+export type FirstTransition = Pick<TransitionPlan, 'values' | 'entries' | 'along' | 'at'>;
+
 /**
  * Writes a new tenant with its audit record and its `tenant.created` event (number 1
  * of its sequence) in one statement, so that one round trip and one commit do all of
- * it. The write happens only if the product's published specifications are still
- * those the values were checked against (`rulesFingerprint`), locked until commit, and
- * if `claim` (an idempotency claim, inserted when the rules hold) yields a row. A taken
- * name raises 23505 and writes nothing.
+ * it — with `first`, also the transition it takes at once (its status, timeline, call
+ * job and events). The write happens only if the product's published specifications
+ * are still those the values were checked against (`rulesFingerprint`), locked until
+ * commit, and if `claim` (an idempotency claim, inserted when the rules hold) yields a
+ * row. A taken name raises 23505 and writes nothing.
  */
 export async function insertTenantLogged(
   db: Db,
   row: NewTenantRow,
   log: { actor: Actor; audit: AuditEntry; event: NewEvent; rulesFingerprint: string },
   claim?: (when: RawBuilder<boolean>) => RawBuilder<unknown>,
+  first?: FirstTransition,
 ): Promise<NewTenantOutcome> {
+  if (first?.along.writes?.length) throw new Error("a new tenant's first transition cannot carry other writes");
   const rulesHold = sql<boolean>`(select fingerprint from rules) = ${log.rulesFingerprint}`;
   const proceed = claim ? sql<boolean>`exists (select 1 from claim)` : rulesHold;
+  const state = first?.values;
+  const events = [
+    { event: log.event, seq: sql`1` },
+    ...(first?.along.events ?? []).map((event, index) => ({ event, seq: sql`${index + 2}` })),
+  ];
+  // Without `first`, empty CTEs keep the statement's shape (and its prepared text) the same.
+  const logged = first ? timelineInsert(first.at, first.entries, sql`created`) : sql`select 1 where false`;
+  const jobs = first?.along.jobs?.length
+    ? sql.join(
+        first.along.jobs.map((job) => sql`select (${job}) as job from created`),
+        sql` union all `,
+      )
+    : sql`select null as job where false`;
   const rows = await executePrepared(
     db,
-    sql<Selectable<TenantsTable> & { rules_hold: boolean; notified: number }>`
+    sql<Selectable<TenantsTable> & { rules_hold: boolean; jobs_added: number; notified: number }>`
     with rules as (select ${lockedRulesFingerprint(row.product_id)} as fingerprint),
     ${claim ? sql`claim as (${claim(rulesHold)}),` : sql``}
     created as (
-      insert into tenants (id, product_id, name, display_name, specifications, metadata, plan_price_id, created_at, updated_at, event_seq)
+      insert into tenants (id, product_id, name, display_name, specifications, metadata, plan_price_id, created_at, updated_at,
+        status, failed_step, last_stable_status, step_id, report_due_at, failure_reason, delete_when_inactive, version, event_seq)
       select ${row.id}::uuid, ${row.product_id}::uuid, ${row.name}, ${row.display_name}, ${row.specifications}::jsonb,
-        ${row.metadata}::jsonb, ${row.plan_price_id}::uuid, ${row.created_at}::timestamptz, ${row.created_at}::timestamptz, 1
+        ${row.metadata}::jsonb, ${row.plan_price_id}::uuid, ${row.created_at}::timestamptz, ${row.created_at}::timestamptz,
+        ${state?.status ?? 'record_created'}, ${state?.failed_step ?? null}::text, ${state?.last_stable_status ?? null}::text,
+        ${state?.step_id ?? null}::uuid, ${state?.report_due_at ?? null}::timestamptz, ${state?.failure_reason ?? null}::jsonb,
+        ${state?.delete_when_inactive ?? false}::boolean, ${first ? 2 : 1}::int, ${events.length}::bigint
       where ${proceed}
       returning *),
     audited as (${auditInsert(log.actor, log.audit, sql`created`)}),
-    recorded as (${eventInsert(log.event, { from: sql`created`, seq: sql`1` })})
-    select created.*, ${rulesHold} as rules_hold, (select count(*) from (${notifySequencer(sql`recorded`)}) as notified)::int as notified
+    logged as (${logged}),
+    jobs as (${jobs}),
+    recorded as (${eventsInsert(events, sql`created`)})
+    select created.*, ${rulesHold} as rules_hold, (select count(*) from jobs)::int as jobs_added,
+      (select count(*) from (${notifySequencer(sql`(select 1 from recorded limit 1) as any_event`)}) as notified)::int as notified
     from (select 1) as one left join created on true`,
   );
   const result = rows[0];
   if (!result?.id) return { written: null, rulesChanged: !result?.rules_hold };
-  const { rules_hold: _hold, notified: _notified, ...written } = result;
+  const { rules_hold: _hold, jobs_added: _jobs, notified: _notified, ...written } = result;
   return { written };
 }
 

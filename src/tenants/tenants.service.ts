@@ -17,6 +17,7 @@ import { assertVisibleProduct, getVisibleProduct } from '../products/products.se
 import type { TenantRecord } from './tenants.repo.ts';
 import * as repo from './tenants.repo.ts';
 import { METADATA_MAX_BYTES, type TenantCreateBody, type TenantUpdateBody, type TenantView } from './tenants.schemas.ts';
+import type { TransitionPlan } from './transitions.ts';
 import { availableActions, type Status, type Step, type WorkflowActor } from './workflow.ts';
 
 /** What tenant operations need beyond the database. */
@@ -149,27 +150,34 @@ export async function prepareTenant(db: Db, deps: TenantDeps, caller: Caller, bo
 }
 
 /**
- * Writes a prepared tenant (status `record_created`) in one statement, with `claim`
- * (an idempotency claim) if given; `null` when the claim was refused. Specifications
- * changed since `prepare` read them: read and check again, a few times.
+ * Writes a prepared tenant in one statement: its record (status `record_created`) or,
+ * with `transition`, the record and the transition it takes at once. `claim` (an idempotency
+ * claim for the tenant as written) goes in the same statement; `null` when it was
+ * refused. Specifications changed since they were read: `prepare` again, a few times.
  */
 export async function writeTenant(
   db: Db,
   prepared: NewTenant,
-  claim?: (when: RawBuilder<boolean>, record: TenantRecord) => RawBuilder<unknown>,
-  prepare?: () => Promise<NewTenant>,
+  options: {
+    claim?: (when: RawBuilder<boolean>, record: TenantRecord) => RawBuilder<unknown>;
+    prepare?: () => Promise<NewTenant>;
+    transition?: (record: TenantRecord) => TransitionPlan;
+  } = {},
 ): Promise<TenantRecord | null> {
+  const { claim, prepare, transition } = options;
   let next = prepared;
   for (let attempt = 1; ; attempt++) {
+    const plan = transition?.(next.record);
+    const record = plan?.updated ?? next.record;
     let outcome: repo.NewTenantOutcome;
     try {
-      outcome = await repo.insertTenantLogged(db, next.row, next.log, claim && ((when) => claim(when, next.record)));
+      outcome = await repo.insertTenantLogged(db, next.row, next.log, claim && ((when) => claim(when, record)), plan);
     } catch (error) {
       if (isUniqueViolation(error))
         throw new AppError('tenant.name_taken', { message: `A tenant named "${next.row.name}" exists already`, parameter: 'name' });
       throw error;
     }
-    if (outcome.written) return { ...next.record, ...outcome.written } as TenantRecord;
+    if (outcome.written) return { ...record, ...outcome.written } as TenantRecord;
     if (!outcome.rulesChanged) return null;
     if (!prepare || attempt === 3) throw new AppError('specification.changed_concurrently', { parameter: 'specifications' });
     next = await prepare();
@@ -179,7 +187,7 @@ export async function writeTenant(
 /** Creates a tenant record (status `record_created`) after checking its specifications and plan. */
 export async function createTenant(db: Db, deps: TenantDeps, caller: Caller, body: TenantCreateBody): Promise<TenantRecord> {
   const prepare = () => prepareTenant(db, deps, caller, body);
-  const record = await writeTenant(db, await prepare(), undefined, prepare);
+  const record = await writeTenant(db, await prepare(), { prepare });
   if (!record) throw new Error('a tenant written without a claim was refused');
   return record;
 }

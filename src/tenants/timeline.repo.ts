@@ -36,6 +36,17 @@ export function timelineRow(tenantId: string, at: Date, entry: TransitionEntry |
   };
 }
 
+/** The insert of timeline entries for a statement that writes the tenant too: once per row of `from` (a CTE with `id`). */
+export function timelineInsert(at: Date, entries: (TransitionEntry | EventEntry)[], from: RawBuilder<unknown>): RawBuilder<unknown> {
+  const rows = entries.map((entry) => {
+    const row = timelineRow('', at, entry);
+    return sql`select id, ${row.at}::timestamptz, ${row.kind}, ${row.action}, ${row.from_status ?? null}::text, ${row.to_status ?? null}::text,
+      ${row.actor_type}, ${row.actor_id}, ${row.detail}::jsonb from ${from}`;
+  });
+  return sql`insert into tenant_timeline (tenant_id, at, kind, action, from_status, to_status, actor_type, actor_id, detail)
+    ${sql.join(rows, sql` union all `)}`;
+}
+
 /** Appends one entry to a tenant's process timeline (append-only). */
 export async function insertTimelineEntry(db: Db, tenantId: string, at: Date, entry: TransitionEntry | EventEntry): Promise<void> {
   await executePrepared(db, db.insertInto('tenant_timeline').values(timelineRow(tenantId, at, entry)));

@@ -1,4 +1,4 @@
-import type { RawBuilder, Updateable } from 'kysely';
+import type { Updateable } from 'kysely';
 import type { Actor } from '../access/principal.ts';
 import { type AuditEntry, auditInsert } from '../audit/audit.repo.ts';
 import type { Db } from '../db/database.ts';
@@ -89,8 +89,6 @@ export interface TransitionDetail {
   alsoLog?: EventEntry[];
   /** The audit record of the change, written in the same statement (it sees the tenant as the transition leaves it). */
   audit?: (after: TenantRecord) => AuditEntry;
-  /** Other writes that belong to the change (e.g. the answer stored under an idempotency key). */
-  writes?: (after: TenantRecord) => RawBuilder<unknown>[];
   /** With `deactivate`: start the deletion as soon as the tenant is inactive. */
   thenDelete?: boolean;
 }
@@ -192,7 +190,7 @@ export function planTransition(
     along: {
       jobs: job ? [addJob(CALL_TASK, job, { queueName: tenantQueue(tenant.id) })] : [],
       events,
-      writes: [...(audit ? [auditInsert(who.actor, audit)] : []), ...(detail.writes?.(updated) ?? [])],
+      writes: audit ? [auditInsert(who.actor, audit)] : [],
     },
     at,
   };
