@@ -143,7 +143,7 @@ export async function insertTenantLogged(
       insert into tenants (id, product_id, name, display_name, specifications, metadata, plan_price_id, created_at, updated_at,
         status, failed_step, last_stable_status, step_id, report_due_at, failure_reason, delete_when_inactive, version, event_seq)
       select ${row.id}::uuid, ${row.product_id}::uuid, ${row.name}, ${row.display_name}, ${row.specifications}::jsonb,
-        ${row.metadata}::jsonb, ${row.plan_price_id}::uuid, ${row.created_at}::timestamptz, ${row.created_at}::timestamptz,
+        ${row.metadata}::jsonb, ${row.plan_price_id}::uuid, ${row.created_at}::timestamptz, ${state?.updated_at ?? row.created_at}::timestamptz,
         ${state?.status ?? 'record_created'}, ${state?.failed_step ?? null}::text, ${state?.last_stable_status ?? null}::text,
         ${state?.step_id ?? null}::uuid, ${state?.report_due_at ?? null}::timestamptz, ${state?.failure_reason ?? null}::jsonb,
         ${state?.delete_when_inactive ?? false}::boolean, ${first ? 2 : 1}::int, ${events.length}::bigint
