@@ -55,7 +55,7 @@ export async function deleteEventually(db: Db, deps: LifecycleDeps, caller: Call
       to: tenant.status,
       actor: { type: who.actor.type, id: who.actor.id },
     };
-    const row = await updateTenantLogged(db, tenant.id, { delete_when_inactive: true, updated_at: now }, now, [
+    const { row } = await updateTenantLogged(db, tenant.id, { delete_when_inactive: true, updated_at: now }, now, [
       { ...entry, detail: { reason: `${reason} (once the deactivation is done)` } },
     ]);
     return { ...tenant, ...row };

@@ -118,7 +118,7 @@ export async function insertTenantLogged(
   claim?: (when: RawBuilder<boolean>) => RawBuilder<unknown>,
   first?: FirstTransition,
 ): Promise<NewTenantOutcome> {
-  if (first?.along.writes?.length) throw new Error("a new tenant's first transition cannot carry other writes");
+  if (first?.along.audit) throw new Error("a new tenant's first transition has no audit record of its own");
   const rulesHold = sql<boolean>`(select fingerprint from rules) = ${log.rulesFingerprint}`;
   const proceed = claim ? sql<boolean>`exists (select 1 from claim)` : rulesHold;
   const state = first?.values;

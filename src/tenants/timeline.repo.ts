@@ -1,4 +1,6 @@
 import { type Insertable, type RawBuilder, type Selectable, sql, type Updateable } from 'kysely';
+import type { Actor } from '../access/principal.ts';
+import { type AuditEntry, auditInsert } from '../audit/audit.repo.ts';
 import { type Db, executePrepared } from '../db/database.ts';
 import type { TenantsTable, TenantTimelineTable } from '../db/schema.ts';
 import { eventsInsert, type NewEvent, notifySequencer } from '../events/events.repo.ts';
@@ -58,14 +60,23 @@ export interface AlongWithUpdate {
   jobs?: RawBuilder<unknown>[];
   /** Events about the tenant, numbered on in its sequence. */
   events?: NewEvent[];
-  /** Other inserts the change makes (its audit record). */
-  writes?: RawBuilder<unknown>[];
+  /** The change's audit record. */
+  audit?: { actor: Actor; entry: AuditEntry };
+}
+
+/** When the update applies: only while the tenant is still at `version`; otherwise `otherwiseLog` is kept if `when` holds. */
+export interface UpdateGuard {
+  version: number;
+  /** An entry to keep instead when the update did not apply and the tenant no longer is in `status` with `stepId`. */
+  otherwiseLog?: { entry: EventEntry; unlessStatus: string; unlessStepId: string };
 }
 
 /**
  * Updates a tenant (bumping its version), appends timeline entries to it, and adds
- * the jobs and records the events the change sets off — all in one statement, so one
- * round trip does a whole transition. Returns the tenant's row as it now is.
+ * the jobs, events and audit record the change sets off — all in one statement, so
+ * one round trip does a whole transition, atomic without a transaction of its own.
+ * With `guard`, it applies only to the tenant at that version (`row` is undefined
+ * otherwise). Returns the tenant's row as it now is.
  */
 export async function updateTenantLogged(
   db: Db,
@@ -74,48 +85,49 @@ export async function updateTenantLogged(
   at: Date,
   entries: (TransitionEntry | EventEntry)[],
   along: AlongWithUpdate = {},
-): Promise<Selectable<TenantsTable>> {
+  guard?: UpdateGuard,
+): Promise<{ row: Selectable<TenantsTable> | undefined; otherwiseLogged: boolean }> {
   const jobs = along.jobs ?? [];
   const events = along.events ?? [];
-  let query = db
-    .with('logged', (qb) => qb.insertInto('tenant_timeline').values(entries.map((entry) => timelineRow(tenantId, at, entry))))
-    .with('updated', (qb) =>
-      qb
-        .updateTable('tenants')
-        .set((eb) => ({ ...values, version: eb('version', '+', 1), event_seq: eb('event_seq', '+', events.length) }))
-        .where('id', '=', tenantId)
-        .returningAll(),
-    )
-    // Raw CTEs are not parenthesised by Kysely.
-    .with('jobs', () => (jobs.length ? sql`(${sql.join(jobs, sql` union all `)})` : sql`(select null as job where false)`))
-    // Each event takes the next number after those the tenant had: the last one is the counter's new value.
-    .with('recorded', () =>
-      events.length
-        ? sql<{ recorded: number }>`(${eventsInsert(
-            events.map((event, index) => ({ event, seq: sql`updated.event_seq - ${events.length - 1 - index}` })),
-            sql`updated`,
-          )})`
-        : sql<{ recorded: number }>`(select 1 as recorded where false)`,
-    );
-  for (const [index, write] of (along.writes ?? []).entries()) {
-    query = query.with(`write_${index}` as 'recorded', () => sql<{ recorded: number }>`(${write})`);
-  }
-  const [row] = await executePrepared(
+  const assignments = Object.entries(values).map(([column, value]) => sql`${sql.ref(column)} = ${value}`);
+  const updated = sql`update tenants set ${sql.join(assignments)}, version = version + 1, event_seq = event_seq + ${events.length}::int
+    where id = ${tenantId}::uuid ${guard ? sql`and version = ${guard.version}::int` : sql``}
+    returning *`;
+  // Everything else is written once per updated row: none when the guard held it back.
+  const none = sql`select 1 where false`;
+  const jobsAdded = jobs.length
+    ? sql.join(
+        jobs.map((job) => sql`select (${job}) as job from updated`),
+        sql` union all `,
+      )
+    : none;
+  // Each event takes the next number after those the tenant had: the last one is the counter's new value.
+  const numbered = events.map((event, index) => ({ event, seq: sql`updated.event_seq - ${events.length - 1 - index}` }));
+  const recorded = events.length ? eventsInsert(numbered, sql`updated`) : sql`select 1 as recorded where false`;
+  const audited = along.audit ? auditInsert(along.audit.actor, along.audit.entry, sql`updated`) : none;
+  const otherwise = guard?.otherwiseLog;
+  const otherwiseLogged = otherwise
+    ? sql`${timelineInsert(at, [otherwise.entry], sql`tenants`)}
+        where tenants.id = ${tenantId}::uuid and not exists (select 1 from updated)
+          and not (tenants.status = ${otherwise.unlessStatus} and tenants.step_id = ${otherwise.unlessStepId}::uuid)
+        returning 1`
+    : none;
+  const [result] = await executePrepared(
     db,
-    query
-      .selectFrom('updated')
-      .selectAll('updated')
-      // Read, so that the jobs are added (a CTE without data-modifying statements runs only when read).
-      .select(sql<number>`(select count(*) from jobs)`.as('jobs_added'))
-      .select(
-        sql<number>`(select count(*) from (${notifySequencer(sql`(select 1 from recorded limit 1) as any_event`)}) as notified)`.as(
-          'notified',
-        ),
-      ),
+    sql<Selectable<TenantsTable> & { jobs_added: number; otherwise_logged: number; notified: number }>`
+    with updated as (${updated}),
+    logged as (${timelineInsert(at, entries, sql`updated`)}),
+    jobs as (${jobsAdded}),
+    recorded as (${recorded}),
+    audited as (${audited}),
+    otherwise as (${otherwiseLogged})
+    select updated.*, (select count(*) from jobs)::int as jobs_added, (select count(*) from otherwise)::int as otherwise_logged,
+      (select count(*) from (${notifySequencer(sql`(select 1 from recorded limit 1) as any_event`)}) as notified)::int as notified
+    from (select 1) as one left join updated on true`,
   );
-  if (!row) throw new Error(`tenant ${tenantId} vanished inside its own transaction`);
-  const { jobs_added: _jobs, notified: _notified, ...updated } = row;
-  return updated;
+  if (!result?.id) return { row: undefined, otherwiseLogged: Boolean(result?.otherwise_logged) };
+  const { jobs_added: _jobs, otherwise_logged: _otherwise, notified: _notified, ...row } = result;
+  return { row, otherwiseLogged: false };
 }
 
 /** One page of a tenant's timeline, oldest first (`limit + 1` rows). */

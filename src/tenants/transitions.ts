@@ -1,6 +1,6 @@
 import type { Updateable } from 'kysely';
 import type { Actor } from '../access/principal.ts';
-import { type AuditEntry, auditInsert } from '../audit/audit.repo.ts';
+import type { AuditEntry } from '../audit/audit.repo.ts';
 import type { Db } from '../db/database.ts';
 import type { TenantsTable } from '../db/schema.ts';
 import { AppError } from '../errors/app-error.ts';
@@ -190,7 +190,7 @@ export function planTransition(
     along: {
       jobs: job ? [addJob(CALL_TASK, job, { queueName: tenantQueue(tenant.id) })] : [],
       events,
-      writes: audit ? [auditInsert(who.actor, audit)] : [],
+      ...(audit ? { audit: { actor: who.actor, entry: audit } } : {}),
     },
     at,
   };
@@ -219,8 +219,9 @@ export async function applyTransition(
   if (!current) throw new Error('tenant vanished inside its own transaction');
 
   const plan = planTransition(deps, current, action, who, detail);
-  const written = await updateTenantLogged(db, tenant.id, plan.values, plan.at, plan.entries, plan.along);
-  const result = { ...plan.updated, ...written };
+  const { row } = await updateTenantLogged(db, tenant.id, plan.values, plan.at, plan.entries, plan.along);
+  if (!row) throw new Error(`tenant ${tenant.id} vanished inside its own transaction`);
+  const result = { ...plan.updated, ...row };
   if (result.delete_when_inactive && result.status === 'inactive') {
     const reason = 'its deletion was asked for while it was live';
     return applyTransition(db, deps, result, 'delete', { actor: who.actor, as: 'system' }, { reason });
