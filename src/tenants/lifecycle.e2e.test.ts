@@ -101,6 +101,20 @@ describe('the creation step, callback mode', () => {
     expect((await statusOf(name)).status).toBe('created_as_active');
   });
 
+  it('applies the answer under the lock when the tenant changed during the call but is still in the step', async () => {
+    const name = await newTenant();
+    // The backend writes the tenant's metadata before it answers: same step, another version.
+    backend.behave((request) => ({
+      status: 200,
+      before: () => wired.backend.post(`${ROSAAS}/tenants/${tenantOf(request.path)}/metadata`, { region: 'eu' }).then(() => {}),
+    }));
+    await wired.backend.post(`${ROSAAS}/tenants/${name}`);
+    await reaches(name, 'creating');
+    const calls = (await landlord.admin.get(`/v1/tenants/${name}/history?kind=call`)).body.data;
+    expect(calls.map((entry: any) => entry.detail.verdict)).toEqual(['success']);
+    expect((await landlord.admin.get(`/v1/tenants/${name}/metadata`)).body.data).toEqual({ region: 'eu' });
+  });
+
   it('carries each specification value as a top-level key of the creation call', async () => {
     await landlord.admin.post(`/v1/products/${wired.product.name}/specifications`, {
       name: 'seats',

@@ -9,9 +9,18 @@ import { fillUrl } from '../platform/url-template.ts';
 import type { ProvisioningSettings } from '../products/products.schemas.ts';
 import { classifyCall, retryDelayMs } from './call-policy.ts';
 import { findCallContext, lockTenant } from './tenants.repo.ts';
-import { type EventEntry, insertTimelineEntry } from './timeline.repo.ts';
-import { applyTransition, CALL_TASK, type CallEvent, type CallJob, tenantQueue } from './transitions.ts';
-import { PHASES, STEPS, type Step } from './workflow.ts';
+import { type EventEntry, insertTimelineEntry, updateTenantLogged } from './timeline.repo.ts';
+import {
+  applyTransition,
+  CALL_TASK,
+  type CallEvent,
+  type CallJob,
+  isLive,
+  planTransition,
+  type TransitionDetail,
+  tenantQueue,
+} from './transitions.ts';
+import { type Action, PHASES, STEPS, type Step } from './workflow.ts';
 
 /** What the lifecycle jobs need. */
 export interface LifecycleJobDeps {
@@ -36,19 +45,22 @@ const isStep = (event: CallEvent): event is Step => (STEPS as readonly string[])
  * Calls the product's backend for one event, the RoSaaS way: POST to the product's
  * URL for the event with `api-key` and `{"tenantName"}` (the creation call also
  * carries each specification value as a top-level key). The outcome is recorded and
- * acted on in one transaction, with the tenant locked and its step re-checked: if
- * the backend reported before it answered, the late answer changes nothing. A
- * transient failure schedules the next attempt (same step id) within the product's
- * budget; a refusal or a spent budget moves the tenant on as the workflow says.
+ * acted on atomically: in one statement when the tenant did not change during the
+ * call (the step's transition) or has left the step (the backend reported before it
+ * answered: the late answer changes nothing but the timeline); otherwise with the
+ * tenant locked and its step re-checked. A transient failure schedules the next
+ * attempt (same step id) within the product's budget; a refusal or a spent budget
+ * moves the tenant on as the workflow says.
  */
 export function callBackendTask(deps: LifecycleJobDeps): Task {
   return async (payload) => {
     const job = payload as CallJob;
     const context = await findCallContext(deps.db, job.tenantId);
     if (!context) return;
-    if (isStep(job.event) && !(context.status === PHASES[job.event].sending && context.step_id === job.stepId)) return;
+    const step = isStep(job.event) ? job.event : undefined;
+    if (step && !(context.status === PHASES[step].sending && context.step_id === job.stepId)) return;
 
-    const provisioning = context.provisioning as ProvisioningSettings;
+    const provisioning = context.product_provisioning as ProvisioningSettings;
     const template = context.webhooks[job.event];
     const url = template ? fillUrl(template, { name: context.name, tenantId: context.id }) : undefined;
     const body = job.event === 'creation' ? { ...context.specifications, tenantName: context.name } : { tenantName: context.name };
@@ -70,53 +82,84 @@ export function callBackendTask(deps: LifecycleJobDeps): Task {
         })
       : { ok: false, code: 'NO_URL', error: `the product has no ${job.event} URL`, durationMs: 0 };
     const outcome = url ? classifyCall(result) : 'permanent';
-    const lastAttempt = job.attempt >= provisioning.maxAttempts;
+    const settles = outcome !== 'transient' || job.attempt >= provisioning.maxAttempts;
+    const entry = (verdict: string): EventEntry => ({
+      kind: 'call',
+      action: job.event,
+      actor: { type: 'system', id: 'landlord' },
+      detail: {
+        stepId: job.stepId,
+        attempt: job.attempt,
+        url: url ?? null,
+        method: 'POST',
+        ...(result.ok
+          ? { status: result.status, responseBody: result.body, truncated: result.truncated }
+          : { error: result.error, code: result.code }),
+        durationMs: result.durationMs,
+        verdict,
+        node: deps.nodeId,
+      },
+    });
+    const settled = settleStep(job, result, outcome, provisioning, entry);
+
+    if (step && settles) {
+      const plan = planTransition(deps, context, settled.action, SYSTEM, settled.detail);
+      // A step that starts or stops health probing, or a deletion waiting for it, takes the locked way.
+      const simple = isLive(plan.updated.status) === isLive(context.status) && !plan.updated.delete_when_inactive;
+      if (simple) {
+        const guard = {
+          version: context.version,
+          otherwiseLog: { entry: entry('late'), unlessStatus: PHASES[step].sending, unlessStepId: job.stepId },
+        };
+        const { row, otherwiseLogged } = await updateTenantLogged(
+          deps.db,
+          context.id,
+          plan.values,
+          plan.at,
+          plan.entries,
+          plan.along,
+          guard,
+        );
+        if (row || otherwiseLogged) return;
+      }
+    }
 
     await deps.db.transaction().execute(async (tx) => {
       const tenant = await lockTenant(tx, job.tenantId);
       if (!tenant) return;
       const now = deps.clock.now();
-      const pending = !isStep(job.event) || (tenant.status === PHASES[job.event].sending && tenant.step_id === job.stepId);
-      const verdict = !pending ? 'late' : outcome === 'transient' && !lastAttempt ? 'retry' : outcome;
-      const callEntry: EventEntry = {
-        kind: 'call',
-        action: job.event,
-        actor: { type: 'system', id: 'landlord' },
-        detail: {
-          stepId: job.stepId,
-          attempt: job.attempt,
-          url: url ?? null,
-          method: 'POST',
-          ...(result.ok
-            ? { status: result.status, responseBody: result.body, truncated: result.truncated }
-            : { error: result.error, code: result.code }),
-          durationMs: result.durationMs,
-          verdict,
-          node: deps.nodeId,
-        },
-      };
-      if (!pending || !isStep(job.event) || verdict === 'retry') {
-        await insertTimelineEntry(tx, tenant.id, now, callEntry);
-        if (verdict === 'retry') await scheduleRetry(tx, deps, job, result, now);
+      const pending = !step || (tenant.status === PHASES[step].sending && tenant.step_id === job.stepId);
+      if (!pending || !step || !settles) {
+        await insertTimelineEntry(tx, tenant.id, now, entry(!pending ? 'late' : settles ? outcome : 'retry'));
+        if (pending && !settles) await scheduleRetry(tx, deps, job, result, now);
         return;
       }
-      if (verdict === 'success') {
-        const action = provisioning.mode === 'callback' ? 'call_accepted' : 'call_completed';
-        await applyTransition(tx, deps, tenant, action, SYSTEM, { alsoLog: [callEntry] });
-        return;
-      }
-      const why = result.ok ? `the backend answered ${result.status}` : result.error;
-      const failureReason = {
-        attempts: job.attempt,
-        reason: outcome === 'transient' ? `gave up after ${job.attempt} attempts: ${why}` : why,
-      };
-      await applyTransition(tx, deps, tenant, 'call_refused', SYSTEM, {
-        reason: failureReason.reason,
-        failureReason,
-        alsoLog: [callEntry],
-      });
+      await applyTransition(tx, deps, tenant, settled.action, SYSTEM, settled.detail);
     });
   };
+}
+
+/**
+ * What a settled step's answer does to the tenant: the backend's acceptance moves it
+ * on (`call_accepted` in callback mode, `call_completed` in response mode); a refusal
+ * or a spent budget is `call_refused`, with the reason.
+ */
+function settleStep(
+  job: CallJob,
+  result: OutboundResult,
+  outcome: 'success' | 'transient' | 'permanent',
+  provisioning: ProvisioningSettings,
+  entry: (verdict: string) => EventEntry,
+): { action: Action; detail: TransitionDetail } {
+  if (outcome === 'success') {
+    return { action: provisioning.mode === 'callback' ? 'call_accepted' : 'call_completed', detail: { alsoLog: [entry('success')] } };
+  }
+  const why = result.ok ? `the backend answered ${result.status}` : result.error;
+  const failureReason = {
+    attempts: job.attempt,
+    reason: outcome === 'transient' ? `gave up after ${job.attempt} attempts: ${why}` : why,
+  };
+  return { action: 'call_refused', detail: { reason: failureReason.reason, failureReason, alsoLog: [entry(outcome)] } };
 }
 
 async function scheduleRetry(tx: Db, deps: LifecycleJobDeps, job: CallJob, result: OutboundResult, now: Date): Promise<void> {

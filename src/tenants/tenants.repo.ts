@@ -189,22 +189,9 @@ export async function updateTenant(db: Db, id: string, values: Updateable<Tenant
     .execute();
 }
 
-/** What a call to the backend about a tenant needs: the tenant and its product's URLs, key and settings. */
+/** What a call to the backend about a tenant needs: the tenant as a record, and its product's URLs and key. */
 export async function findCallContext(db: Db, tenantId: string) {
-  const query = db
-    .selectFrom('tenants')
-    .innerJoin('products', 'products.id', 'tenants.product_id')
-    .select([
-      'tenants.id',
-      'tenants.name',
-      'tenants.status',
-      'tenants.step_id',
-      'tenants.specifications',
-      'products.webhooks',
-      'products.api_key_encrypted',
-      'products.provisioning',
-    ])
-    .where('tenants.id', '=', tenantId);
+  const query = tenantQuery(db).select(['products.webhooks', 'products.api_key_encrypted']).where('tenants.id', '=', tenantId);
   const [context] = await executePrepared(db, query);
   return context;
 }
