@@ -104,8 +104,9 @@ export function callBackendTask(deps: LifecycleJobDeps): Task {
 
     if (step && settles) {
       const plan = planTransition(deps, context, settled.action, SYSTEM, settled.detail);
-      // A step that starts or stops health probing, or a deletion waiting for it, takes the locked way.
-      const simple = isLive(plan.updated.status) === isLive(context.status) && !plan.updated.delete_when_inactive;
+      // A step that starts or stops health probing, or ends in a deletion waiting for it, takes the locked way.
+      const chainsDeletion = plan.updated.delete_when_inactive && plan.updated.status === 'inactive';
+      const simple = isLive(plan.updated.status) === isLive(context.status) && !chainsDeletion;
       if (simple) {
         const guard = {
           version: context.version,
