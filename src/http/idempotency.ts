@@ -25,11 +25,10 @@ export interface StoredAnswer {
  */
 export interface WriteClaim {
   /**
-   * The claim as a data-modifying CTE for the route's write statement, inserting only
-   * `when` holds; it yields a row when this request takes the key. `answer`, when
-   * already known, is stored with it (otherwise the hook stores it when it is sent).
+   * The claim with its `answer` as a data-modifying CTE for the route's write
+   * statement, inserting only if `when` holds; it yields a row when this request takes the key.
    */
-  cte(options?: { answer?: StoredAnswer; when?: RawBuilder<boolean> }): RawBuilder<unknown>;
+  cte(options: { answer: StoredAnswer; when?: RawBuilder<boolean> }): RawBuilder<unknown>;
   /** Answers with what the key holds (its first answer; or 409 while it runs, 422 for another body). */
   replay(reply: FastifyReply): Promise<FastifyReply>;
 }
@@ -102,7 +101,7 @@ export function installIdempotency(app: FastifyInstance, db: Db, clock: Clock, b
 
 function writeClaim(db: Db, box: SecretBox, claim: Claim): WriteClaim {
   return {
-    cte: (options = {}) => claimStatement(claim, options.answer ? sealed(box, options.answer) : null, options.when),
+    cte: (options) => claimStatement(claim, sealed(box, options.answer), options.when),
     replay: (reply) => replayStored(db, box, claim, reply),
   };
 }
