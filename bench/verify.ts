@@ -147,7 +147,7 @@ function report(
   const markdown = [
     `### verify — ${options.credentials} connections of one live tenant, ${options.connections} connections, ${options.durationS} s per run after ${options.warmupS} s warm-up`,
     '',
-    'Landlord: `node src/cli.ts start` (rate limit off, log level warn); each request carries a product client’s bearer token and a random `{ id, secret }`; the answer is the tenant, the connection and its permissions. Verification is served from a per-node cache that every connection change and every event (tenant status changes among them) clears through NOTIFY. Bare: `bench/bare-verify.ts` (Fastify + pg, same database and pool size, one `select … from connections join tenants where id = $1` and a constant-time SHA-256 comparison, no auth).',
+    'Landlord: `node src/cli.ts start` (rate limit off, log level warn); each request carries a product client’s bearer token and a random `{ id, secret }`; the answer is the tenant, the connection and its permissions. Verification is served from a per-node cache: a connection change clears it through NOTIFY, an event about a tenant (a status change among them) drops that tenant’s connections. Bare: `bench/bare-verify.ts` (Fastify + pg, same database and pool size, one `select … from connections join tenants where id = $1` and a constant-time SHA-256 comparison, no auth).',
     '',
     table(['Measure', 'Landlord', 'Bare (ceiling)', 'Landlord / bare', 'Aim', 'Result'], rows),
     '',

@@ -140,6 +140,25 @@ describe('POST /v1/connections/verify', () => {
     await waitForStatus(landlord, tenant.name, 'inactive');
     expect((await verify(created)).body.data).toMatchObject({ valid: false, reason: 'tenant_not_live' });
   });
+
+  it('drops from its cache only the connections of the tenant an event is about', async () => {
+    const [changed, untouched] = [await liveTenant(landlord, product.name), await liveTenant(landlord, product.name)];
+    const [ofChanged, ofUntouched] = [await connect(changed.name), await connect(untouched.name)];
+    expect((await verify(ofChanged)).body.data.valid).toBe(true);
+    expect((await verify(ofUntouched)).body.data.valid).toBe(true);
+    // Behind Landlord's back (no event, no NOTIFY), so only a fresh read can see it.
+    const { db } = landlord.node.services;
+    await db.updateTable('tenants').set({ status: 'inactive' }).where('id', 'in', [changed.id, untouched.id]).execute();
+    try {
+      // An event about `changed` (its metadata) makes every node read its connections again…
+      expect((await landlord.admin.patch(`/v1/tenants/${changed.name}/metadata`, { note: 'x' })).status).toBe(200);
+      await expect.poll(async () => (await verify(ofChanged)).body.data.reason).toBe('tenant_not_live');
+      // …while the other tenant's stay cached.
+      expect((await verify(ofUntouched)).body.data.valid).toBe(true);
+    } finally {
+      await db.updateTable('tenants').set({ status: 'active' }).where('id', 'in', [changed.id, untouched.id]).execute();
+    }
+  });
 });
 
 describe('PATCH /v1/tenants/{tenant}/connections/{connection}', () => {

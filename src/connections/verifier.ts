@@ -55,22 +55,36 @@ interface Row {
 /**
  * The hot path of every request a product receives with a connection credential.
  * One indexed query per connection, then memory: any change to a connection
- * (`landlord_connections`) or any recorded event — every tenant status change records
- * one in its transaction — drops the whole cache on every node, so a deactivation or a
- * tenant leaving `active` takes effect at once. The secret is compared in constant time.
+ * (`landlord_connections`) drops the whole cache on every node; an event about a
+ * tenant — every tenant status change records one in its transaction, its NOTIFY
+ * naming the tenant — drops that tenant's connections, so a deactivation or a tenant
+ * leaving `active` takes effect at once without emptying the cache under a busy
+ * lifecycle. The secret is compared in constant time.
  */
 export async function createConnectionVerifier(deps: { db: Db; listener: Listener }): Promise<ConnectionVerifier> {
-  const cache = new Map<string, { row: Row | null; expires: number }>();
+  const cache = new Map<string, { row: Row | null; expires: number; bytes: number }>();
+  const byTenant = new Map<string, Set<string>>();
   let cachedBytes = 0;
   // Bumped by every invalidation: a lookup that raced with one must not cache what it read before it.
   let generation = 0;
-  const invalidate = () => {
+  const clearAll = () => {
     generation++;
     cache.clear();
+    byTenant.clear();
     cachedBytes = 0;
   };
-  await deps.listener.on(CONNECTIONS_CHANNEL, invalidate);
-  await deps.listener.on(EVENTS_CHANNEL, invalidate);
+  const forgetTenant = (tenantId: string | undefined) => {
+    // No tenant named (an event about no tenant, or a gap in listening): anything may be stale.
+    if (!tenantId) return clearAll();
+    generation++;
+    for (const id of byTenant.get(tenantId) ?? []) {
+      cachedBytes -= cache.get(id)?.bytes ?? 0;
+      cache.delete(id);
+    }
+    byTenant.delete(tenantId);
+  };
+  await deps.listener.on(CONNECTIONS_CHANNEL, clearAll);
+  await deps.listener.on(EVENTS_CHANNEL, forgetTenant);
 
   async function lookup(id: string): Promise<Row | null> {
     const hit = cache.get(id);
@@ -97,12 +111,11 @@ export async function createConnectionVerifier(deps: { db: Db; listener: Listene
         .executeTakeFirst()) ?? null;
     if (readAt === generation) {
       const bytes = 256 + (row ? JSON.stringify(row.configuration).length : 0);
-      if (cache.size >= MAX_CACHED || cachedBytes + bytes > MAX_CACHED_BYTES) {
-        cache.clear();
-        cachedBytes = 0;
-      }
-      cache.set(id, { row, expires: Date.now() + CACHE_TTL_MS });
+      cachedBytes -= cache.get(id)?.bytes ?? 0;
+      if (cache.size >= MAX_CACHED || cachedBytes + bytes > MAX_CACHED_BYTES) clearAll();
+      cache.set(id, { row, expires: Date.now() + CACHE_TTL_MS, bytes });
       cachedBytes += bytes;
+      if (row) byTenant.set(row.tenant_id, (byTenant.get(row.tenant_id) ?? new Set()).add(id));
     }
     return row;
   }

@@ -2,8 +2,11 @@ import pg from 'pg';
 
 /** One LISTEN connection per node, shared by every feature that waits on a channel. */
 export interface Listener {
-  /** Calls `handler` on every NOTIFY on `channel`, and after any gap in listening (a reconnect). */
-  on(channel: string, handler: () => void): Promise<void>;
+  /**
+   * Calls `handler` with the payload of every NOTIFY on `channel`, and with `undefined`
+   * after any gap in listening (a reconnect: anything may have changed).
+   */
+  on(channel: string, handler: (payload: string | undefined) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -14,19 +17,19 @@ export interface Listener {
  * handlers must treat a call as "something may have changed", never as a count.
  */
 export async function createListener(connectionString: string, onError: (error: unknown) => void): Promise<Listener> {
-  const handlers = new Map<string, Array<() => void>>();
+  const handlers = new Map<string, Array<(payload: string | undefined) => void>>();
   let client: pg.Client | undefined;
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
   let delay = 100;
   const callAll = () => {
-    for (const list of handlers.values()) for (const handler of list) handler();
+    for (const list of handlers.values()) for (const handler of list) handler(undefined);
   };
 
   async function connect(): Promise<void> {
     const next = new pg.Client({ connectionString, application_name: 'landlord-listener' });
     next.on('notification', (message) => {
-      for (const handler of handlers.get(message.channel) ?? []) handler();
+      for (const handler of handlers.get(message.channel) ?? []) handler(message.payload ?? '');
     });
     next.on('error', (error) => {
       onError(error);

@@ -33,12 +33,12 @@ export async function recordEvent(db: Db, event: NewEvent, alongside?: RawBuilde
       with ${extra}
       seq as (update tenants set event_seq = event_seq + 1 where id = ${event.tenantId} returning event_seq),
       recorded as (${eventInsert(event, { id, from: sql`seq`, seq: sql`seq.event_seq` })})
-      ${notifySequencer(sql`recorded`)}`.execute(db);
+      ${notifySequencer(sql`recorded`, event.tenantId)}`.execute(db);
   } else {
     await sql`
       with ${extra}
       recorded as (${eventInsert(event, { id })})
-      ${notifySequencer(sql`recorded`)}`.execute(db);
+      ${notifySequencer(sql`recorded`, null)}`.execute(db);
   }
   return id;
 }
@@ -72,9 +72,13 @@ export function eventsInsert(
     returning 1 as recorded`;
 }
 
-/** The final select of a statement that recorded events (in CTE `recorded`): wakes the sequencer at commit. */
-export function notifySequencer(recorded: RawBuilder<unknown>): RawBuilder<unknown> {
-  return sql`select pg_notify(${EVENTS_CHANNEL}, '') from ${recorded}`;
+/**
+ * The final select of a statement that recorded events (in CTE `recorded`): wakes the
+ * sequencer at commit. The payload names the tenant the events are about ('' for none),
+ * so a node's caches drop only what that tenant's change can have made stale.
+ */
+export function notifySequencer(recorded: RawBuilder<unknown>, tenantId: string | null | undefined): RawBuilder<unknown> {
+  return sql`select pg_notify(${EVENTS_CHANNEL}, ${tenantId ?? ''}::text) from ${recorded}`;
 }
 
 /** Filters of the event feed. */

@@ -154,7 +154,7 @@ export async function insertTenantLogged(
     jobs as (${jobs}),
     recorded as (${eventsInsert(events, sql`created`)})
     select created.*, ${rulesHold} as rules_hold, (select count(*) from jobs)::int as jobs_added,
-      (select count(*) from (${notifySequencer(sql`(select 1 from recorded limit 1) as any_event`)}) as notified)::int as notified
+      (select count(*) from (${notifySequencer(sql`(select 1 from recorded limit 1) as any_event`, row.id)}) as notified)::int as notified
     from (select 1) as one left join created on true`,
   );
   const result = rows[0];

@@ -122,7 +122,7 @@ export async function updateTenantLogged(
     audited as (${audited}),
     otherwise as (${otherwiseLogged})
     select updated.*, (select count(*) from jobs)::int as jobs_added, (select count(*) from otherwise)::int as otherwise_logged,
-      (select count(*) from (${notifySequencer(sql`(select 1 from recorded limit 1) as any_event`)}) as notified)::int as notified
+      (select count(*) from (${notifySequencer(sql`(select 1 from recorded limit 1) as any_event`, tenantId)}) as notified)::int as notified
     from (select 1) as one left join updated on true`,
   );
   if (!result?.id) return { row: undefined, otherwiseLogged: Boolean(result?.otherwise_logged) };
