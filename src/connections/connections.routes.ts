@@ -40,6 +40,15 @@ export function registerConnectionRoutes(
   db: Db,
   deps: ConnectionDeps & { verifier: ConnectionVerifier; authenticator: Authenticator },
 ): void {
+  // A connection change commits, then this node forgets what it cached at once (other nodes hear the NOTIFY).
+  const changing = async <T>(work: (tx: Db) => Promise<T>): Promise<T> => {
+    try {
+      return await db.transaction().execute(work);
+    } finally {
+      deps.verifier.forgetAll();
+    }
+  };
+
   registerVerifyRoute(app, deps);
 
   app.post(
@@ -55,9 +64,7 @@ export function registerConnectionRoutes(
       },
     },
     async (request, reply) => {
-      const view = await db
-        .transaction()
-        .execute((tx) => createConnection(tx, deps, callerOf(request), request.params.tenant, request.body));
+      const view = await changing((tx) => createConnection(tx, deps, callerOf(request), request.params.tenant, request.body));
       return reply.code(201).send(ok(view));
     },
   );
@@ -113,9 +120,9 @@ export function registerConnectionRoutes(
     },
     async (request, reply) => {
       const { tenant, connection } = request.params;
-      const row = await db
-        .transaction()
-        .execute((tx) => updateConnection(tx, deps, callerOf(request), tenant, connection, request.body, ifMatchOf(request)));
+      const row = await changing((tx) =>
+        updateConnection(tx, deps, callerOf(request), tenant, connection, request.body, ifMatchOf(request)),
+      );
       setETag(reply, row);
       return ok(toConnectionView(row));
     },
@@ -138,9 +145,7 @@ export function registerConnectionRoutes(
       },
       async (request, reply) => {
         const { tenant, connection } = request.params;
-        const row = await db
-          .transaction()
-          .execute((tx) => updateConnection(tx, deps, callerOf(request), tenant, connection, { active }, undefined));
+        const row = await changing((tx) => updateConnection(tx, deps, callerOf(request), tenant, connection, { active }, undefined));
         setETag(reply, row);
         return ok(toConnectionView(row));
       },
@@ -160,7 +165,7 @@ export function registerConnectionRoutes(
     },
     async (request) => {
       const { tenant, connection } = request.params;
-      const id = await db.transaction().execute((tx) => deleteConnection(tx, callerOf(request), tenant, connection));
+      const id = await changing((tx) => deleteConnection(tx, callerOf(request), tenant, connection));
       return ok({ id, deleted: true });
     },
   );

@@ -36,6 +36,11 @@ export type Verification = VerifiedConnection | { valid: false; reason: Refusal 
 export interface ConnectionVerifier {
   /** Verifies `id` + `secret`; a connection of a product other than `productId` (when given) is `unknown`. */
   verify(id: string, secret: string, productId: string | null): Promise<Verification>;
+  /**
+   * Drops this node's cache at once: for the node that committed a connection change, so
+   * its next answer cannot come before the NOTIFY that tells the other nodes.
+   */
+  forgetAll(): void;
 }
 
 interface Row {
@@ -121,6 +126,7 @@ export async function createConnectionVerifier(deps: { db: Db; listener: Listene
   }
 
   return {
+    forgetAll: clearAll,
     async verify(rawId, secret, productId) {
       const id = rawId.toLowerCase();
       // A secret without a valid checksum cannot be one Landlord issued: no need to look.
