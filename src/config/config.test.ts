@@ -38,7 +38,7 @@ describe('loadConfig defaults', () => {
       workerPollMs: 1000,
       retryBaseMs: 30_000,
       nodeTimeoutSeconds: 30,
-      healthConcurrency: 256,
+      healthConcurrency: 128,
       healthPerProduct: 128,
       healthPerHost: 64,
       healthTickMs: 100,
