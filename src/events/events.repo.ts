@@ -81,6 +81,14 @@ export function notifySequencer(recorded: RawBuilder<unknown>, tenantId: string 
   return sql`select pg_notify(${EVENTS_CHANNEL}, ${tenantId ?? ''}::text) from ${recorded}`;
 }
 
+/**
+ * A scalar for a statement's final select: one NOTIFY for the sequencer if CTE `recorded`
+ * inserted any event (reading it is what makes it run).
+ */
+export function notifySequencerOnce(recorded: RawBuilder<unknown>, tenantId: string | null): RawBuilder<number> {
+  return sql<number>`(select count(*) from (${notifySequencer(sql`(select 1 from ${recorded} limit 1) as any_event`, tenantId)}) as notified)::int`;
+}
+
 /** Filters of the event feed. */
 export interface EventFilter {
   types?: string[];

@@ -35,3 +35,15 @@ export function addJob(task: string, payload: unknown, options: JobOptions = {})
     priority => ${options.priority ?? null}::int
   ) as job`;
 }
+
+/**
+ * The jobs as one CTE body that adds each once per row of `from` (none when it has no
+ * row): for a statement whose jobs belong to a row it may or may not write.
+ */
+export function addJobsPerRow(jobs: readonly RawBuilder<unknown>[], from: RawBuilder<unknown>): RawBuilder<unknown> {
+  if (jobs.length === 0) return sql`select null as job where false`;
+  return sql.join(
+    jobs.map((job) => sql`select (${job}) as job from ${from}`),
+    sql` union all `,
+  );
+}

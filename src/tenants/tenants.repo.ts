@@ -4,8 +4,9 @@ import { type AuditEntry, auditInsert } from '../audit/audit.repo.ts';
 import { lockedRulesFingerprint } from '../catalogue/specifications.repo.ts';
 import { compileOnly, type Db, executePrepared, prepareStatement } from '../db/database.ts';
 import type { TenantsTable } from '../db/schema.ts';
-import { eventsInsert, type NewEvent, notifySequencer } from '../events/events.repo.ts';
+import { eventsInsert, type NewEvent, notifySequencerOnce } from '../events/events.repo.ts';
 import { HEALTH_COLUMNS } from '../health/health.view.ts';
+import { addJobsPerRow } from '../jobs/enqueue.ts';
 import { isUuid } from '../platform/ids.ts';
 import { timelineInsert } from './timeline.repo.ts';
 import type { TransitionPlan } from './transitions.ts';
@@ -128,12 +129,7 @@ export async function insertTenantLogged(
   ];
   // Without `first`, empty CTEs keep the statement's shape (and its prepared text) the same.
   const logged = first ? timelineInsert(first.at, first.entries, sql`created`) : sql`select 1 where false`;
-  const jobs = first?.along.jobs?.length
-    ? sql.join(
-        first.along.jobs.map((job) => sql`select (${job}) as job from created`),
-        sql` union all `,
-      )
-    : sql`select null as job where false`;
+  const jobs = addJobsPerRow(first?.along.jobs ?? [], sql`created`);
   const rows = await executePrepared(
     db,
     sql<Selectable<TenantsTable> & { rules_hold: boolean; jobs_added: number; notified: number }>`
@@ -154,7 +150,7 @@ export async function insertTenantLogged(
     jobs as (${jobs}),
     recorded as (${eventsInsert(events, sql`created`)})
     select created.*, ${rulesHold} as rules_hold, (select count(*) from jobs)::int as jobs_added,
-      (select count(*) from (${notifySequencer(sql`(select 1 from recorded limit 1) as any_event`, row.id)}) as notified)::int as notified
+      ${notifySequencerOnce(sql`recorded`, row.id)} as notified
     from (select 1) as one left join created on true`,
   );
   const result = rows[0];

@@ -3,7 +3,8 @@ import type { Actor } from '../access/principal.ts';
 import { type AuditEntry, auditInsert } from '../audit/audit.repo.ts';
 import { type Db, executePrepared } from '../db/database.ts';
 import type { TenantsTable, TenantTimelineTable } from '../db/schema.ts';
-import { eventsInsert, type NewEvent, notifySequencer } from '../events/events.repo.ts';
+import { eventsInsert, type NewEvent, notifySequencerOnce } from '../events/events.repo.ts';
+import { addJobsPerRow } from '../jobs/enqueue.ts';
 
 /** A transition as the timeline keeps it. */
 export interface TransitionEntry {
@@ -95,12 +96,7 @@ export async function updateTenantLogged(
     returning *`;
   // Everything else is written once per updated row: none when the guard held it back.
   const none = sql`select 1 where false`;
-  const jobsAdded = jobs.length
-    ? sql.join(
-        jobs.map((job) => sql`select (${job}) as job from updated`),
-        sql` union all `,
-      )
-    : none;
+  const jobsAdded = addJobsPerRow(jobs, sql`updated`);
   // Each event takes the next number after those the tenant had: the last one is the counter's new value.
   const numbered = events.map((event, index) => ({ event, seq: sql`updated.event_seq - ${events.length - 1 - index}` }));
   const recorded = events.length ? eventsInsert(numbered, sql`updated`) : sql`select 1 as recorded where false`;
@@ -122,7 +118,7 @@ export async function updateTenantLogged(
     audited as (${audited}),
     otherwise as (${otherwiseLogged})
     select updated.*, (select count(*) from jobs)::int as jobs_added, (select count(*) from otherwise)::int as otherwise_logged,
-      (select count(*) from (${notifySequencer(sql`(select 1 from recorded limit 1) as any_event`, tenantId)}) as notified)::int as notified
+      ${notifySequencerOnce(sql`recorded`, tenantId)} as notified
     from (select 1) as one left join updated on true`,
   );
   if (!result?.id) return { row: undefined, otherwiseLogged: Boolean(result?.otherwise_logged) };
