@@ -5,18 +5,11 @@
  *
  * Run as its own process: DATABASE_URL, PORT, POOL_SIZE.
  */
-import Fastify from 'fastify';
-import pg from 'pg';
+
 import { v7 } from 'uuid';
+import { bareServer, serveBare } from './bare-http.ts';
 
-const pool = new pg.Pool({
-  connectionString: process.env.DATABASE_URL,
-  max: Number(process.env.POOL_SIZE ?? 20),
-  application_name: 'bench-bare',
-});
-pool.on('error', () => {});
-
-const app = Fastify({ logger: false });
+const { app, pool } = bareServer('bare-server');
 
 app.get('/readyz', async () => ({ status: 'ready' }));
 
@@ -37,14 +30,4 @@ app.post<{ Body: { productId: string; name: string; displayName: string } }>('/t
   return reply.code(201).send(rows[0]);
 });
 
-const stop = () => {
-  app
-    .close()
-    .then(() => pool.end())
-    .finally(() => process.exit(0));
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-
-await app.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' });
-process.stdout.write('bare-server ready\n');
+await serveBare('bare-server', app, pool);

@@ -7,17 +7,9 @@
  * Run as its own process: DATABASE_URL, PORT, POOL_SIZE.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import Fastify from 'fastify';
-import pg from 'pg';
+import { bareServer, serveBare } from './bare-http.ts';
 
-const pool = new pg.Pool({
-  connectionString: process.env.DATABASE_URL,
-  max: Number(process.env.POOL_SIZE ?? 20),
-  application_name: 'bench-bare-verify',
-});
-pool.on('error', () => {});
-
-const app = Fastify({ logger: false });
+const { app, pool } = bareServer('bare-verify');
 
 app.get('/readyz', async () => ({ status: 'ready' }));
 
@@ -40,14 +32,4 @@ app.post<{ Body: { id: string; secret: string } }>('/connections/verify', async 
   };
 });
 
-const stop = () => {
-  app
-    .close()
-    .then(() => pool.end())
-    .finally(() => process.exit(0));
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-
-await app.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' });
-process.stdout.write('bare-verify ready\n');
+await serveBare('bare-verify', app, pool);
