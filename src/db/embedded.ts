@@ -37,16 +37,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
   const port = await freePort();
   const EmbeddedPostgres = await importWithoutSignalHooks();
   const server = new EmbeddedPostgres({
-    databaseDir: pgDir,
-    port,
-    user: 'landlord',
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    // Loopback only, and no Unix socket: nothing but this process needs to reach it.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    ...embeddedServerOptions(pgDir, port, password),
     onLog: (message: string) => log(message.trim()),
     onError: (error: unknown) => log(String(error)),
   });
@@ -196,4 +187,21 @@ async function freePort(): Promise<number> {
       probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
     });
   });
+}
+
+/** How Landlord runs its embedded server (the startup bench's ceiling runs the same). */
+export function embeddedServerOptions(databaseDir: string, port: number, password: string) {
+  return {
+    databaseDir,
+    port,
+    user: 'landlord',
+    password,
+    authMethod: 'scram-sha-256' as const,
+    persistent: true,
+    // As root, initdb and postgres run as a `postgres` user the package creates.
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    // Loopback only, and no Unix socket: nothing but this process needs to reach it.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+  };
 }
