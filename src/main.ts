@@ -14,6 +14,7 @@ import { createMetrics } from './http/metrics.ts';
 import { registerOpsRoutes } from './http/ops.routes.ts';
 import type { HttpApp } from './http/types.ts';
 import { registerNode } from './jobs/nodes.ts';
+import { startSweep } from './jobs/sweeper.ts';
 import { migrateJobQueue, startWorker } from './jobs/worker.ts';
 import { type Clock, systemClock } from './platform/clock.ts';
 import { createEgressPolicy } from './platform/egress.ts';
@@ -22,8 +23,7 @@ import { createOutboundHttp } from './platform/outbound.ts';
 import { createSecretBox, loadEncryptionKey } from './platform/secret-box.ts';
 import { loadKeyRing, SIGNING_KEYS_CHANNEL } from './platform/signing-keys.ts';
 import { registerFeatureRoutes, type Services } from './routes.ts';
-import { buildTasks } from './tasks.ts';
-import { startReportSweeper } from './tenants/report-deadlines.ts';
+import { buildSweeps, buildTasks } from './tasks.ts';
 import { insertDeliveriesFor, releaseDeliveryLeases } from './webhooks/deliveries.repo.ts';
 import { startDispatching } from './webhooks/dispatcher.ts';
 
@@ -145,13 +145,10 @@ export async function startLandlord(config: Config, options: StartOptions = {}):
       });
       workerPoolId = worker.poolId;
       cleanups.push(() => worker.runner.stop());
-      const sweeper = startReportSweeper({
-        db,
-        clock,
-        intervalMs: config.workerPollMs,
-        onError: (error) => log.warn({ err: error }, 'report sweeper'),
-      });
-      cleanups.push(() => sweeper.stop());
+      for (const sweep of buildSweeps(services)) {
+        const running = startSweep(sweep, (error) => log.warn({ err: error, sweep: sweep.name }, 'sweep failed'));
+        cleanups.push(() => running.stop());
+      }
       const prober = startHealthProber(services);
       cleanups.push(() => prober.stop());
     }

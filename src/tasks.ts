@@ -2,9 +2,11 @@ import type { TaskList } from 'graphile-worker';
 import type pg from 'pg';
 import { healthTasks } from './health/health.node.ts';
 import { collectJobQueues, maintenanceSchedules, pruneIdempotencyKeys } from './jobs/maintenance.jobs.ts';
+import type { Sweep } from './jobs/sweeper.ts';
 import type { Schedule } from './jobs/worker.ts';
 import type { Services } from './routes.ts';
 import { callBackendTask } from './tenants/lifecycle.jobs.ts';
+import { reportDeadlineSweep } from './tenants/report-deadlines.ts';
 import { CALL_TASK } from './tenants/transitions.ts';
 
 /** Every background task and schedule the features contribute, by task name. */
@@ -21,4 +23,10 @@ export function buildTasks(services: Services, pool: pg.Pool): { tasks: TaskList
     },
     schedules: [...maintenanceSchedules, ...health.schedules],
   };
+}
+
+/** Every time-driven sweep the features contribute (each runs on every worker node; see `jobs/sweeper.ts`). */
+export function buildSweeps(services: Services): Sweep[] {
+  const { db, clock, config } = services;
+  return [reportDeadlineSweep({ db, clock, intervalMs: config.workerPollMs })];
 }

@@ -1,5 +1,6 @@
 import { SYSTEM_ACTOR } from '../access/principal.ts';
 import type { Db } from '../db/database.ts';
+import type { Sweep } from '../jobs/sweeper.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { ProvisioningSettings } from '../products/products.schemas.ts';
 import { lockTenant } from './tenants.repo.ts';
@@ -48,27 +49,10 @@ export async function sweepOverdueReports(deps: { db: Db; clock: Clock }): Promi
 }
 
 /**
- * Sweeps for overdue reports every `intervalMs` on this node. One index scan per
- * sweep replaces a scheduled job per step (which cluttered the job queue with a
- * deadline for every tenant, long after its report had come).
+ * The sweep for overdue reports. One index scan per sweep replaces a scheduled job per
+ * step (which cluttered the job queue with a deadline for every tenant, long after its
+ * report had come).
  */
-export function startReportSweeper(deps: { db: Db; clock: Clock; intervalMs: number; onError: (error: unknown) => void }) {
-  let running: Promise<void> | undefined;
-  const sweep = () => {
-    running ??= (async () => {
-      while ((await sweepOverdueReports(deps)) === BATCH) {}
-    })()
-      .catch(deps.onError)
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  const timer = setInterval(sweep, deps.intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+export function reportDeadlineSweep(deps: { db: Db; clock: Clock; intervalMs: number }): Sweep {
+  return { name: 'report-deadlines', intervalMs: deps.intervalMs, batchSize: BATCH, sweepOnce: () => sweepOverdueReports(deps) };
 }
