@@ -12,6 +12,7 @@ import type { Listener } from './db/listener.ts';
 import { registerEventRoutes } from './events/events.routes.ts';
 import { registerHealthRoutes } from './health/health.routes.ts';
 import type { HttpApp } from './http/types.ts';
+import { registerIdentityRoutes } from './identity/register.ts';
 import { registerLoginLinkRoutes } from './login-links/login-links.routes.ts';
 import { registerPeopleRoutes } from './people/people.routes.ts';
 import { registerRoleRoutes } from './people/roles.routes.ts';
@@ -43,6 +44,8 @@ export interface Services {
   authenticator: Authenticator;
   /** The node's shared LISTEN connection (caches that NOTIFY invalidates). */
   listener: Listener;
+  /** Where browsers reach Landlord: `LANDLORD_PUBLIC_URL`, or the address this node listens on. */
+  baseUrl: () => string;
 }
 
 /** Registers every feature's routes on the app. */
@@ -66,4 +69,5 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   registerLoginLinkRoutes(app, db, { clock, keyRing: services.keyRing, publicUrl: services.config.publicUrl });
   registerResellerRoutes(app, db, { clock });
   await registerResellerApi(app, db, { clock, keyRing: services.keyRing, publicUrl: services.config.publicUrl });
+  await registerIdentityRoutes(app, services);
 }

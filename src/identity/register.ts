@@ -1,0 +1,12 @@
+import type { HttpApp } from '../http/types.ts';
+import type { Services } from '../routes.ts';
+import { registerIdentityPages } from './identity.routes.ts';
+import { identityDeps } from './identity-deps.ts';
+import { registerPasswordLinkRoutes } from './password-links.routes.ts';
+
+/** Registers everything identity serves: Landlord's sign-in pages, password links, sessions, OIDC and SAML. */
+export async function registerIdentityRoutes(app: HttpApp, services: Services): Promise<void> {
+  const deps = identityDeps(services.config, services.clock, services.baseUrl);
+  registerIdentityPages(app, services.db, deps);
+  registerPasswordLinkRoutes(app, services.db, deps);
+}
