@@ -1,4 +1,6 @@
 import type { HttpApp } from '../http/types.ts';
+import { createOidcHost, registerOidcRoutes } from '../oidc/oidc.routes.ts';
+import { registerOidcClientRoutes } from '../oidc/oidc-clients.routes.ts';
 import type { Services } from '../routes.ts';
 import { registerIdentityPages } from './identity.routes.ts';
 import { identityDeps } from './identity-deps.ts';
@@ -9,4 +11,7 @@ export async function registerIdentityRoutes(app: HttpApp, services: Services): 
   const deps = identityDeps(services.config, services.clock, services.baseUrl);
   registerIdentityPages(app, services.db, deps);
   registerPasswordLinkRoutes(app, services.db, deps);
+  registerOidcClientRoutes(app, services.db, { clock: services.clock });
+  const oidc = { ...deps, keyRing: services.keyRing, box: services.box };
+  registerOidcRoutes(app, services.db, oidc, createOidcHost(services.db, oidc));
 }

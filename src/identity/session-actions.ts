@@ -1,6 +1,7 @@
 import type { Actor } from '../access/principal.ts';
 import { insertAuditRecord } from '../audit/audit.repo.ts';
 import type { Db } from '../db/database.ts';
+import { revokeSessionGrants } from '../oidc/tenant-grants.ts';
 import type { Clock } from '../platform/clock.ts';
 import { revokeSession } from '../sessions/session-store.ts';
 
@@ -17,6 +18,7 @@ export async function endUserSession(
   reason: 'signed_out' | 'revoked' | 'revoked_by_product',
 ): Promise<boolean> {
   if (!(await revokeSession(db, clock, session.id, reason))) return false;
+  await revokeSessionGrants(db, session.id);
   await insertAuditRecord(db, actor, {
     action: 'session.revoke',
     objectType: 'session',
