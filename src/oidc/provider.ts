@@ -62,7 +62,7 @@ export async function buildProvider(db: Db, deps: OidcDeps, issuer: string): Pro
     }),
   );
 
-  const productOf = (ctx: KoaContextWithOIDC) => String(ctx.oidc.client?.['landlord_product'] ?? '');
+  const productOf = (ctx: KoaContextWithOIDC) => String(ctx.oidc.client?.landlord_product ?? '');
 
   const configuration: Configuration = {
     adapter: postgresAdapter(db, clock),
