@@ -12,6 +12,7 @@ import type { Listener } from './db/listener.ts';
 import { registerEventRoutes } from './events/events.routes.ts';
 import { registerHealthRoutes } from './health/health.routes.ts';
 import type { HttpApp } from './http/types.ts';
+import { identityDeps } from './identity/identity-deps.ts';
 import { registerIdentityRoutes } from './identity/register.ts';
 import { registerLoginLinkRoutes } from './login-links/login-links.routes.ts';
 import { registerPeopleRoutes } from './people/people.routes.ts';
@@ -66,7 +67,12 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   registerRoleRoutes(app, db, { clock });
   await registerPeopleRoutes(app, db, { clock, authenticator: services.authenticator, verifier });
   registerConnectionRoutes(app, db, { clock, verifier, authenticator: services.authenticator });
-  registerLoginLinkRoutes(app, db, { clock, keyRing: services.keyRing, publicUrl: services.config.publicUrl });
+  registerLoginLinkRoutes(app, db, {
+    clock,
+    keyRing: services.keyRing,
+    publicUrl: services.config.publicUrl,
+    identity: identityDeps(services.config, clock, services.baseUrl),
+  });
   registerResellerRoutes(app, db, { clock });
   await registerResellerApi(app, db, { clock, keyRing: services.keyRing, publicUrl: services.config.publicUrl });
   await registerIdentityRoutes(app, services);

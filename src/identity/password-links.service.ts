@@ -4,6 +4,7 @@ import { insertAuditRecord } from '../audit/audit.repo.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import { recordEvent } from '../events/events.repo.ts';
+import { revokeSessionGrants } from '../oidc/tenant-grants.ts';
 import { findMembership, findUser } from '../people/memberships.repo.ts';
 import { newId } from '../platform/ids.ts';
 import { revokeSubjectSessions, type Session } from '../sessions/session-store.ts';
@@ -178,6 +179,7 @@ export async function setPasswordWithLink(
     .onConflict((conflict) => conflict.column('user_id').doUpdateSet({ hash, updated_at: now }))
     .execute();
   const ended = await revokeSubjectSessions(db, deps.clock, 'user', usable.userId, 'password_changed');
+  for (const sessionId of ended) await revokeSessionGrants(db, sessionId);
   await insertAuditRecord(
     db,
     { type: 'user', id: usable.userId, requestId: context.requestId },

@@ -7,12 +7,14 @@ import { registerSamlProviderRoutes } from '../saml/saml-providers.routes.ts';
 import { registerIdentityPages } from './identity.routes.ts';
 import { identityDeps } from './identity-deps.ts';
 import { registerPasswordLinkRoutes } from './password-links.routes.ts';
+import { registerUserSessionRoutes } from './user-sessions.routes.ts';
 
 /** Registers everything identity serves: Landlord's sign-in pages, password links, sessions, OIDC and SAML. */
 export async function registerIdentityRoutes(app: HttpApp, services: Services): Promise<void> {
   const deps = identityDeps(services.config, services.clock, services.baseUrl);
   registerIdentityPages(app, services.db, deps);
   registerPasswordLinkRoutes(app, services.db, deps);
+  registerUserSessionRoutes(app, services.db, { clock: services.clock });
   registerOidcClientRoutes(app, services.db, { clock: services.clock });
   const oidc = { ...deps, keyRing: services.keyRing, box: services.box };
   registerOidcRoutes(app, services.db, oidc, createOidcHost(services.db, oidc));

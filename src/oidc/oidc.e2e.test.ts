@@ -5,6 +5,7 @@ import { type BackendSimulator, startBackendSimulator } from '../../test/helpers
 import { startTestLandlord, type TestLandlord } from '../../test/helpers/landlord.ts';
 import { actionOf, Browser, csrfOf, signIn, userWithPassword } from '../identity/identity.test-support.ts';
 import { liveTenant, type PeopleProduct, peopleProduct } from '../people/people.test-support.ts';
+import { verifyTenantAccessToken } from './access-tokens.ts';
 import { resourceOf } from './provider.ts';
 
 let landlord: TestLandlord;
@@ -113,6 +114,22 @@ describe('OpenID Connect with openid-client as the relying party', () => {
       tenant: { id: tenant.id, permissions: ['tenant_statistics'] },
     });
     expect(access.protectedHeader.typ).toBe('at+jwt');
+
+    // What a product's API (Roomle's) does with it: verify locally with the ring.
+    const { keyRing } = landlord.node.services;
+    const verified = await verifyTenantAccessToken(keyRing, landlord.url, product.name, refreshed.access_token);
+    expect(verified).toMatchObject({
+      userId: sub,
+      clientId: client.clientId,
+      tenant: { id: tenant.id, login: person.login, roles: ['member'] },
+      permissions: ['tenant_statistics'],
+    });
+    await expect(verifyTenantAccessToken(keyRing, landlord.url, other.name, refreshed.access_token)).rejects.toMatchObject({
+      code: 'access_token.invalid',
+    });
+    await expect(verifyTenantAccessToken(keyRing, landlord.url, product.name, tokens.id_token ?? '')).rejects.toMatchObject({
+      code: 'access_token.invalid',
+    });
 
     // RP-initiated logout ends the Landlord session too.
     const end = oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token ?? '', post_logout_redirect_uri: AFTER_LOGOUT });

@@ -7,6 +7,7 @@ import {
   importPKCS8,
   type JWK,
   type JWTPayload,
+  type JWTVerifyOptions,
   jwtVerify,
   SignJWT,
 } from 'jose';
@@ -32,6 +33,11 @@ export interface KeyRing {
   sign(claims: JWTPayload, options: { subject: string; audience: string; expiresInSeconds: number }): Promise<string>;
   /** Verifies a token Landlord issued for `audience`; throws when it is not valid. */
   verify(token: string, audience: string): Promise<JWTPayload>;
+  /**
+   * Verifies a JWT signed with any key of the ring (either algorithm) for another issuer
+   * name (the OpenID Connect provider's URL) and `audience`, of JWT type `typ` when given.
+   */
+  verifyIssued(token: string, expected: { issuer: string; audience: string; typ?: string }): Promise<JWTPayload>;
   /** The public keys, as served at `/.well-known/jwks.json`. */
   jwks(): { keys: JWK[] };
   /**
@@ -85,6 +91,17 @@ export async function loadKeyRing(db: Db, box: SecretBox, clock: Clock): Promise
     return true;
   }
 
+  async function verifyWith(token: string, options: JWTVerifyOptions): Promise<JWTPayload> {
+    try {
+      return (await jwtVerify(token, jwks, options)).payload;
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ERR_JWKS_NO_MATCHING_KEY' && (await reloadIfStale())) {
+        return (await jwtVerify(token, jwks, options)).payload;
+      }
+      throw error;
+    }
+  }
+
   return {
     async sign(claims, { subject, audience, expiresInSeconds }) {
       const current = keys.find((key) => key.alg === ALG);
@@ -100,16 +117,11 @@ export async function loadKeyRing(db: Db, box: SecretBox, clock: Clock): Promise
         .setJti(randomUUID())
         .sign(current.privateKey);
     },
-    async verify(token, audience) {
-      const options = { issuer: ISSUER, audience, algorithms: [ALG], currentDate: clock.now() };
-      try {
-        return (await jwtVerify(token, jwks, options)).payload;
-      } catch (error) {
-        if ((error as { code?: string }).code === 'ERR_JWKS_NO_MATCHING_KEY' && (await reloadIfStale())) {
-          return (await jwtVerify(token, jwks, options)).payload;
-        }
-        throw error;
-      }
+    verify(token, audience) {
+      return verifyWith(token, { issuer: ISSUER, audience, algorithms: [ALG], currentDate: clock.now() });
+    },
+    verifyIssued(token, expected) {
+      return verifyWith(token, { ...expected, algorithms: [...RING_ALGORITHMS], currentDate: clock.now() });
     },
     jwks: () => ({ keys: keys.map((key) => key.publicJwk) }),
     privateJwks: () =>

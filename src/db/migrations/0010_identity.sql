@@ -150,3 +150,7 @@ create table saml_requests (
   unique (provider_id, request_id)
 );
 create index saml_requests_expires_idx on saml_requests (expires_at);
+
+-- A login link can end in a Landlord session (for Landlord's own pages, an OIDC or SAML
+-- sign-in) instead of the product's signInUrl.
+alter table login_links add column signs_in_to text not null default 'product' check (signs_in_to in ('product', 'landlord'));
