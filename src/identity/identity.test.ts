@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BackendSimulator, eventually, startBackendSimulator } from '../../test/helpers/backend-simulator.ts';
 import { startTestLandlord, type TestLandlord } from '../../test/helpers/landlord.ts';
 import { liveTenant, type PeopleProduct, peopleProduct } from '../people/people.test-support.ts';
+import { deleteExpiredIdentityRecords } from './expired-records.ts';
 import { actionOf, Browser, csrfOf, signIn, userWithPassword } from './identity.test-support.ts';
 
 let landlord: TestLandlord;
@@ -227,5 +228,27 @@ describe('secrets', () => {
       for (const secretValue of ['Very-Secret-Passphrase-42', 'Wrong-Passphrase-For-Logs', '$argon2id$', sessionToken, secret])
         expect(text).not.toContain(secretValue);
     }
+  });
+});
+
+describe('expired identity records', () => {
+  it('are deleted by the sweep; live ones stay', async () => {
+    const { db, clock } = landlord.node.services;
+    const past = new Date(Date.now() - 2 * 86_400_000);
+    const future = new Date(Date.now() + 3_600_000);
+    await db
+      .insertInto('oidc_payloads')
+      .values([
+        { model: 'AccessToken', id: 'expired-token', payload: '{}', expires_at: past },
+        { model: 'AccessToken', id: 'live-token', payload: '{}', expires_at: future },
+      ])
+      .execute();
+    await db.insertInto('sign_in_throttle').values({ key: 'account:old@example.com', failures: 3, window_started_at: past }).execute();
+    expect(await deleteExpiredIdentityRecords(db, clock)).toBeGreaterThanOrEqual(2);
+    const left = await db.selectFrom('oidc_payloads').select('id').where('id', 'in', ['expired-token', 'live-token']).execute();
+    expect(left.map((row) => row.id)).toEqual(['live-token']);
+    expect(
+      await db.selectFrom('sign_in_throttle').select('key').where('key', '=', 'account:old@example.com').executeTakeFirst(),
+    ).toBeUndefined();
   });
 });
