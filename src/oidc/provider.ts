@@ -10,7 +10,7 @@ import type { SecretBox } from '../platform/secret-box.ts';
 import type { KeyRing } from '../platform/signing-keys.ts';
 import { findSession } from '../sessions/session-store.ts';
 import { postgresAdapter } from './adapter.ts';
-import { identityOfGrant } from './tenant-grants.ts';
+import { grantTenant, identityOfGrant } from './tenant-grants.ts';
 
 /** The resource indicator of a product's API: ask for it (`resource`) to get a JWT access token for the product. */
 export const resourceOf = (productName: string) => `urn:landlord:product:${productName}`;
@@ -117,11 +117,23 @@ export async function buildProvider(db: Db, deps: OidcDeps, issuer: string): Pro
     },
     // Every client is the product's own (first party): tokens may always be refreshed while the session lives.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    // A new grant per authorization (the one its interaction just made), so its tenant is the one
-    // the session chose for this sign-in.
+    // The grant the interaction just made; else the session's grant for the client while it is
+    // for the tenant the Landlord session has chosen (and the one the request names, if any):
+    // a change of tenant makes a new grant through the interaction.
     loadExistingGrant: async (ctx) => {
-      const grantId = ctx.oidc.result?.consent?.grantId;
-      return grantId ? ctx.oidc.provider.Grant.find(String(grantId)) : undefined;
+      const made = ctx.oidc.result?.consent?.grantId;
+      if (made) return ctx.oidc.provider.Grant.find(String(made));
+      const grantId = ctx.oidc.session?.grantIdFor(ctx.oidc.client?.clientId ?? '');
+      if (!grantId) return undefined;
+      const session = await findSession(db, clock, sessions, ctx.cookies.get(sessions.cookie.name, { signed: false }));
+      const tenant = await grantTenant(db, grantId);
+      const hint = ctx.oidc.params?.tenant;
+      const current =
+        session !== undefined &&
+        tenant !== undefined &&
+        session.tenants[String(ctx.oidc.client?.landlord_product_id)] === tenant.membershipId &&
+        (typeof hint !== 'string' || hint === tenant.tenantName || hint === tenant.tenantId);
+      return current ? ctx.oidc.provider.Grant.find(grantId) : undefined;
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy },
     features: {

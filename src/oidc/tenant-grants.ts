@@ -13,6 +13,18 @@ export async function recordGrantTenant(
     .execute();
 }
 
+/** The membership and tenant a grant was given for. */
+export async function grantTenant(db: Db, grantId: string) {
+  const row = await db
+    .selectFrom('oidc_grant_tenants')
+    .innerJoin('memberships', 'memberships.id', 'oidc_grant_tenants.membership_id')
+    .innerJoin('tenants', 'tenants.id', 'memberships.tenant_id')
+    .select(['oidc_grant_tenants.membership_id', 'tenants.id as tenant_id', 'tenants.name as tenant_name'])
+    .where('oidc_grant_tenants.grant_id', '=', grantId)
+    .executeTakeFirst();
+  return row ? { membershipId: row.membership_id, tenantId: row.tenant_id, tenantName: row.tenant_name } : undefined;
+}
+
 /** Who a grant signs in, read now (undefined when its membership ended or its tenant is not live). */
 export async function identityOfGrant(db: Db, grantId: string | undefined): Promise<SignedInIdentity | undefined> {
   if (!grantId) return undefined;
