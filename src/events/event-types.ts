@@ -38,7 +38,7 @@ const IDENTITY_VERBS: Record<string, string[]> = {
   session: ['created', 'revoked'],
   password: ['changed', 'reset_requested'],
   oidc_client: ['created', 'revoked'],
-  saml_provider: ['created', 'updated', 'deleted'],
+  saml_provider: ['created', 'deleted'],
   saml_certificate: ['rotated'],
 };
 
