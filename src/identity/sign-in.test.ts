@@ -54,4 +54,18 @@ describe('signing in with e-mail and password', () => {
     const forged = await browser.post(actionOf(form), { _csrf: `${csrfOf(form)}x`, email: 'a@example.com', password: 'whatever-123' });
     expect(forged.status).toBe(403);
   });
+
+  it('marks its cookies Secure behind an https LANDLORD_PUBLIC_URL', async () => {
+    const person = await userWithPassword(landlord, product, tenant.name);
+    const secure = await startTestLandlord({ database: landlord.database, env: { LANDLORD_PUBLIC_URL: 'https://id.example.com' } });
+    try {
+      const browser = new Browser(secure.url);
+      const answer = await signIn(browser, product.name, person.email, person.password);
+      expect(answer.status).toBe(303);
+      const cookies = [answer.headers['set-cookie']].flat().filter(Boolean);
+      expect(cookies.find((line) => line?.startsWith('landlord_session='))).toMatch(/; Secure/);
+    } finally {
+      await secure.close();
+    }
+  });
 });

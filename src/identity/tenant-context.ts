@@ -64,9 +64,10 @@ export interface SignedInIdentity {
 /**
  * Who a membership signs in as, read now: an ended membership, a user removed from the
  * tenant or a tenant no longer live signs nobody in (tokens already issued say what was).
+ * `{ grantId }` reads the membership an OIDC grant was given for, in the same one query.
  */
-export async function identityOfMembership(db: Db, membershipId: string): Promise<SignedInIdentity | undefined> {
-  const row = await db
+export async function identityOfMembership(db: Db, ref: string | { grantId: string }): Promise<SignedInIdentity | undefined> {
+  let query = db
     .selectFrom('memberships')
     .innerJoin('tenants', 'tenants.id', 'memberships.tenant_id')
     .innerJoin('users', 'users.id', 'memberships.user_id')
@@ -84,9 +85,14 @@ export async function identityOfMembership(db: Db, membershipId: string): Promis
       'users.full_name',
       'users.default_language',
     ])
-    .where('memberships.id', '=', membershipId)
-    .where('memberships.status', '=', 'active')
-    .executeTakeFirst();
+    .where('memberships.status', '=', 'active');
+  query =
+    typeof ref === 'string'
+      ? query.where('memberships.id', '=', ref)
+      : query
+          .innerJoin('oidc_grant_tenants', 'oidc_grant_tenants.membership_id', 'memberships.id')
+          .where('oidc_grant_tenants.grant_id', '=', ref.grantId);
+  const row = await query.executeTakeFirst();
   if (!row || !LIVE_STATUSES.includes(row.tenant_status as (typeof LIVE_STATUSES)[number])) return undefined;
   const model = await loadAccessModel(db, row.product_id);
   return {

@@ -195,4 +195,27 @@ describe('OpenID Connect with openid-client as the relying party', () => {
     expect(foreignPage.status).toBe(403);
     expect(foreignPage.text).toContain('no account');
   });
+
+  it('signs a user of several tenants in to the tenant the request names, and remembers it', async () => {
+    const second = await liveTenant(landlord, product.name);
+    const person = await userWithPassword(landlord, product, tenant.name);
+    expect((await product.client.post(`/v1/tenants/${second.name}/users`, { email: person.email, login: 'second-login' })).status).toBe(
+      201,
+    );
+    const client = await registerClient(product, 'confidential');
+    const config = await discover(client);
+    const browser = new Browser(landlord.url);
+    const tenantOf = async (params: Record<string, string>, signInAs?: { email: string; password: string }) => {
+      const { page, verifier, state } = await authorize(browser, config, params, signInAs);
+      expect(page.location, page.text).toMatch(/^https:\/\/rp\.example\/callback\?code=/);
+      const tokens = await oidc.authorizationCodeGrant(config, new URL(page.location ?? ''), {
+        pkceCodeVerifier: verifier,
+        expectedState: state,
+      });
+      return (tokens.claims()?.tenant as { name: string; login: string }) ?? undefined;
+    };
+    expect(await tenantOf({ tenant: second.name }, person)).toMatchObject({ name: second.name, login: 'second-login' });
+    expect(await tenantOf({})).toMatchObject({ name: second.name });
+    expect(await tenantOf({ tenant: tenant.name })).toMatchObject({ name: tenant.name, login: person.login });
+  });
 });

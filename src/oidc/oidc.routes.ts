@@ -7,7 +7,7 @@ import type { HttpApp } from '../http/types.ts';
 import { messagePage, PAGE_POLICY } from '../identity/pages.ts';
 import { signInState } from '../identity/sign-in-flow.ts';
 import { findOidcClientByClientId } from './oidc-clients.repo.ts';
-import { buildProvider, type OidcDeps } from './provider.ts';
+import type { OidcDeps } from './provider.ts';
 import { recordGrantTenant } from './tenant-grants.ts';
 
 /** The provider of this node, built on first use for the public URL and rebuilt when the signing keys rotate. */
@@ -23,10 +23,13 @@ export function createOidcHost(db: Db, deps: OidcDeps): OidcHost {
   });
   return {
     provider() {
-      current ??= buildProvider(db, deps, deps.baseUrl()).catch((error) => {
-        current = undefined;
-        throw error;
-      });
+      // Loaded on first use: oidc-provider and Koa are a module graph start-up does not need.
+      current ??= import('./provider.ts')
+        .then(({ buildProvider }) => buildProvider(db, deps, deps.baseUrl()))
+        .catch((error) => {
+          current = undefined;
+          throw error;
+        });
       return current;
     },
   };
@@ -43,13 +46,18 @@ const AMR: Record<string, string> = { password: 'pwd', login_link: 'otp', passwo
  * they came to the public URL, so every URL it builds is under the issuer.
  */
 export function registerOidcRoutes(app: HttpApp, db: Db, deps: OidcDeps, host: OidcHost): void {
-  const forward = async (request: FastifyRequest, reply: FastifyReply) => {
-    const provider = await host.provider();
+  // The provider trusts these headers (proxy mode); they are always Landlord's own, never the client's.
+  const asPublic = (request: FastifyRequest) => {
     const base = new URL(deps.baseUrl());
     const raw = request.raw as IncomingMessage & { originalUrl?: string };
     raw.headers['x-forwarded-proto'] = base.protocol.slice(0, -1);
     raw.headers['x-forwarded-host'] = base.host;
     if (base.pathname !== '/') raw.originalUrl = `${base.pathname.replace(/\/$/, '')}${raw.url}`;
+    return raw;
+  };
+  const forward = async (request: FastifyRequest, reply: FastifyReply) => {
+    const provider = await host.provider();
+    const raw = asPublic(request);
     reply.hijack();
     await provider.callback()(raw, reply.raw as ServerResponse);
   };
@@ -70,7 +78,7 @@ export function registerOidcRoutes(app: HttpApp, db: Db, deps: OidcDeps, host: O
       const refuse = (status: number, title: string, text: string) => sendPage(reply, status, messagePage(title, text), PAGE_POLICY);
       let details: Awaited<ReturnType<Provider['interactionDetails']>>;
       try {
-        details = await provider.interactionDetails(request.raw, reply.raw);
+        details = await provider.interactionDetails(asPublic(request), reply.raw);
       } catch {
         return refuse(
           400,
@@ -110,7 +118,7 @@ export function registerOidcRoutes(app: HttpApp, db: Db, deps: OidcDeps, host: O
         await recordGrantTenant(db, { grantId, membershipId, sessionId: session.id, expiresAt: session.absoluteExpiresAt });
         result = { consent: { grantId } };
       }
-      const location = await provider.interactionResult(request.raw, reply.raw, result, { mergeWithLastSubmission: false });
+      const location = await provider.interactionResult(asPublic(request), reply.raw, result, { mergeWithLastSubmission: false });
       return reply.redirect(location, 303);
     },
   );

@@ -184,20 +184,20 @@ export async function buildProvider(db: Db, deps: OidcDeps, issuer: string): Pro
     findAccount: async (_ctx, sub, token) => {
       const user = await db
         .selectFrom('users')
-        .select(['id', 'email', 'full_name', 'default_language'])
-        .where('id', '=', sub)
+        .leftJoin('user_passwords', 'user_passwords.user_id', 'users.id')
+        .select(['users.email', 'users.full_name', 'users.default_language', 'user_passwords.user_id as has_password'])
+        .where('users.id', '=', sub)
         .executeTakeFirst();
       if (!user) return undefined;
       return {
         accountId: sub,
         claims: async () => {
           const identity = await identityOfGrant(db, token?.grantId);
-          const password = await db.selectFrom('user_passwords').select('user_id').where('user_id', '=', sub).executeTakeFirst();
           return {
             sub,
             email: user.email,
             // The address received a one-time link from Landlord that set the password.
-            email_verified: password !== undefined,
+            email_verified: user.has_password !== null,
             name: user.full_name,
             ...(user.default_language ? { locale: user.default_language } : {}),
             ...(identity && identity.user.id === sub ? { tenant: tenantClaim(identity) } : {}),

@@ -27,9 +27,7 @@ export async function grantTenant(db: Db, grantId: string) {
 
 /** Who a grant signs in, read now (undefined when its membership ended or its tenant is not live). */
 export async function identityOfGrant(db: Db, grantId: string | undefined): Promise<SignedInIdentity | undefined> {
-  if (!grantId) return undefined;
-  const row = await db.selectFrom('oidc_grant_tenants').select('membership_id').where('grant_id', '=', grantId).executeTakeFirst();
-  return row ? identityOfMembership(db, row.membership_id) : undefined;
+  return grantId ? identityOfMembership(db, { grantId }) : undefined;
 }
 
 /** Ends every OIDC grant given under a Landlord session (its codes, tokens and refresh tokens). */

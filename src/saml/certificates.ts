@@ -1,14 +1,24 @@
 // @peculiar/x509 resolves its ASN.1 schemas through tsyringe, which needs the Reflect metadata API.
 import 'reflect-metadata';
 import { randomBytes, webcrypto, X509Certificate } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import type * as x509 from '@peculiar/x509';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { Clock } from '../platform/clock.ts';
 import { newId } from '../platform/ids.ts';
 import type { SecretBox } from '../platform/secret-box.ts';
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+/**
+ * The certificate generator, loaded when a certificate is first made (it is a large module
+ * graph that start-up does not need). @peculiar/x509 resolves its ASN.1 schemas through
+ * tsyringe, which needs the Reflect metadata API.
+ */
+async function loadX509() {
+  await import('reflect-metadata');
+  const x509 = await import('@peculiar/x509');
+  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+  return x509;
+}
 
 /** Who a SAML signing certificate belongs to: a product, a marketplace, any owner with a uuid. */
 export interface CertificateOwner {
@@ -58,6 +68,7 @@ function toView(row: {
 
 /** Generates an RSA 2048 key and a self-signed certificate for it, and stores both (the key sealed). */
 async function insertCertificate(db: Db, box: SecretBox, clock: Clock, owner: CertificateOwner, commonName: string): Promise<void> {
+  const x509 = await loadX509();
   const now = clock.now();
   const keys = await webcrypto.subtle.generateKey(RSA, true, ['sign', 'verify']);
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
