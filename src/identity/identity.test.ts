@@ -212,6 +212,10 @@ describe('secrets', () => {
     });
     const secret = client.body.data.clientSecret as string;
     const sessionToken = browser.cookies.get('landlord_session') ?? '';
+    const link = await product.client.post(`/v1/tenants/${tenant.name}/users/${person.login}/password-links`, {});
+    const linkToken = String(link.body.data.url).split('/password/')[1] ?? '';
+    expect(linkToken).toMatch(/^llpw_/);
+    await new Browser(landlord.url).get(link.body.data.url);
     expect(sessionToken).toMatch(/^llss_/);
     const audit = await landlord.admin.get('/v1/audit-log?limit=500');
     const events = await landlord.admin.get('/v1/events?limit=500');
