@@ -6,6 +6,7 @@ import { BenchBrowser } from './oidc-browser.ts';
 import type { Started } from './processes.ts';
 import type { Aim, ScenarioReport } from './report.ts';
 import { table } from './report.ts';
+import { startRoundTripCounter, tripsPer } from './round-trips.ts';
 import { fmt } from './stats.ts';
 
 /** How hard and how long the oidc scenario pushes. */
@@ -57,48 +58,9 @@ export async function runOidc(options: OidcOptions, log: (line: string) => void)
     });
     const { clientId, clientSecret } = client.data as { clientId: string; clientSecret: string };
 
-    // A Landlord session through a login link that ends in one; every code is made under it.
-    const link = await expectCall(201, landlord.url, 'POST', '/v1/tenants/bench-tenant/users/user/login-links', {
-      ...token,
-      body: { signIn: 'landlord' },
-    });
-    const first = new BenchBrowser(landlord.url);
-    await first.visit(link.data.loginUrl);
-    const session = first.cookie('landlord_session');
-    if (!session) throw new Error('the login link started no session');
-    const authorizeUrl = `${landlord.url}/oidc/auth?${new URLSearchParams({ client_id: clientId, response_type: 'code', scope: 'openid email profile', redirect_uri: REDIRECT })}`;
-    const browsers = Array.from({ length: 8 }, () => new BenchBrowser(landlord.url, { landlord_session: session }));
-    const makeCodes = async (count: number) => {
-      const codes: string[] = [];
-      const startedAt = performance.now();
-      // One flow at a time per browser: its interaction cookies belong to the flow under way.
-      await Promise.all(
-        browsers.map(async (browser, worker) => {
-          // Codes live 60 s: stop making them after 40 s, so the first is still valid when the run ends.
-          for (let index = worker; index < count && performance.now() - startedAt < 40_000; index += browsers.length) {
-            const answer = await browser.visit(authorizeUrl);
-            const code = answer.location ? new URL(answer.location).searchParams.get('code') : null;
-            if (!code) throw new Error(`no code: ${answer.status} ${answer.location}`);
-            codes.push(code);
-          }
-        }),
-      );
-      return { codes, perSecond: codes.length / ((performance.now() - startedAt) / 1000) };
-    };
-    const basic = `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`;
-    const exchangeBody = (code: string) =>
-      new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT }).toString();
-    const form = { 'content-type': 'application/x-www-form-urlencoded', authorization: basic };
-
-    // Access tokens for the userinfo run.
-    const seed = await makeCodes(100);
-    const accessTokens: string[] = [];
-    for (const code of seed.codes) {
-      const answer = await fetch(`${landlord.url}/oidc/token`, { method: 'POST', headers: form, body: exchangeBody(code) });
-      const body = (await answer.json()) as { access_token?: string };
-      if (!body.access_token) throw new Error(`token endpoint: ${answer.status} ${JSON.stringify(body)}`);
-      accessTokens.push(body.access_token);
-    }
+    const rp = await relyingParty(landlord.url, { clientId, clientSecret });
+    const { makeCodes, form, exchangeBody } = rp;
+    const accessTokens = await rp.accessTokens(100);
 
     log(`oidc: making up to ${options.codes} authorization codes (40 s at most)`);
     const made = await makeCodes(options.codes);
@@ -126,7 +88,11 @@ export async function runOidc(options: OidcOptions, log: (line: string) => void)
       database.name,
       options,
     );
+    await landlord.process.stop();
+    log('oidc: counting round trips');
+    const trips = await roundTrips(database.name, { clientId, clientSecret });
     return report(options, {
+      trips,
       exchange,
       userinfo,
       ceiling,
@@ -137,6 +103,81 @@ export async function runOidc(options: OidcOptions, log: (line: string) => void)
   } finally {
     for (const process of started.reverse()) await process.stop();
     await database.drop();
+  }
+}
+
+/**
+ * A relying party's side against a running Landlord: a Landlord session from a login link
+ * (every code is made under it), authorization codes made through `/oidc/auth` by 8
+ * browsers, the token request's headers and body, and access tokens for userinfo.
+ */
+async function relyingParty(url: string, client: { clientId: string; clientSecret: string }) {
+  const link = await expectCall(201, url, 'POST', '/v1/tenants/bench-tenant/users/user/login-links', {
+    token: ADMIN_KEY,
+    body: { signIn: 'landlord' },
+  });
+  const first = new BenchBrowser(url);
+  await first.visit(link.data.loginUrl);
+  const session = first.cookie('landlord_session');
+  if (!session) throw new Error('the login link started no session');
+  const authorizeUrl = `${url}/oidc/auth?${new URLSearchParams({ client_id: client.clientId, response_type: 'code', scope: 'openid email profile', redirect_uri: REDIRECT })}`;
+  const browsers = Array.from({ length: 8 }, () => new BenchBrowser(url, { landlord_session: session }));
+  const makeCodes = async (count: number) => {
+    const codes: string[] = [];
+    const startedAt = performance.now();
+    // One flow at a time per browser: its interaction cookies belong to the flow under way.
+    await Promise.all(
+      browsers.map(async (browser, worker) => {
+        // Codes live 60 s: stop making them after 40 s, so the first is still valid when the run ends.
+        for (let index = worker; index < count && performance.now() - startedAt < 40_000; index += browsers.length) {
+          const answer = await browser.visit(authorizeUrl);
+          const code = answer.location ? new URL(answer.location).searchParams.get('code') : null;
+          if (!code) throw new Error(`no code: ${answer.status} ${answer.location}`);
+          codes.push(code);
+        }
+      }),
+    );
+    return { codes, perSecond: codes.length / ((performance.now() - startedAt) / 1000) };
+  };
+  const basic = `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString('base64')}`;
+  const form = { 'content-type': 'application/x-www-form-urlencoded', authorization: basic };
+  const exchangeBody = (code: string) => new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT }).toString();
+  const exchange = async (code: string) => {
+    const answer = await fetch(`${url}/oidc/token`, { method: 'POST', headers: form, body: exchangeBody(code) });
+    const body = (await answer.json()) as { access_token?: string };
+    if (!body.access_token) throw new Error(`token endpoint: ${answer.status} ${JSON.stringify(body)}`);
+    return body.access_token;
+  };
+  const accessTokens = async (count: number) => {
+    const tokens: string[] = [];
+    for (const code of (await makeCodes(count)).codes) tokens.push(await exchange(code));
+    return tokens;
+  };
+  return { makeCodes, form, exchangeBody, exchange, accessTokens };
+}
+
+/** Round trips to PostgreSQL per code exchange and per userinfo, one at a time, through the counting proxy. */
+async function roundTrips(database: string, client: { clientId: string; clientSecret: string }) {
+  const counter = await startRoundTripCounter();
+  const started: Started[] = [counter.process];
+  try {
+    const landlord = await startLandlordProcess('oidc-diagnosis', { DATABASE_URL: counter.urlFor(database) });
+    started.push(landlord.process);
+    const rp = await relyingParty(landlord.url, client);
+    const warm = await rp.accessTokens(10);
+    const { codes } = await rp.makeCodes(100);
+    const idle = await counter.idleRate();
+    const exchange = await tripsPer(counter, idle, codes.length, async (index) => {
+      await rp.exchange(codes[index] ?? '');
+    });
+    const userinfo = await tripsPer(counter, idle, 100, async (index) => {
+      const answer = await fetch(`${landlord.url}/oidc/me`, { headers: { authorization: `Bearer ${warm[index % warm.length]}` } });
+      if (answer.status !== 200) throw new Error(`userinfo: ${answer.status}`);
+      await answer.arrayBuffer();
+    });
+    return { exchange: Math.max(0, exchange.trips), userinfo: Math.max(0, userinfo.trips) };
+  } finally {
+    for (const process of started.reverse()) await process.stop();
   }
 }
 
@@ -168,7 +209,15 @@ async function joseSigningLoop(ms: number): Promise<number> {
 
 function report(
   options: OidcOptions,
-  run: { exchange: Load; userinfo: Load; ceiling: number; codesPerSecond: number; codesMade: number; codesLeft: number },
+  run: {
+    exchange: Load;
+    userinfo: Load;
+    ceiling: number;
+    codesPerSecond: number;
+    codesMade: number;
+    codesLeft: number;
+    trips: { exchange: number; userinfo: number };
+  },
 ): ScenarioReport {
   const { exchange, userinfo, ceiling } = run;
   const exchangeMet = exchange.p99 < P99_AIM_MS;
@@ -202,6 +251,14 @@ function report(
       userinfoMet ? 'met' : '**missed**',
     ],
     ['userinfo — server CPU per request, µs', fmt(userinfo.serverUs, 0), '', '', '', ''],
+    [
+      'round trips to PostgreSQL per exchange / per userinfo',
+      `${fmt(run.trips.exchange, 1)} / ${fmt(run.trips.userinfo, 1)}`,
+      '',
+      '',
+      '',
+      '',
+    ],
   ];
   const little = (load: Load) => fmt((options.connections * 1000) / load.perSecond, 1);
   const aims: Aim[] = [

@@ -1,4 +1,4 @@
-import type { Db } from '../db/database.ts';
+import { type Db, executePrepared } from '../db/database.ts';
 import { effectivePermissions, loadAccessModel } from '../people/access-model.ts';
 import { LIVE_STATUSES } from '../tenants/workflow.ts';
 
@@ -92,7 +92,8 @@ export async function identityOfMembership(db: Db, ref: string | { grantId: stri
       : query
           .innerJoin('oidc_grant_tenants', 'oidc_grant_tenants.membership_id', 'memberships.id')
           .where('oidc_grant_tenants.grant_id', '=', ref.grantId);
-  const row = await query.executeTakeFirst();
+  // Every ID token and userinfo answer reads it: a prepared statement (two shapes, by `ref`).
+  const [row] = await executePrepared(db, query);
   if (!row || !LIVE_STATUSES.includes(row.tenant_status as (typeof LIVE_STATUSES)[number])) return undefined;
   const model = await loadAccessModel(db, row.product_id);
   return {

@@ -1,5 +1,5 @@
 import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
-import type { Db } from '../db/database.ts';
+import { type Db, executePrepared } from '../db/database.ts';
 import type { Clock } from '../platform/clock.ts';
 import { clientMetadataOf, findOidcClientByClientId } from './oidc-clients.repo.ts';
 
@@ -55,27 +55,31 @@ export function postgresAdapter(db: Db, clock: Clock): new (name: string) => Ada
     }
 
     private async findWhere(column: 'id' | 'uid', value: string): Promise<AdapterPayload | undefined> {
-      const row = await db
-        .selectFrom('oidc_payloads')
-        .select(['payload', 'consumed_at'])
-        .where('model', '=', this.model)
-        .where(column, '=', value)
-        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', clock.now())]))
-        .executeTakeFirst();
+      const [row] = await executePrepared(
+        db,
+        db
+          .selectFrom('oidc_payloads')
+          .select(['payload', 'consumed_at'])
+          .where('model', '=', this.model)
+          .where(column, '=', value)
+          .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', clock.now())])),
+      );
       if (!row) return undefined;
       const payload = row.payload as AdapterPayload;
       return row.consumed_at ? { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : payload;
     }
 
     async consume(id: string): Promise<void> {
-      const consumed = await db
-        .updateTable('oidc_payloads')
-        .set({ consumed_at: clock.now() })
-        .where('model', '=', this.model)
-        .where('id', '=', id)
-        .where('consumed_at', 'is', null)
-        .returning('grant_id')
-        .executeTakeFirst();
+      const [consumed] = await executePrepared(
+        db,
+        db
+          .updateTable('oidc_payloads')
+          .set({ consumed_at: clock.now() })
+          .where('model', '=', this.model)
+          .where('id', '=', id)
+          .where('consumed_at', 'is', null)
+          .returning('grant_id'),
+      );
       if (consumed) return;
       // Another exchange of the same code or refresh token won the race: treat it as reuse,
       // as oidc-provider does for one it sees consumed, and end the whole grant.

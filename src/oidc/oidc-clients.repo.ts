@@ -1,6 +1,6 @@
 import type { Insertable, Selectable } from 'kysely';
 import type { ClientMetadata } from 'oidc-provider';
-import type { Db } from '../db/database.ts';
+import { type Db, executePrepared } from '../db/database.ts';
 import type { OidcClientsTable } from '../db/schema.ts';
 
 /** An OIDC client row with its product's name. */
@@ -16,7 +16,12 @@ function clientQuery(db: Db) {
 
 /** A client by its public `client_id`, unless revoked. */
 export async function findOidcClientByClientId(db: Db, clientId: string): Promise<OidcClientRecord | undefined> {
-  return clientQuery(db).where('oidc_clients.client_id', '=', clientId).where('oidc_clients.revoked_at', 'is', null).executeTakeFirst();
+  // Every token and userinfo request reads its client: a prepared statement.
+  const [row] = await executePrepared(
+    db,
+    clientQuery(db).where('oidc_clients.client_id', '=', clientId).where('oidc_clients.revoked_at', 'is', null),
+  );
+  return row;
 }
 
 /** A product's client by public `client_id`, revoked or not. */

@@ -13,25 +13,30 @@ import { recordGrantTenant } from './tenant-grants.ts';
 /** The provider of this node, built on first use for the public URL and rebuilt when the signing keys rotate. */
 export interface OidcHost {
   provider(): Promise<Provider>;
+  /** The provider's request handler (its Koa callback, composed once per provider). */
+  handler(): Promise<(request: IncomingMessage, response: ServerResponse) => Promise<void>>;
 }
 
 /** Creates the node's {@link OidcHost}: the issuer is Landlord's public URL (or the address it listens on). */
 export function createOidcHost(db: Db, deps: OidcDeps): OidcHost {
-  let current: Promise<Provider> | undefined;
+  let current: Promise<{ provider: Provider; handler: ReturnType<Provider['callback']> }> | undefined;
   deps.keyRing.onReload(() => {
     current = undefined;
   });
+  const built = () => {
+    // Loaded on first use: oidc-provider and Koa are a module graph start-up does not need.
+    current ??= import('./provider.ts')
+      .then(({ buildProvider }) => buildProvider(db, deps, deps.baseUrl()))
+      .then((provider) => ({ provider, handler: provider.callback() }))
+      .catch((error) => {
+        current = undefined;
+        throw error;
+      });
+    return current;
+  };
   return {
-    provider() {
-      // Loaded on first use: oidc-provider and Koa are a module graph start-up does not need.
-      current ??= import('./provider.ts')
-        .then(({ buildProvider }) => buildProvider(db, deps, deps.baseUrl()))
-        .catch((error) => {
-          current = undefined;
-          throw error;
-        });
-      return current;
-    },
+    provider: async () => (await built()).provider,
+    handler: async () => (await built()).handler as unknown as (request: IncomingMessage, response: ServerResponse) => Promise<void>,
   };
 }
 
@@ -56,10 +61,10 @@ export function registerOidcRoutes(app: HttpApp, db: Db, deps: OidcDeps, host: O
     return raw;
   };
   const forward = async (request: FastifyRequest, reply: FastifyReply) => {
-    const provider = await host.provider();
+    const handler = await host.handler();
     const raw = asPublic(request);
     reply.hijack();
-    await provider.callback()(raw, reply.raw as ServerResponse);
+    await handler(raw, reply.raw as ServerResponse);
   };
 
   app.register(async (scope) => {

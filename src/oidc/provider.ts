@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import Provider, { type Configuration, errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { matchesHash } from '../access/credential-format.ts';
-import type { Db } from '../db/database.ts';
+import { type Db, executePrepared } from '../db/database.ts';
 import { html, SafeHtml } from '../http/html.ts';
 import type { IdentityDeps } from '../identity/identity-deps.ts';
 import { layout, messagePage } from '../identity/pages.ts';
@@ -182,12 +182,14 @@ export async function buildProvider(db: Db, deps: OidcDeps, issuer: string): Pro
       return identity ? { tenant: tenantClaim(identity) } : undefined;
     },
     findAccount: async (_ctx, sub, token) => {
-      const user = await db
-        .selectFrom('users')
-        .leftJoin('user_passwords', 'user_passwords.user_id', 'users.id')
-        .select(['users.email', 'users.full_name', 'users.default_language', 'user_passwords.user_id as has_password'])
-        .where('users.id', '=', sub)
-        .executeTakeFirst();
+      const [user] = await executePrepared(
+        db,
+        db
+          .selectFrom('users')
+          .leftJoin('user_passwords', 'user_passwords.user_id', 'users.id')
+          .select(['users.email', 'users.full_name', 'users.default_language', 'user_passwords.user_id as has_password'])
+          .where('users.id', '=', sub),
+      );
       if (!user) return undefined;
       return {
         accountId: sub,
