@@ -1,6 +1,6 @@
 import { generateKeyPair, SignJWT } from 'jose';
-import { createDatabase, withClient } from './database.ts';
-import { ADMIN_KEY, expectCall, startLandlordProcess } from './landlord.ts';
+import { createDatabase } from './database.ts';
+import { ADMIN_KEY, expectCall, seedLiveTenant, startLandlordProcess } from './landlord.ts';
 import { type Load, measureLoad } from './load.ts';
 import { BenchBrowser } from './oidc-browser.ts';
 import type { Started } from './processes.ts';
@@ -36,15 +36,7 @@ export async function runOidc(options: OidcOptions, log: (line: string) => void)
     const landlord = await startLandlordProcess('oidc', { DATABASE_URL: database.url });
     started.push(landlord.process);
     const token = { token: ADMIN_KEY };
-    await expectCall(201, landlord.url, 'POST', '/v1/products', {
-      ...token,
-      body: { name: 'bench', displayName: 'Bench', provisioning: { autoSendCreation: false } },
-    });
-    await expectCall(201, landlord.url, 'POST', '/v1/tenants', {
-      ...token,
-      body: { product: 'bench', name: 'bench-tenant', displayName: 'Bench' },
-    });
-    await withClient(database.url, (client) => client.query("update tenants set status = 'active' where name = 'bench-tenant'"));
+    await seedLiveTenant(landlord.url, database.url);
     const invited = await expectCall(201, landlord.url, 'POST', '/v1/tenants/bench-tenant/users', {
       ...token,
       body: { email: 'user@bench.example', login: 'user', roles: ['admin'] },
