@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { loadConfig } from '../src/config/config.ts';
+import { withClient } from './database.ts';
 import { CLI, freePort, ROOT, type Started, startNode, waitForHttp } from './processes.ts';
 
 /** The admin key of every Landlord the bench starts. */
@@ -103,4 +104,21 @@ export async function createTenantThroughApi(url: string, product: string, name:
     body: { product, name, displayName: `Tenant ${name}` },
   });
   return performance.now() - started;
+}
+
+/**
+ * A product `bench` (creation requests not sent) with one tenant `bench-tenant` made live
+ * in SQL, without a backend to create it. Call it before anything reads the tenant, so no
+ * node has cached it otherwise.
+ */
+export async function seedLiveTenant(url: string, databaseUrl: string): Promise<void> {
+  await expectCall(201, url, 'POST', '/v1/products', {
+    token: ADMIN_KEY,
+    body: { name: 'bench', displayName: 'Bench', provisioning: { autoSendCreation: false } },
+  });
+  await expectCall(201, url, 'POST', '/v1/tenants', {
+    token: ADMIN_KEY,
+    body: { product: 'bench', name: 'bench-tenant', displayName: 'Bench' },
+  });
+  await withClient(databaseUrl, (client) => client.query("update tenants set status = 'active' where name = 'bench-tenant'"));
 }

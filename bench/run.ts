@@ -14,12 +14,13 @@ import { runEvents } from './events.ts';
 import { runHealth } from './health.ts';
 import { profiling } from './landlord.ts';
 import { runLifecycle } from './lifecycle.ts';
+import { runOidc } from './oidc.ts';
 import { stopAll } from './processes.ts';
 import { appendResults, describeMachine, RESULTS_FILE, type ScenarioReport, section } from './report.ts';
 import { cleanupStartup, runStartup } from './startup.ts';
 import { runVerify } from './verify.ts';
 
-const SCENARIOS = ['api', 'lifecycle', 'events', 'health', 'startup', 'verify'] as const;
+const SCENARIOS = ['api', 'lifecycle', 'events', 'health', 'startup', 'verify', 'oidc'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values, positionals } = parseArgs({
@@ -108,6 +109,11 @@ async function runOne(scenario: Scenario): Promise<ScenarioReport> {
       quick
         ? { credentials: 100, connections: 50, durationS: 3, warmupS: 1 }
         : { credentials: 100, connections: 50, durationS: 10, warmupS: 2 },
+      log,
+    );
+  } else if (scenario === 'oidc') {
+    return runOidc(
+      quick ? { codes: 600, connections: 50, durationS: 3, warmupS: 1 } : { codes: 3000, connections: 50, durationS: 10, warmupS: 2 },
       log,
     );
   } else {

@@ -1,6 +1,6 @@
 import type { Request } from 'autocannon';
-import { createDatabase, withClient } from './database.ts';
-import { ADMIN_KEY, call, expectCall, startLandlordProcess } from './landlord.ts';
+import { createDatabase } from './database.ts';
+import { ADMIN_KEY, call, expectCall, seedLiveTenant, startLandlordProcess } from './landlord.ts';
 import { type Load, measureLoad, startBareServer } from './load.ts';
 import type { Started } from './processes.ts';
 import type { Aim, ScenarioReport } from './report.ts';
@@ -28,16 +28,7 @@ export async function runVerify(options: VerifyOptions, log: (line: string) => v
     const landlord = await startLandlordProcess('verify', { DATABASE_URL: database.url });
     started.push(landlord.process);
     const token = { token: ADMIN_KEY };
-    await expectCall(201, landlord.url, 'POST', '/v1/products', {
-      ...token,
-      body: { name: 'bench', displayName: 'Bench', provisioning: { autoSendCreation: false } },
-    });
-    await expectCall(201, landlord.url, 'POST', '/v1/tenants', {
-      ...token,
-      body: { product: 'bench', name: 'bench-tenant', displayName: 'Bench' },
-    });
-    // Live without a backend to create it: set before any verification, so no node has cached otherwise.
-    await withClient(database.url, (client) => client.query("update tenants set status = 'active' where name = 'bench-tenant'"));
+    await seedLiveTenant(landlord.url, database.url);
     const credentials: { id: string; secret: string }[] = [];
     for (let index = 0; index < options.credentials; index++) {
       const created = await expectCall(201, landlord.url, 'POST', '/v1/tenants/bench-tenant/connections', {

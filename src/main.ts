@@ -84,7 +84,10 @@ export async function startLandlord(config: Config, options: StartOptions = {}):
     cleanups.push(() => authenticator.close());
     const http = createOutboundHttp({ egress: createEgressPolicy(config.egressAllow) });
     cleanups.push(() => http.close());
-    const services: Services = { db, box, clock, keyRing, config, log, http, nodeId: randomUUID(), authenticator, listener };
+    // Known once the node listens (tests use port 0); LANDLORD_PUBLIC_URL when set.
+    let listeningUrl = '';
+    const baseUrl = () => config.publicUrl ?? listeningUrl;
+    const services: Services = { db, box, clock, keyRing, config, log, http, nodeId: randomUUID(), authenticator, listener, baseUrl };
 
     const metrics = createMetrics();
     const app = await createHttpApp({
@@ -109,6 +112,7 @@ export async function startLandlord(config: Config, options: StartOptions = {}):
     });
     cleanups.push(() => app.close());
     const url = await app.listen({ port: config.port, host: config.host });
+    listeningUrl = url;
 
     let workerPoolId: string | undefined;
     if (config.role !== 'api') {

@@ -12,6 +12,8 @@ import type { Listener } from './db/listener.ts';
 import { registerEventRoutes } from './events/events.routes.ts';
 import { registerHealthRoutes } from './health/health.routes.ts';
 import type { HttpApp } from './http/types.ts';
+import { identityDeps } from './identity/identity-deps.ts';
+import { registerIdentityRoutes } from './identity/register.ts';
 import { registerLoginLinkRoutes } from './login-links/login-links.routes.ts';
 import { registerPeopleRoutes } from './people/people.routes.ts';
 import { registerRoleRoutes } from './people/roles.routes.ts';
@@ -43,6 +45,8 @@ export interface Services {
   authenticator: Authenticator;
   /** The node's shared LISTEN connection (caches that NOTIFY invalidates). */
   listener: Listener;
+  /** Where browsers reach Landlord: `LANDLORD_PUBLIC_URL`, or the address this node listens on. */
+  baseUrl: () => string;
 }
 
 /** Registers every feature's routes on the app. */
@@ -63,7 +67,13 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   registerRoleRoutes(app, db, { clock });
   await registerPeopleRoutes(app, db, { clock, authenticator: services.authenticator, verifier });
   registerConnectionRoutes(app, db, { clock, verifier, authenticator: services.authenticator });
-  registerLoginLinkRoutes(app, db, { clock, keyRing: services.keyRing, publicUrl: services.config.publicUrl });
+  registerLoginLinkRoutes(app, db, {
+    clock,
+    keyRing: services.keyRing,
+    publicUrl: services.config.publicUrl,
+    identity: identityDeps(services.config, clock, services.baseUrl),
+  });
   registerResellerRoutes(app, db, { clock });
   await registerResellerApi(app, db, { clock, keyRing: services.keyRing, publicUrl: services.config.publicUrl });
+  await registerIdentityRoutes(app, services);
 }

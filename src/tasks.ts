@@ -1,6 +1,7 @@
 import type { TaskList } from 'graphile-worker';
 import type pg from 'pg';
 import { healthTasks } from './health/health.node.ts';
+import { expiredIdentityRecordsSweep } from './identity/expired-records.ts';
 import { collectJobQueues, maintenanceSchedules, pruneIdempotencyKeys } from './jobs/maintenance.jobs.ts';
 import type { Sweep } from './jobs/sweeper.ts';
 import type { Schedule } from './jobs/worker.ts';
@@ -28,5 +29,9 @@ export function buildTasks(services: Services, pool: pg.Pool): { tasks: TaskList
 /** Every time-driven sweep the features contribute (each runs on every worker node; see `jobs/sweeper.ts`). */
 export function buildSweeps(services: Services): Sweep[] {
   const { db, clock, config } = services;
-  return [reportDeadlineSweep({ db, clock, intervalMs: config.workerPollMs })];
+  return [
+    reportDeadlineSweep({ db, clock, intervalMs: config.workerPollMs }),
+    // identity
+    expiredIdentityRecordsSweep({ db, clock }),
+  ];
 }

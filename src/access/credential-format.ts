@@ -9,9 +9,10 @@ export const LOOKUP_LENGTH = 12;
 
 /**
  * The kinds of secret Landlord issues, by prefix: `ll_` operator keys, `llcs_` client secrets,
- * `llcn_` connection secrets, `llrs_` reseller passwords, `llln_` login-link tokens, `llin_` invitation tokens.
+ * `llcn_` connection secrets, `llrs_` reseller passwords, `llln_` login-link tokens, `llin_` invitation tokens,
+ * `llss_` session tokens, `llpw_` password-link tokens, `lloc_` OIDC client secrets.
  */
-export type CredentialPrefix = 'll' | 'llcs' | 'llcn' | 'llrs' | 'llln' | 'llin';
+export type CredentialPrefix = 'll' | 'llcs' | 'llcn' | 'llrs' | 'llln' | 'llin' | 'llss' | 'llpw' | 'lloc';
 
 function base62(bytes: Buffer, length: number): string {
   let value = BigInt(`0x${bytes.toString('hex') || '0'}`);

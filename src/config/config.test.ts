@@ -47,6 +47,8 @@ describe('loadConfig defaults', () => {
       webhookTimeoutMs: 15_000,
       databasePoolSize: 40,
       publicUrl: undefined,
+      sessionIdleMinutes: 60,
+      sessionMaxHours: 12,
     });
   });
 
@@ -83,6 +85,8 @@ describe('loadConfig defaults', () => {
         LANDLORD_WEBHOOK_TIMEOUT_MS: '2500',
         LANDLORD_DATABASE_POOL_SIZE: '12',
         LANDLORD_PUBLIC_URL: 'https://landlord.example.com/',
+        LANDLORD_SESSION_IDLE_MINUTES: '30',
+        LANDLORD_SESSION_MAX_HOURS: '8',
       },
       '/srv/landlord',
     );
@@ -110,6 +114,8 @@ describe('loadConfig defaults', () => {
       webhookTimeoutMs: 2500,
       databasePoolSize: 12,
       publicUrl: 'https://landlord.example.com',
+      sessionIdleMinutes: 30,
+      sessionMaxHours: 8,
     });
     expect(loadConfig({ LANDLORD_DATA_DIR: '/abs/dir' }, '/srv/landlord').dataDir).toBe('/abs/dir');
     expect(loadConfig({ PORT: '0' }).port).toBe(0);

@@ -48,6 +48,10 @@ export interface Config {
   readonly databasePoolSize: number;
   /** Where browsers reach Landlord (`LANDLORD_PUBLIC_URL`); unset, links use the address a request came to. */
   readonly publicUrl: string | undefined;
+  /** A tenant user's Landlord session ends after this many idle minutes. */
+  readonly sessionIdleMinutes: number;
+  /** A tenant user's Landlord session ends this many hours after sign-in, however busy. */
+  readonly sessionMaxHours: number;
 }
 
 /** A configuration value that stops start-up; the message names the variable. */
@@ -84,6 +88,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     webhookTimeoutMs: integer(env, 'LANDLORD_WEBHOOK_TIMEOUT_MS', 15_000, 100, 120_000),
     databasePoolSize: integer(env, 'LANDLORD_DATABASE_POOL_SIZE', 40, 2, 1000),
     publicUrl: publicUrl(env),
+    sessionIdleMinutes: integer(env, 'LANDLORD_SESSION_IDLE_MINUTES', 60, 1, 7 * 24 * 60),
+    sessionMaxHours: integer(env, 'LANDLORD_SESSION_MAX_HOURS', 12, 1, 24 * 90),
   };
   return Object.freeze(config);
 }

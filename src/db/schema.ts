@@ -11,6 +11,18 @@ import type {
 } from './schema/catalogue.ts';
 import type { EventsTable, WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable } from './schema/events.ts';
 import type {
+  OidcClientsTable,
+  OidcGrantTenantsTable,
+  OidcPayloadsTable,
+  PasswordLinksTable,
+  SamlCertificatesTable,
+  SamlProvidersTable,
+  SamlRequestsTable,
+  SessionsTable,
+  SignInThrottleTable,
+  UserPasswordsTable,
+} from './schema/identity.ts';
+import type {
   ConnectionsTable,
   LoginLinksTable,
   MembershipsTable,
@@ -25,6 +37,7 @@ import type { TenantHealthTable, TenantProbeHourlyTable, TenantProbesTable, Tena
 
 export type * from './schema/catalogue.ts';
 export type * from './schema/events.ts';
+export type * from './schema/identity.ts';
 export type * from './schema/people.ts';
 export type * from './schema/platform.ts';
 export type * from './schema/tenants.ts';
@@ -61,6 +74,17 @@ export interface Database {
   login_links: LoginLinksTable;
   resellers: ResellersTable;
   reseller_tenants: ResellerTenantsTable;
+  // identity
+  user_passwords: UserPasswordsTable;
+  password_links: PasswordLinksTable;
+  sessions: SessionsTable;
+  sign_in_throttle: SignInThrottleTable;
+  oidc_clients: OidcClientsTable;
+  oidc_payloads: OidcPayloadsTable;
+  oidc_grant_tenants: OidcGrantTenantsTable;
+  saml_certificates: SamlCertificatesTable;
+  saml_providers: SamlProvidersTable;
+  saml_requests: SamlRequestsTable;
 }
 
 export type ProductRow = Selectable<ProductsTable>;

@@ -104,6 +104,17 @@ export const ERROR_CODES = {
   'health.paused': { status: 409, sysCode: '1602', message: 'Health probing is paused for this tenant or its product' },
   'health.probe_in_progress': { status: 409, sysCode: '1603', message: 'The tenant is being probed right now; try again in a moment' },
 
+  // identity: sessions, OIDC clients, SAML service providers and certificates
+  'session.not_found': { status: 404, sysCode: '1005', message: 'No such session of this user' },
+  'oidc_client.not_found': { status: 404, sysCode: '1005', message: 'No such OIDC client' },
+  'saml_provider.not_found': { status: 404, sysCode: '1005', message: 'No such SAML service provider' },
+  'saml_provider.entity_id_taken': {
+    status: 409,
+    sysCode: '1701',
+    message: 'The product has a service provider with this entity id already',
+  },
+  'access_token.invalid': { status: 401, sysCode: '1702', message: 'The access token is not valid for this product, expired or altered' },
+
   // server
   'server.internal': { status: 500, sysCode: '1500', message: 'Something went wrong on our side; the request id names it in our logs' },
   'server.unavailable': { status: 503, sysCode: '1503', message: 'Landlord cannot reach its database right now' },

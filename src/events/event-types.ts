@@ -32,6 +32,16 @@ const PEOPLE_VERBS: Record<string, string[]> = {
   reseller: ['created', 'revoked'],
 };
 
+// Identity: sign-ins and sessions, passwords, OIDC clients, SAML service providers and certificates.
+const IDENTITY_VERBS: Record<string, string[]> = {
+  sign_in: ['failed'],
+  session: ['created', 'revoked'],
+  password: ['changed', 'reset_requested'],
+  oidc_client: ['created', 'revoked'],
+  saml_provider: ['created', 'deleted'],
+  saml_certificate: ['rotated'],
+};
+
 /**
  * Every event type and the schema of its `data`, in one place: the OpenAPI document
  * publishes them, and the feed filters check types against them.
@@ -53,7 +63,7 @@ export const EVENT_SCHEMAS: Record<string, TSchema> = {
   'tenant.availability.healthy': Type.Object({ tenant: Snapshot('tenant'), health: Snapshot('health record') }),
   'webhook_endpoint.disabled': Type.Object({ endpoint: Snapshot('webhook endpoint'), reason: Type.String() }),
   ...Object.fromEntries(
-    Object.entries({ ...CATALOGUE_VERBS, ...PEOPLE_VERBS }).flatMap(([objectType, verbs]) =>
+    Object.entries({ ...CATALOGUE_VERBS, ...PEOPLE_VERBS, ...IDENTITY_VERBS }).flatMap(([objectType, verbs]) =>
       verbs.map((verb) => [`${objectType}.${verb}`, Type.Object(changed(objectType, verb))]),
     ),
   ),
@@ -74,6 +84,10 @@ const VERB: Record<string, string> = {
   metadata: 'metadata_changed',
   invite: 'invited',
   accept: 'accepted',
+  fail: 'failed',
+  change: 'changed',
+  request_reset: 'reset_requested',
+  rotate: 'rotated',
 };
 
 /**

@@ -28,8 +28,16 @@ export const BODY_LIMIT = 1024 * 1024;
 class AccessLog extends LogController {
   override incomingRequest(): void {}
   override requestCompleted(_error: unknown, request: FastifyRequest, reply: FastifyReply): void {
-    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+    request.log.debug(
+      { method: request.method, url: withoutSecrets(request.url), status: reply.statusCode, ms: reply.elapsedTime },
+      'request',
+    );
   }
+}
+
+/** A request URL fit for the log: the one-time tokens of login and password links are replaced. */
+export function withoutSecrets(url: string): string {
+  return url.replace(/\/(login|password)\/[^/?#]+/, '/$1/[redacted]');
 }
 
 /** What the HTTP app needs from the composition root. */

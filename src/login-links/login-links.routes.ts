@@ -4,6 +4,8 @@ import type { Db } from '../db/database.ts';
 import { callerOf } from '../http/caller.ts';
 import { envelope, errors, ok } from '../http/envelope.ts';
 import type { HttpApp } from '../http/types.ts';
+import { startUserSession } from '../identity/sign-in.service.ts';
+import { setSessionCookie } from '../sessions/session-store.ts';
 import { createLoginLink, type LinkFailure, type LoginLinkDeps, openLoginLink } from './login-links.service.ts';
 
 const tags = ['Login links'];
@@ -24,6 +26,20 @@ export const LoginLinkRequest = Type.Object(
   { additionalProperties: false },
 );
 export type LoginLinkRequestBody = Static<typeof LoginLinkRequest>;
+
+/** The native body: a link may also end in a Landlord session instead of the product's signInUrl. */
+const NativeLoginLinkRequest = Type.Object(
+  {
+    ...LoginLinkRequest.properties,
+    signIn: Type.Optional(
+      Type.Union([Type.Literal('product'), Type.Literal('landlord')], {
+        description:
+          '`product` (default): the product’s `signInUrl` with an assertion; `landlord`: a Landlord session for the tenant, then `path` on Landlord (default `/account/{product}`), e.g. an OIDC authorization URL',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 /** A login link as Sharespine returns it. */
 export const LoginLink = Type.Object({
@@ -71,7 +87,7 @@ export function registerLoginLinkRoutes(app: HttpApp, db: Db, deps: LoginLinkDep
           tenant: Type.String({ minLength: 1, maxLength: 200 }),
           login: Type.String({ minLength: 1, maxLength: 254 }),
         }),
-        body: LoginLinkRequest,
+        body: NativeLoginLinkRequest,
         response: { 201: envelope(LoginLink), ...errors(400, 401, 403, 404, 409, 413, 422, 429) },
       },
     },
@@ -107,7 +123,16 @@ export function registerLoginLinkRoutes(app: HttpApp, db: Db, deps: LoginLinkDep
     },
     async (request, reply) => {
       reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
-      const opened = await db.transaction().execute((tx) => openLoginLink(tx, deps, request.params.token, request.id));
+      const opened = await db.transaction().execute(async (tx) => {
+        const link = await openLoginLink(tx, deps, request.params.token, request.id);
+        if (!link.ok || !('landlordSession' in link)) return link;
+        if (!deps.identity) return { ok: false as const, reason: 'unavailable' as const };
+        const { userId, membershipId, productId } = link.landlordSession;
+        const context = { productId, ip: request.ip, userAgent: request.headers['user-agent'], requestId: request.id };
+        const started = await startUserSession(tx, deps.identity, context, userId, 'login_link', { [productId]: membershipId });
+        setSessionCookie(reply, deps.identity.sessions, started.token, started.session);
+        return link;
+      });
       if (!opened.ok) return errorPage(reply, opened.reason);
       return reply.code(303).header('location', opened.location).send(null);
     },

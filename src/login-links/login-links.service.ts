@@ -3,6 +3,7 @@ import { type Caller, requireRole } from '../access/principal.ts';
 import { insertAuditRecord } from '../audit/audit.repo.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
+import type { IdentityDeps } from '../identity/identity-deps.ts';
 import { effectivePermissions, loadAccessModel } from '../people/access-model.ts';
 import { findMembership, findMembershipById } from '../people/memberships.repo.ts';
 import type { Clock } from '../platform/clock.ts';
@@ -24,6 +25,8 @@ export interface LoginLinkDeps {
   keyRing: KeyRing;
   /** `LANDLORD_PUBLIC_URL`: the base of every `loginUrl` when set. */
   publicUrl?: string;
+  /** Sessions, for links that end in a Landlord session (`signIn: landlord`); without it such links sign nobody in. */
+  identity?: IdentityDeps;
 }
 
 /** A link just issued, in Sharespine's shape. */
@@ -51,7 +54,7 @@ export async function createLoginLink(
   caller: Caller,
   tenantRef: string,
   login: string,
-  body: { path?: string; expiresInSeconds?: number },
+  body: { path?: string; expiresInSeconds?: number; signIn?: 'product' | 'landlord' },
   baseUrl: string,
 ): Promise<IssuedLoginLink> {
   requireRole(caller.principal, 'super_admin', 'product_admin', 'client');
@@ -63,17 +66,28 @@ export async function createLoginLink(
     throw new AppError('tenant.not_live', { message: `The tenant is ${tenant.status}; nobody can sign in to it now`, parameter: 'tenant' });
   }
   const product = await findProduct(db, tenant.product_id);
-  if (!product?.sign_in_url) throw new AppError('product.no_sign_in_url', { parameter: 'signInUrl' });
+  const signsInTo = body.signIn ?? 'product';
+  if (!product) throw new AppError('tenant.not_found', { parameter: 'tenant' });
+  if (signsInTo === 'product' && !product.sign_in_url) throw new AppError('product.no_sign_in_url', { parameter: 'signInUrl' });
 
   const token = generateCredential('llln');
   const now = deps.clock.now();
   // Whole seconds, so the `expires` shown is exactly when the link stops working.
   const expires = new Date(Math.floor(now.getTime() / 1000 + (body.expiresInSeconds ?? LOGIN_LINK_TTL_SECONDS)) * 1000);
-  const path = body.path ?? '/';
+  // A link to a Landlord session lands on the user's account page unless it names a Landlord path.
+  const path = body.path ?? (signsInTo === 'landlord' ? `/account/${product.name}` : '/');
   const id = newId();
   await db
     .insertInto('login_links')
-    .values({ id, token_hash: hashSecret(token), membership_id: membership.id, path, expires_at: expires, created_at: now })
+    .values({
+      id,
+      token_hash: hashSecret(token),
+      membership_id: membership.id,
+      path,
+      expires_at: expires,
+      created_at: now,
+      signs_in_to: signsInTo,
+    })
     .execute();
   const issued = { path, expires: expires.toISOString().replace(/\.\d{3}Z$/, 'Z') };
   await insertAuditRecord(db, caller.actor, {
@@ -102,7 +116,11 @@ export async function openLoginLink(
   deps: LoginLinkDeps,
   token: string,
   requestId: string,
-): Promise<{ ok: true; location: string } | { ok: false; reason: LinkFailure }> {
+): Promise<
+  | { ok: true; location: string }
+  | { ok: true; location: string; landlordSession: { userId: string; membershipId: string; productId: string } }
+  | { ok: false; reason: LinkFailure }
+> {
   // A token without a valid checksum was tampered with or made up: no need to ask the database.
   if (!isWellFormed(token, 'llln')) return { ok: false, reason: 'invalid' };
   const hash = hashSecret(token);
@@ -113,7 +131,7 @@ export async function openLoginLink(
     .where('token_hash', '=', hash)
     .where('used_at', 'is', null)
     .where('expires_at', '>', now)
-    .returning(['id', 'membership_id', 'path'])
+    .returning(['id', 'membership_id', 'path', 'signs_in_to'])
     .executeTakeFirst();
   if (!consumed) {
     const link = await db.selectFrom('login_links').select(['used_at']).where('token_hash', '=', hash).executeTakeFirst();
@@ -123,9 +141,28 @@ export async function openLoginLink(
   const tenant = membership && (await findTenant(db, membership.tenant_id));
   const product = tenant && (await findProduct(db, tenant.product_id));
   // Things may have changed since the link was issued: the tenant went down, the product lost its sign-in URL.
-  if (!membership?.user_id || !membership.user_email || !tenant || !isLive(tenant.status) || !product?.sign_in_url) {
+  if (!membership?.user_id || !membership.user_email || !tenant || !isLive(tenant.status) || !product)
     return { ok: false, reason: 'unavailable' };
+  if (consumed.signs_in_to === 'landlord') {
+    await insertAuditRecord(
+      db,
+      { type: 'user', id: membership.user_id, requestId },
+      {
+        action: 'login_link.use',
+        objectType: 'login_link',
+        objectId: consumed.id,
+        productId: tenant.product_id,
+        tenantId: tenant.id,
+        after: { login: membership.login, path: consumed.path, signsInTo: 'landlord' },
+      },
+    );
+    return {
+      ok: true,
+      location: consumed.path,
+      landlordSession: { userId: membership.user_id, membershipId: membership.id, productId: tenant.product_id },
+    };
   }
+  if (!product.sign_in_url) return { ok: false, reason: 'unavailable' };
   const permissions = effectivePermissions(await loadAccessModel(db, tenant.product_id), membership);
   const assertion = await deps.keyRing.sign(
     {

@@ -7,6 +7,7 @@ import {
   importPKCS8,
   type JWK,
   type JWTPayload,
+  type JWTVerifyOptions,
   jwtVerify,
   SignJWT,
 } from 'jose';
@@ -16,6 +17,13 @@ import type { Clock } from './clock.ts';
 import type { SecretBox } from './secret-box.ts';
 
 const ALG = 'EdDSA';
+/**
+ * Every algorithm the ring keeps a key of. Landlord's own tokens are EdDSA; RS256 is there
+ * because it is the one algorithm every OpenID Connect relying party must accept (ID tokens).
+ */
+export const RING_ALGORITHMS = ['EdDSA', 'RS256'] as const;
+/** An algorithm the ring signs with. */
+export type RingAlgorithm = (typeof RING_ALGORITHMS)[number];
 const ISSUER = 'landlord';
 // Any fixed number; serialises "generate the first key" across nodes.
 const KEYGEN_LOCK = 7_305_002;
@@ -25,8 +33,20 @@ export interface KeyRing {
   sign(claims: JWTPayload, options: { subject: string; audience: string; expiresInSeconds: number }): Promise<string>;
   /** Verifies a token Landlord issued for `audience`; throws when it is not valid. */
   verify(token: string, audience: string): Promise<JWTPayload>;
+  /**
+   * Verifies a JWT signed with any key of the ring (either algorithm) for another issuer
+   * name (the OpenID Connect provider's URL) and `audience`, of JWT type `typ` when given.
+   */
+  verifyIssued(token: string, expected: { issuer: string; audience: string; typ?: string }): Promise<JWTPayload>;
   /** The public keys, as served at `/.well-known/jwks.json`. */
   jwks(): { keys: JWK[] };
+  /**
+   * The private keys as JWKs, newest first within each algorithm (the first of each signs),
+   * for a signer that takes a key set (the OpenID Connect provider). Never published.
+   */
+  privateJwks(): Promise<JWK[]>;
+  /** Calls `listener` after every reload, so a signer holding {@link privateJwks} takes the new set. */
+  onReload(listener: () => void): void;
   /**
    * Reads the keys again, so a key added by {@link rotateSigningKey} signs from now on.
    * Keys already issued keep verifying: every unretired key stays in the set.
@@ -38,25 +58,27 @@ type PrivateKey = Awaited<ReturnType<typeof importPKCS8>>;
 
 interface LoadedKey {
   kid: string;
+  alg: RingAlgorithm;
   privateKey: PrivateKey;
   publicJwk: JWK;
 }
 
 /**
- * Loads the signing keys from the database, generating the first Ed25519 key on
- * first start. The newest unretired key signs; every unretired key verifies, so a
- * rotation never breaks tokens already issued.
+ * Loads the signing keys from the database, generating the first key of each algorithm
+ * (Ed25519, RSA 2048) on first start. The newest unretired key of an algorithm signs;
+ * every unretired key verifies, so a rotation never breaks tokens already issued.
  */
 export async function loadKeyRing(db: Db, box: SecretBox, clock: Clock): Promise<KeyRing> {
   let keys = await readKeys(db, box);
-  if (keys.length === 0) {
+  if (RING_ALGORITHMS.some((alg) => !keys.some((key) => key.alg === alg))) {
     await db.transaction().execute(async (tx) => {
       await sql`select pg_advisory_xact_lock(${KEYGEN_LOCK})`.execute(tx);
-      const existing = await tx.selectFrom('signing_keys').select('kid').where('retired_at', 'is', null).executeTakeFirst();
-      if (!existing) await insertNewKey(tx, box);
+      const existing = await tx.selectFrom('signing_keys').select('alg').where('retired_at', 'is', null).execute();
+      for (const alg of RING_ALGORITHMS) if (!existing.some((row) => row.alg === alg)) await insertNewKey(tx, box, alg);
     });
     keys = await readKeys(db, box);
   }
+  const listeners: Array<() => void> = [];
   let jwks = createLocalJWKSet({ keys: keys.map((key) => key.publicJwk) });
   let lastReload = 0;
 
@@ -69,9 +91,20 @@ export async function loadKeyRing(db: Db, box: SecretBox, clock: Clock): Promise
     return true;
   }
 
+  async function verifyWith(token: string, options: JWTVerifyOptions): Promise<JWTPayload> {
+    try {
+      return (await jwtVerify(token, jwks, options)).payload;
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ERR_JWKS_NO_MATCHING_KEY' && (await reloadIfStale())) {
+        return (await jwtVerify(token, jwks, options)).payload;
+      }
+      throw error;
+    }
+  }
+
   return {
     async sign(claims, { subject, audience, expiresInSeconds }) {
-      const current = keys[0];
+      const current = keys.find((key) => key.alg === ALG);
       if (!current) throw new Error('no signing key');
       const now = Math.floor(clock.now().getTime() / 1000);
       return new SignJWT(claims)
@@ -84,35 +117,39 @@ export async function loadKeyRing(db: Db, box: SecretBox, clock: Clock): Promise
         .setJti(randomUUID())
         .sign(current.privateKey);
     },
-    async verify(token, audience) {
-      const options = { issuer: ISSUER, audience, algorithms: [ALG], currentDate: clock.now() };
-      try {
-        return (await jwtVerify(token, jwks, options)).payload;
-      } catch (error) {
-        if ((error as { code?: string }).code === 'ERR_JWKS_NO_MATCHING_KEY' && (await reloadIfStale())) {
-          return (await jwtVerify(token, jwks, options)).payload;
-        }
-        throw error;
-      }
+    verify(token, audience) {
+      return verifyWith(token, { issuer: ISSUER, audience, algorithms: [ALG], currentDate: clock.now() });
+    },
+    verifyIssued(token, expected) {
+      return verifyWith(token, { ...expected, algorithms: [...RING_ALGORITHMS], currentDate: clock.now() });
     },
     jwks: () => ({ keys: keys.map((key) => key.publicJwk) }),
+    privateJwks: () =>
+      Promise.all(keys.map(async (key) => ({ ...(await exportJWK(key.privateKey)), kid: key.kid, alg: key.alg, use: 'sig' }))),
+    onReload(listener) {
+      listeners.push(listener);
+    },
     async reload() {
       const fresh = await readKeys(db, box);
       // Swapped together, so no token is signed with a key the published set lacks.
       jwks = createLocalJWKSet({ keys: fresh.map((key) => key.publicJwk) });
       keys = fresh;
       lastReload = Date.now();
+      for (const listener of listeners) listener();
     },
   };
 }
 
-async function insertNewKey(db: Db, box: SecretBox): Promise<void> {
-  const { privateKey, publicKey } = await generateKeyPair(ALG, { crv: 'Ed25519', extractable: true });
+async function insertNewKey(db: Db, box: SecretBox, alg: RingAlgorithm): Promise<void> {
+  const { privateKey, publicKey } = await generateKeyPair(
+    alg,
+    alg === 'EdDSA' ? { crv: 'Ed25519', extractable: true } : { modulusLength: 2048, extractable: true },
+  );
   const kid = randomUUID();
-  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' };
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
   await db
     .insertInto('signing_keys')
-    .values({ kid, alg: ALG, private_key: box.seal(await exportPKCS8(privateKey)), public_jwk: JSON.stringify(publicJwk) })
+    .values({ kid, alg, private_key: box.seal(await exportPKCS8(privateKey)), public_jwk: JSON.stringify(publicJwk) })
     .execute();
 }
 
@@ -120,26 +157,27 @@ async function insertNewKey(db: Db, box: SecretBox): Promise<void> {
 export const SIGNING_KEYS_CHANNEL = 'landlord_signing_keys';
 
 /**
- * Adds a new signing key that signs from now on; older keys keep verifying until retired.
- * Every node hears of it on {@link SIGNING_KEYS_CHANNEL} and reloads, so each signs with
- * the new key and publishes it in its JWKS.
+ * Adds a new signing key of every algorithm, which sign from now on; older keys keep
+ * verifying until retired. Every node hears of it on {@link SIGNING_KEYS_CHANNEL} and
+ * reloads, so each signs with the new keys and publishes them in its JWKS.
  */
 export async function rotateSigningKey(db: Db, box: SecretBox): Promise<void> {
-  await insertNewKey(db, box);
+  for (const alg of RING_ALGORITHMS) await insertNewKey(db, box, alg);
   await sql`select pg_notify(${SIGNING_KEYS_CHANNEL}, '')`.execute(db);
 }
 
 async function readKeys(db: Db, box: SecretBox): Promise<LoadedKey[]> {
   const rows = await db
     .selectFrom('signing_keys')
-    .select(['kid', 'private_key', 'public_jwk'])
+    .select(['kid', 'alg', 'private_key', 'public_jwk'])
     .where('retired_at', 'is', null)
     .orderBy('created_at', 'desc')
     .execute();
   return Promise.all(
     rows.map(async (row) => ({
       kid: row.kid,
-      privateKey: await importPKCS8(box.open(row.private_key), ALG),
+      alg: row.alg as RingAlgorithm,
+      privateKey: await importPKCS8(box.open(row.private_key), row.alg, { extractable: true }),
       publicJwk: row.public_jwk as JWK,
     })),
   );

@@ -71,6 +71,8 @@ export interface LoginLinksTable {
   expires_at: Timestamp;
   used_at: Date | null;
   created_at: Timestamp;
+  /** `product`: the product's signInUrl with an assertion; `landlord`: a Landlord session. */
+  signs_in_to: Defaulted<'product' | 'landlord'>;
 }
 
 export interface ResellersTable {

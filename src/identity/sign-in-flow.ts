@@ -1,0 +1,61 @@
+import type { FastifyRequest } from 'fastify';
+import type { Db } from '../db/database.ts';
+import { chooseSessionTenant, type Session, sessionOfRequest } from '../sessions/session-store.ts';
+import type { IdentityDeps } from './identity-deps.ts';
+import { signInTenantsOf } from './tenant-context.ts';
+
+/** Where a signed-in browser may be sent back to: a path on Landlord, never another site. */
+export function safeReturnPath(value: unknown, fallback: string): string {
+  return typeof value === 'string' && /^\/(?![/\\])[\x21-\x7e]*$/.test(value) && value.length <= 4000 ? value : fallback;
+}
+
+/** The sign-in page of a product, coming back to `returnTo` (and naming a tenant, when the request did). */
+export function signInPath(productName: string, returnTo: string, tenant?: string): string {
+  const query = new URLSearchParams({ return_to: returnTo });
+  if (tenant) query.set('tenant', tenant);
+  return `/signin/${encodeURIComponent(productName)}?${query}`;
+}
+
+/** The page that lets a user of several tenants choose one. */
+export function tenantChooserPath(productName: string, returnTo: string): string {
+  return `/signin/${encodeURIComponent(productName)}/tenant?${new URLSearchParams({ return_to: returnTo })}`;
+}
+
+/** Where a sign-in for a product stands: done (a session and a tenant), or where the browser must go first. */
+export type SignInState =
+  | { kind: 'ready'; session: Session; membershipId: string }
+  | { kind: 'redirect'; location: string }
+  | { kind: 'no_tenant'; session: Session };
+
+/**
+ * The step every sign-in protocol (OIDC, SAML, a channel's SSO) takes first: the
+ * request's Landlord session and the tenant it chose for the product. Without a session,
+ * the browser goes to the sign-in page; a user of several tenants without a choice (or
+ * whose choice is no longer live) goes to the chooser; `tenantHint` (a tenant name or id
+ * the request named) picks one of theirs directly. Both come back to `returnTo`.
+ */
+export async function signInState(
+  db: Db,
+  deps: IdentityDeps,
+  request: FastifyRequest,
+  product: { id: string; name: string },
+  returnTo: string,
+  tenantHint?: string,
+): Promise<SignInState> {
+  const session = await sessionOfRequest(db, deps.clock, deps.sessions, request);
+  if (!session) return { kind: 'redirect', location: signInPath(product.name, returnTo, tenantHint) };
+  const tenants = await signInTenantsOf(db, session.subjectId, product.id);
+  const hinted = tenantHint ? tenants.find((tenant) => tenant.tenantName === tenantHint || tenant.tenantId === tenantHint) : undefined;
+  const remembered = tenants.find((tenant) => tenant.membershipId === session.tenants[product.id]);
+  const only = tenants.length === 1 ? tenants[0] : undefined;
+  const chosen = hinted ?? remembered ?? only;
+  if (chosen) {
+    if (chosen.membershipId !== session.tenants[product.id]) {
+      await chooseSessionTenant(db, session.id, product.id, chosen.membershipId);
+      session.tenants = { ...session.tenants, [product.id]: chosen.membershipId };
+    }
+    return { kind: 'ready', session, membershipId: chosen.membershipId };
+  }
+  if (tenants.length === 0) return { kind: 'no_tenant', session };
+  return { kind: 'redirect', location: tenantChooserPath(product.name, returnTo) };
+}
