@@ -48,6 +48,8 @@ export interface Config {
   readonly databasePoolSize: number;
   /** Where browsers reach Landlord (`LANDLORD_PUBLIC_URL`); unset, links use the address a request came to. */
   readonly publicUrl: string | undefined;
+  /** A background component down this long while the database answers cannot be restarted: the process exits (70). */
+  readonly componentGiveUpSeconds: number;
 }
 
 /** A configuration value that stops start-up; the message names the variable. */
@@ -84,6 +86,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     webhookTimeoutMs: integer(env, 'LANDLORD_WEBHOOK_TIMEOUT_MS', 15_000, 100, 120_000),
     databasePoolSize: integer(env, 'LANDLORD_DATABASE_POOL_SIZE', 40, 2, 1000),
     publicUrl: publicUrl(env),
+    componentGiveUpSeconds: integer(env, 'LANDLORD_COMPONENT_GIVE_UP_SECONDS', 120, 1, 86_400),
   };
   return Object.freeze(config);
 }
