@@ -1,35 +1,19 @@
-import { EventEmitter } from 'node:events';
-import {
-  type CronItem,
-  parseCronItems,
-  run,
-  runMigrations,
-  type TaskList,
-  type WorkerEvents,
-  Logger as WorkerLogger,
-} from 'graphile-worker';
+import { EventEmitter, once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type CronItem, parseCronItems, run, runMigrations, type TaskList, type WorkerEvents } from 'graphile-worker';
 import { sql } from 'kysely';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Db } from '../db/database.ts';
-import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { Component } from '../platform/supervisor.ts';
+import { observeBackgroundWork, shutdownContainment, trackTasks, workerLogger } from './graphile-guards.ts';
 import type { NodeIdentity } from './nodes.ts';
+
+// How long a stopping runner's pool gets to end cleanly (hand back the jobs it queued) once its tasks finished.
+const RELEASE_WAIT_MS = 5000;
 
 /** A recurring task, in graphile-worker's crontab form. */
 export type Schedule = CronItem;
-
-/**
- * graphile-worker's log lines in pino. A line about a lost database connection goes to
- * debug: the outage is reported once, by the supervisor and readiness, not once per poll.
- */
-function workerLogger(log: Logger): WorkerLogger {
-  return new WorkerLogger((scope) => (level, message, meta) => {
-    const cause = meta?.error ?? meta?.fatalError;
-    const method = level === 'info' || isDatabaseUnavailable(cause) ? 'debug' : level === 'warning' ? 'warn' : level;
-    log[method as 'warn' | 'debug' | 'error']({ scope: { ...scope }, ...meta }, message);
-  });
-}
 
 /** Creates or upgrades graphile-worker's schema (every role needs it: API nodes enqueue jobs). */
 export async function migrateJobQueue(pool: pg.Pool, log: Logger): Promise<void> {
@@ -52,14 +36,16 @@ export interface JobRunnerOptions {
 /**
  * The in-process graphile-worker runner as a supervised component (`job-runner`).
  *
- * graphile-worker survives a database outage as long as nothing needs writing: its
- * fetches fail and are tried again at the next poll. When a job's completion, failure
- * or hand-back cannot be written, its pool shuts itself down ("queue is in an
- * inconsistent state") once every running task has finished; that is this component
- * stopping by itself. Its pool's shutdown promises are never left to reject unhandled
- * (see `containment`), and the next instance first hands the jobs the dead pool still
- * locks back to the queue (`force_unlock_workers`): its tasks have all finished by then,
- * so no job runs twice at once. Signals are Landlord's to handle, not the runner's.
+ * A runner that lost its database connection is replaced: graphile-worker 0.18 cannot
+ * be trusted to carry on (a job fetch whose answer was lost leaves jobs locked under a
+ * live pool for four hours; a completion that could not be written shuts the pool down,
+ * and after two such failures its shutdown never finishes). So the first log line that
+ * carries a lost connection, or the pool starting to shut down by itself, fails this
+ * instance. Stopping it waits for its running tasks, not for the rest of graphile's
+ * shutdown; the next instance first hands every job the old pool still locks back to the
+ * queue (`force_unlock_workers`), so no job is lost and none runs twice at once. The
+ * failures graphile-worker would leave unhandled are contained (`graphile-guards.ts`).
+ * Signals are Landlord's to handle, not the runner's.
  */
 export function jobRunnerComponent(options: JobRunnerOptions): Component {
   // Pools of earlier instances whose locked jobs are still to be handed back.
@@ -71,22 +57,25 @@ export function jobRunnerComponent(options: JobRunnerOptions): Component {
         await sql`select graphile_worker.force_unlock_workers(${[...retired]}::text[])`.execute(options.db);
         retired.clear();
       }
-      const events: WorkerEvents = new EventEmitter();
       let poolId: string | undefined;
-      let cause: unknown;
       let stopping = false;
+      let failed = false;
+      const lost = (cause: unknown) => {
+        if (stopping) return;
+        failed = true;
+        fail(cause);
+      };
+      const events: WorkerEvents = new EventEmitter();
       events.on('pool:create', ({ workerPool }) => {
         poolId = workerPool.id;
       });
-      events.on('pool:fatalError', ({ error }) => {
-        cause ??= error;
-      });
-      events.on('pool:gracefulShutdown', ({ message }) => {
-        cause ??= new Error(message);
-      });
+      events.on('pool:gracefulShutdown', ({ message }) => lost(new Error(`the worker pool is shutting down: ${message}`)));
+      events.on('pool:release', () => lost(new Error('the worker pool stopped')));
+      events.on('localQueue:init', ({ localQueue }) => observeBackgroundWork(localQueue));
+      const tracked = trackTasks(options.tasks);
       const runner = await run({
         preset: {
-          plugins: [containment((error) => (cause ??= error))],
+          plugins: [shutdownContainment(lost)],
           // The pool fetches jobs in batches for its workers (one query instead of one per
           // worker), and completes them in batches too.
           worker: {
@@ -96,19 +85,23 @@ export function jobRunnerComponent(options: JobRunnerOptions): Component {
           },
         },
         pgPool: options.pool,
-        taskList: options.tasks,
+        taskList: tracked.tasks,
         parsedCronItems: parseCronItems(options.schedules),
         concurrency: options.concurrency,
         noHandleSignals: true,
         pollInterval: options.pollIntervalMs ?? 1000,
-        logger: workerLogger(options.log),
+        logger: workerLogger(options.log, { onUnavailable: lost, retiring: () => failed || stopping }),
         events,
       });
       const id = poolId as string;
+      const released = once(events, 'pool:release').catch(() => {});
       const stop = async () => {
         stopping = true;
-        // Resolves at once when the pool already stopped by itself.
-        await runner.stop().catch(() => {});
+        const stopped = runner.stop().catch(() => {});
+        await tracked.drained();
+        // A healthy pool hands its queued jobs back and ends at once; a broken one may never
+        // end (or wait for its cron for a minute): its jobs are handed back by the next start.
+        await Promise.race([stopped, released, sleep(RELEASE_WAIT_MS)]);
         retired.add(id);
       };
       try {
@@ -118,45 +111,11 @@ export function jobRunnerComponent(options: JobRunnerOptions): Component {
         throw error;
       }
       options.node.workerPoolId = id;
-      const ended = () => {
-        if (!stopping) fail(cause ?? new Error('the worker pool stopped'));
-      };
-      runner.promise.then(ended, ended);
+      runner.promise.then(
+        () => lost(new Error('the runner stopped')),
+        (error) => lost(error),
+      );
       return { stop };
-    },
-  };
-}
-
-/**
- * graphile-worker 0.18 starts a pool's graceful shutdown without waiting for it from
- * four places (a batch of completions or failures that could not be written, the local
- * queue failing to hand jobs back, a worker exiting early, the abort timer). When the
- * database is down that shutdown fails, and its promise would reject with nobody to
- * handle it, killing the process. Both shutdowns go through this middleware, which
- * reports the error instead; the pool still ends, and the runner's promise tells.
- */
-function containment(report: (error: unknown) => void): GraphileConfig.Plugin {
-  return {
-    name: 'LandlordShutdownContainment',
-    version: '1.0.0',
-    worker: {
-      middleware: {
-        async poolGracefulShutdown(next) {
-          try {
-            await next();
-          } catch (error) {
-            report(error);
-          }
-        },
-        async poolForcefulShutdown(next) {
-          try {
-            return await next();
-          } catch (error) {
-            report(error);
-            return { forceFailedJobs: [] };
-          }
-        },
-      },
     },
   };
 }

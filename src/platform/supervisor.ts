@@ -95,6 +95,7 @@ export interface Supervisor {
   stop(): Promise<void>;
 }
 
+const DATABASE_AWAY = new Error('the database does not answer');
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** Creates the supervisor of a node. */
@@ -233,7 +234,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         let failure: unknown;
         if (component.needsDatabase !== false && !(await options.databaseAnswers().catch(() => false))) {
           databaseUpSince = undefined;
-          failure = new Error('the database does not answer');
+          failure = DATABASE_AWAY;
         } else {
           databaseUpSince ??= Date.now();
           try {
@@ -250,10 +251,11 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
             failure = error;
           }
         }
-        // Once per distinct cause, not once per attempt: an outage is one line, not one per second.
+        // Once per distinct cause, not once per attempt; waiting for the database is no news (the stop said why).
         if (messageOf(failure) !== lastCause) {
           lastCause = messageOf(failure);
-          log.warn({ component: name, err: failure, attempt }, `${name} cannot restart yet: ${lastCause}`);
+          const level = failure === DATABASE_AWAY ? 'debug' : 'warn';
+          log[level]({ component: name, err: failure, attempt }, `${name} cannot restart yet: ${lastCause}`);
         }
         const now = Date.now();
         const givingUp =
