@@ -60,7 +60,7 @@ const killAndRestart = {
   },
 };
 
-async function survives(outages: Outage[], tenants = 300) {
+async function survives(outages: Outage[], tenants = 200) {
   const node = await startNode();
   const report = await runOutageScenario({ landlord: node, backend, database: killAndRestart, tenants, outages }).catch(async (error) => {
     const client = new pg.Client({ connectionString: server.url.replace(/\/postgres$/, `/landlord_outage_${databases}`) });
@@ -82,17 +82,17 @@ async function survives(outages: Outage[], tenants = 300) {
 
 describe('the database server killed (SIGKILL of the postmaster) and started again on the same data', () => {
   it('survives a short outage mid-burst: no 500, nothing lost or doubled, ready again within 10 s', async () => {
-    await survives([{ afterAccepted: 100, downMs: 3000 }]);
+    await survives([{ afterAccepted: 70, downMs: 3000 }]);
   }, 180_000);
 
   it('survives a 30 s outage', async () => {
-    await survives([{ afterAccepted: 100, downMs: 30_000 }], 200);
+    await survives([{ afterAccepted: 50, downMs: 30_000 }], 120);
   }, 240_000);
 
   it('survives two outages in a row', async () => {
     await survives([
-      { afterAccepted: 80, downMs: 2000 },
-      { afterAccepted: 200, downMs: 2000 },
+      { afterAccepted: 50, downMs: 2000 },
+      { afterAccepted: 130, downMs: 2000 },
     ]);
   }, 240_000);
 });

@@ -61,7 +61,7 @@ export interface SupervisorOptions {
   onFatal: (error: ComponentFailedError) => void;
   /** A component down this long (while the database answers, if it needs it) cannot be restarted (120 s). */
   giveUpAfterMs?: number;
-  /** The first restart waits this long (250 ms), doubling after each failed attempt up to `maxBackoffMs` (5 s), jittered to 50–100 %. */
+  /** The first restart waits this long (250 ms), doubling after each failed attempt up to `maxBackoffMs` (2 s), jittered to 50–100 %. */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
   /** An instance that ran this long resets the backoff (10 s): a component that keeps crashing at once is not restarted in a tight loop. */
@@ -103,7 +103,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   const { log } = options;
   const giveUpAfterMs = options.giveUpAfterMs ?? 120_000;
   const initialBackoffMs = options.initialBackoffMs ?? 250;
-  const maxBackoffMs = options.maxBackoffMs ?? 5000;
+  const maxBackoffMs = options.maxBackoffMs ?? 2000;
   const stableAfterMs = options.stableAfterMs ?? 10_000;
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   const stopTimeoutMs = options.stopTimeoutMs ?? 30_000;

@@ -107,7 +107,11 @@ export async function runOutageScenario(options: {
       accepted++;
     }
   };
-  const burst = Promise.all(Array.from({ length: 12 }, () => create(admin)));
+  const started = Date.now();
+  let burstDone = 0;
+  const burst = Promise.all(Array.from({ length: 12 }, () => create(admin))).then(() => {
+    burstDone = Date.now();
+  });
 
   for (const outage of options.outages) {
     while (accepted < outage.afterAccepted && Date.now() < deadline) await sleep(5);
@@ -130,6 +134,16 @@ export async function runOutageScenario(options: {
   }
   watching = false;
   await watchReadiness;
+  const t0 = started;
+  const since = (at: number) => `${((at - t0) / 1000).toFixed(1)} s`;
+  console.info(
+    `[outage] ${names.length} tenants; ${outages
+      .map((outage) => {
+        const ready = readiness.find((entry) => entry.at > outage.backAt && entry.status === 200)?.at;
+        return `killed at ${since(outage.killedAt)}, back at ${since(outage.backAt)}, /readyz 200 ${ready ? `${((ready - outage.backAt) / 1000).toFixed(1)} s later` : 'never'}`;
+      })
+      .join('; ')}; burst accepted by ${since(burstDone)}, all created_as_active by ${since(Date.now())}`,
+  );
   const states = await apiClient(landlord.url)
     .get('/readyz')
     .catch(() => undefined);
