@@ -39,16 +39,19 @@ async function startNode(): Promise<LandlordProcess> {
   await admin.connect();
   await admin.query(`create database ${name}`);
   await admin.end();
-  landlord = await spawnLandlord({
-    DATABASE_URL: server.url.replace(/\/postgres$/, `/${name}`),
-    LANDLORD_ADMIN_KEY: TEST_ADMIN_KEY,
-    LANDLORD_RATE_LIMIT: '0',
-    LANDLORD_WORKER_POLL_MS: '200',
-    LANDLORD_NODE_TIMEOUT_SECONDS: '3',
-    LANDLORD_DATABASE_POOL_SIZE: '20',
-    LANDLORD_WORKER_CONCURRENCY: String(CONCURRENCY),
-    LOG_LEVEL: 'info',
-  });
+  landlord = await spawnLandlord(
+    {
+      DATABASE_URL: server.url.replace(/\/postgres$/, `/${name}`),
+      LANDLORD_ADMIN_KEY: TEST_ADMIN_KEY,
+      LANDLORD_RATE_LIMIT: '0',
+      LANDLORD_WORKER_POLL_MS: '200',
+      LANDLORD_NODE_TIMEOUT_SECONDS: '3',
+      LANDLORD_DATABASE_POOL_SIZE: '20',
+      LANDLORD_WORKER_CONCURRENCY: String(CONCURRENCY),
+      LOG_LEVEL: 'info',
+    },
+    { readyWithinMs: 120_000 },
+  );
   return landlord;
 }
 

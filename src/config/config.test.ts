@@ -47,6 +47,7 @@ describe('loadConfig defaults', () => {
       webhookTimeoutMs: 15_000,
       databasePoolSize: 40,
       publicUrl: undefined,
+      componentGiveUpSeconds: 120,
     });
   });
 
@@ -83,6 +84,7 @@ describe('loadConfig defaults', () => {
         LANDLORD_WEBHOOK_TIMEOUT_MS: '2500',
         LANDLORD_DATABASE_POOL_SIZE: '12',
         LANDLORD_PUBLIC_URL: 'https://landlord.example.com/',
+        LANDLORD_COMPONENT_GIVE_UP_SECONDS: '45',
       },
       '/srv/landlord',
     );
@@ -110,6 +112,7 @@ describe('loadConfig defaults', () => {
       webhookTimeoutMs: 2500,
       databasePoolSize: 12,
       publicUrl: 'https://landlord.example.com',
+      componentGiveUpSeconds: 45,
     });
     expect(loadConfig({ LANDLORD_DATA_DIR: '/abs/dir' }, '/srv/landlord').dataDir).toBe('/abs/dir');
     expect(loadConfig({ PORT: '0' }).port).toBe(0);

@@ -92,6 +92,8 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
   let current = await launch();
 
   const admin = new pg.Client({ host: '127.0.0.1', port, user: 'landlord', password, database: 'postgres' });
+  // A server dying under this client fails the query below; the event alone must not end the process.
+  admin.on('error', () => {});
   await admin.connect();
   try {
     const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [DATABASE_NAME]);

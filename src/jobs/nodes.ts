@@ -34,32 +34,38 @@ export function nodeHeartbeatComponent(options: {
   onNodesDead?: OnNodesDead;
 }): Component {
   const { db, node } = options;
-  const beat = async (judge: boolean) => {
-    await db
+  const beat = () =>
+    db
       .insertInto('landlord_nodes')
       .values({ id: node.id, role: node.role, worker_pool_id: node.workerPoolId ?? null })
       .onConflict((conflict) => conflict.column('id').doUpdateSet({ heartbeat_at: sql`now()`, worker_pool_id: node.workerPoolId ?? null }))
       .execute();
-    if (judge) await releaseDeadNodes(db, options.deadAfterMs, options.onNodesDead);
-  };
   return {
     name: 'node-heartbeat',
     async start(fail) {
-      await beat(false);
+      await beat();
       const beatingSince = Date.now();
-      let beating: Promise<void> | undefined;
+      // The beat and the judging run apart: a slow release of dead nodes must not hold back this node's own beat.
+      let beating: Promise<unknown> | undefined;
+      let judging: Promise<unknown> | undefined;
       const timer = setInterval(() => {
-        beating ??= beat(Date.now() - beatingSince >= options.deadAfterMs)
+        beating ??= beat()
           .catch(fail)
           .finally(() => {
             beating = undefined;
+          });
+        if (Date.now() - beatingSince < options.deadAfterMs) return;
+        judging ??= releaseDeadNodes(db, options.deadAfterMs, options.onNodesDead)
+          .catch(fail)
+          .finally(() => {
+            judging = undefined;
           });
       }, options.heartbeatMs);
       timer.unref();
       return {
         async stop() {
           clearInterval(timer);
-          await beating;
+          await Promise.all([beating, judging]);
         },
       };
     },

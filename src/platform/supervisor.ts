@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { type ComponentState, createComponentMetrics } from './component-metrics.ts';
 
 /** One running instance of a component, as its `start` returned it. */
 export interface ComponentInstance {
@@ -30,9 +31,7 @@ export interface Component {
   readonly needsDatabase?: boolean;
 }
 
-/** Where a supervised component is in its life. */
-export type ComponentState = 'starting' | 'running' | 'restarting' | 'stopped' | 'failed';
-const STATES: readonly ComponentState[] = ['starting', 'running', 'restarting', 'stopped', 'failed'];
+export type { ComponentState };
 
 /** The process cannot go on: a component could not be restarted. */
 export class ComponentFailedError extends Error {
@@ -109,30 +108,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   const stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
   const random = options.random ?? Math.random;
 
-  const up = new Gauge({
-    name: 'landlord_component_up',
-    help: 'Whether a background component runs (1) or not (0)',
-    labelNames: ['component'] as const,
-    registers: [options.metrics],
-  });
-  const stateGauge = new Gauge({
-    name: 'landlord_component_state',
-    help: 'The state a background component is in: 1 for its current state, 0 for the others',
-    labelNames: ['component', 'state'] as const,
-    registers: [options.metrics],
-  });
-  const restartCounter = new Counter({
-    name: 'landlord_component_restarts_total',
-    help: 'Times a background component was running again after it stopped by itself',
-    labelNames: ['component'] as const,
-    registers: [options.metrics],
-  });
-  const failureCounter = new Counter({
-    name: 'landlord_component_failures_total',
-    help: 'Times a background component stopped by itself (a crash, a lost connection)',
-    labelNames: ['component'] as const,
-    registers: [options.metrics],
-  });
+  const metrics = createComponentMetrics(options.metrics);
 
   const entries: Entry[] = [];
   const shutdown = new AbortController();
@@ -150,9 +126,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
 
   const setState = (entry: Entry, state: ComponentState) => {
     entry.state = state;
-    const component = entry.component.name;
-    up.set({ component }, state === 'running' ? 1 : 0);
-    for (const each of STATES) stateGauge.set({ component, state: each }, each === state ? 1 : 0);
+    metrics.state(entry.component.name, state);
   };
 
   /** One start attempt: the instance and the promise its `fail` resolves. */
@@ -218,7 +192,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     for (;;) {
       const cause = await Promise.race([crashed, aborted()]);
       if (shutdown.signal.aborted) return;
-      failureCounter.inc({ component: name });
+      metrics.failed(name);
       setState(entry, 'restarting');
       log.warn({ component: name, err: cause }, `${name} stopped: ${messageOf(cause)}; restarting it`);
       await stopInstance(entry);
@@ -273,7 +247,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         }
       }
       entry.restarts++;
-      restartCounter.inc({ component: name });
+      metrics.restarted(name);
       startedAt = Date.now();
       setState(entry, 'running');
       log.info({ component: name, attempts: attempt, downMs: startedAt - downSince }, `${name} restarted`);
