@@ -2,13 +2,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readLock } from '../src/db/data-dir-lock.ts';
 import { isAlive } from '../src/db/embedded.ts';
 import { type BackendSimulator, startBackendSimulator } from './helpers/backend-simulator.ts';
-import { TEST_ADMIN_KEY } from './helpers/landlord.ts';
-import { expectOutageSurvived, runOutageScenario } from './helpers/outage.ts';
+import { expectOutageSurvived, outageNodeEnv, runOutageScenario } from './helpers/outage.ts';
+import { pgAnswers } from './helpers/pg-answers.ts';
 import { type LandlordProcess, spawnLandlord } from './helpers/process.ts';
 
 // The default setup: no DATABASE_URL, so Landlord runs the embedded PostgreSQL server it
@@ -37,41 +36,8 @@ async function postmasterPid(): Promise<number> {
   return Number((await readFile(join(dataDir, 'pg', 'postmaster.pid'), 'utf8')).split('\n')[0]);
 }
 
-async function databaseAnswers(port: number, password: string): Promise<boolean> {
-  const client = new pg.Client({
-    host: '127.0.0.1',
-    port,
-    user: 'landlord',
-    password,
-    database: 'landlord',
-    connectionTimeoutMillis: 1000,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
 it('restarts its embedded PostgreSQL killed under load, on the same data and port, losing and doubling nothing', async () => {
-  landlord = await spawnLandlord(
-    {
-      LANDLORD_DATA_DIR: dataDir,
-      LANDLORD_ADMIN_KEY: TEST_ADMIN_KEY,
-      LANDLORD_RATE_LIMIT: '0',
-      LANDLORD_WORKER_POLL_MS: '200',
-      LANDLORD_NODE_TIMEOUT_SECONDS: '3',
-      LANDLORD_DATABASE_POOL_SIZE: '20',
-      LANDLORD_WORKER_CONCURRENCY: String(CONCURRENCY),
-      LOG_LEVEL: 'info',
-    },
-    { readyWithinMs: 120_000 },
-  );
+  landlord = await spawnLandlord({ ...outageNodeEnv(CONCURRENCY), LANDLORD_DATA_DIR: dataDir }, { readyWithinMs: 120_000 });
   const node = landlord;
   const port = (await readLock(dataDir))?.port as number;
   const password = (await readFile(join(dataDir, 'pg-password'), 'utf8')).trim();
@@ -92,7 +58,7 @@ it('restarts its embedded PostgreSQL killed under load, on the same data and por
       // Nobody but Landlord starts it again.
       restart: async () => {
         const deadline = Date.now() + 60_000;
-        while (!(await databaseAnswers(port, password))) {
+        while (!(await pgAnswers({ host: '127.0.0.1', port, user: 'landlord', password, database: 'landlord' }, 1000))) {
           if (Date.now() > deadline) throw new Error(`the embedded server was not restarted:\n${node.output().slice(-4000)}`);
           await sleep(50);
         }

@@ -1,8 +1,7 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, it } from 'vitest';
 import { type BackendSimulator, startBackendSimulator } from './helpers/backend-simulator.ts';
-import { TEST_ADMIN_KEY } from './helpers/landlord.ts';
-import { expectOutageSurvived, type Outage, runOutageScenario } from './helpers/outage.ts';
+import { expectOutageSurvived, type Outage, outageNodeEnv, runOutageScenario } from './helpers/outage.ts';
 import { type OwnPostgres, startOwnPostgres } from './helpers/own-postgres.ts';
 import { type LandlordProcess, spawnLandlord } from './helpers/process.ts';
 
@@ -40,16 +39,7 @@ async function startNode(): Promise<LandlordProcess> {
   await admin.query(`create database ${name}`);
   await admin.end();
   landlord = await spawnLandlord(
-    {
-      DATABASE_URL: server.url.replace(/\/postgres$/, `/${name}`),
-      LANDLORD_ADMIN_KEY: TEST_ADMIN_KEY,
-      LANDLORD_RATE_LIMIT: '0',
-      LANDLORD_WORKER_POLL_MS: '200',
-      LANDLORD_NODE_TIMEOUT_SECONDS: '3',
-      LANDLORD_DATABASE_POOL_SIZE: '20',
-      LANDLORD_WORKER_CONCURRENCY: String(CONCURRENCY),
-      LOG_LEVEL: 'info',
-    },
+    { ...outageNodeEnv(CONCURRENCY), DATABASE_URL: server.url.replace(/\/postgres$/, `/${name}`) },
     { readyWithinMs: 120_000 },
   );
   return landlord;

@@ -10,6 +10,19 @@ import { eventOf, ROSAAS, tenantOf, wireProduct } from './rosaas.ts';
 // the RoSaaS loop (Landlord calls the simulated backend, which reports `created` back),
 // the database killed mid-burst and back a while later, and everything every client saw.
 
+/** The environment of a Landlord process in an outage test: retries and dead-node detection on a test's time scale. */
+export function outageNodeEnv(concurrency: number): Record<string, string> {
+  return {
+    LANDLORD_ADMIN_KEY: TEST_ADMIN_KEY,
+    LANDLORD_RATE_LIMIT: '0',
+    LANDLORD_WORKER_POLL_MS: '200',
+    LANDLORD_NODE_TIMEOUT_SECONDS: '3',
+    LANDLORD_DATABASE_POOL_SIZE: '20',
+    LANDLORD_WORKER_CONCURRENCY: String(concurrency),
+    LOG_LEVEL: 'info',
+  };
+}
+
 /** One outage: the database is killed once `afterAccepted` tenants were accepted, and is back `downMs` later. */
 export interface Outage {
   afterAccepted: number;

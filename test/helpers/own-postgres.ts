@@ -5,7 +5,7 @@ import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
+import { pgAnswers } from './pg-answers.ts';
 import { freePort } from './process.ts';
 
 // A PostgreSQL server a test owns, to kill and restart at will (never the suite's shared
@@ -103,20 +103,6 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
     return child;
   };
 
-  const answers = async () => {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      await client.query('select 1');
-      return true;
-    } catch {
-      return false;
-    } finally {
-      await client.end().catch(() => {});
-    }
-  };
-
   const start = async () => {
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
@@ -124,7 +110,7 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
       server = child;
       const exited = once(child, 'exit');
       while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
-        if (await answers()) return;
+        if (await pgAnswers(url, 1000)) return;
         await Promise.race([sleep(50), exited]);
       }
       // Exited at once: the killed server's last backends still hold its shared memory. Try again.
