@@ -16,7 +16,7 @@ export default defineConfig({
           ...shared,
           name: 'suite',
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-          exclude: ['test/boot.test.ts'],
+          exclude: ['test/boot.test.ts', 'test/outage*.test.ts'],
           // Test files mostly wait on PostgreSQL and loopback HTTP, so run a few more than the 2 cores.
           maxWorkers: 3,
           sequence: { groupOrder: 0 },
@@ -30,6 +30,16 @@ export default defineConfig({
           include: ['test/boot.test.ts'],
           maxWorkers: 1,
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        test: {
+          ...shared,
+          // Outages are timed (ready again within 10 s): one at a time, after everything else.
+          name: 'outage',
+          include: ['test/outage*.test.ts'],
+          maxWorkers: 1,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

@@ -66,6 +66,15 @@ async function start(config: Config): Promise<number> {
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
+  // The last resort, not the design (every background failure is contained and supervised):
+  // an error nothing handled leaves the process in an unknown state, so it says so and exits non-zero.
+  const lastResort = (kind: string) => (error: unknown) => {
+    running?.log.fatal({ err: error }, `${kind}: exiting`);
+    process.stderr.write(`landlord: ${kind}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', lastResort('uncaught exception'));
+  process.on('unhandledRejection', lastResort('unhandled rejection'));
 
   const landlord = await startLandlord(config);
   const { log } = landlord;

@@ -9,6 +9,7 @@ import { startEmbeddedPostgres } from '../src/db/embedded.ts';
 import { migrate, readMigrations } from '../src/db/migrate.ts';
 import { migrateJobQueue } from '../src/jobs/worker.ts';
 import { createLogger } from '../src/platform/logger.ts';
+import { pgAnswers } from './helpers/pg-answers.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -29,7 +30,7 @@ const MACHINE_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
 export default async function setup(project: TestProject) {
   let adminUrl = process.env.TEST_DATABASE_URL ?? MACHINE_POSTGRES;
   let stopEmbedded: (() => Promise<void>) | undefined;
-  if (!(await answers(adminUrl))) {
+  if (!(await pgAnswers(adminUrl))) {
     const dir = await mkdtemp(join(tmpdir(), 'landlord-test-pg-'));
     const lock = await lockDataDir(dir);
     const embedded = await startEmbeddedPostgres(dir, () => {});
@@ -54,19 +55,6 @@ export default async function setup(project: TestProject) {
   return async () => {
     await stopEmbedded?.();
   };
-}
-
-async function answers(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
 }
 
 async function createTemplate(adminUrl: string, template: string): Promise<void> {

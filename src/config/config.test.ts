@@ -49,6 +49,7 @@ describe('loadConfig defaults', () => {
       publicUrl: undefined,
       sessionIdleMinutes: 60,
       sessionMaxHours: 12,
+      componentGiveUpSeconds: 120,
     });
   });
 
@@ -87,6 +88,7 @@ describe('loadConfig defaults', () => {
         LANDLORD_PUBLIC_URL: 'https://landlord.example.com/',
         LANDLORD_SESSION_IDLE_MINUTES: '30',
         LANDLORD_SESSION_MAX_HOURS: '8',
+        LANDLORD_COMPONENT_GIVE_UP_SECONDS: '45',
       },
       '/srv/landlord',
     );
@@ -116,6 +118,7 @@ describe('loadConfig defaults', () => {
       publicUrl: 'https://landlord.example.com',
       sessionIdleMinutes: 30,
       sessionMaxHours: 8,
+      componentGiveUpSeconds: 45,
     });
     expect(loadConfig({ LANDLORD_DATA_DIR: '/abs/dir' }, '/srv/landlord').dataDir).toBe('/abs/dir');
     expect(loadConfig({ PORT: '0' }).port).toBe(0);

@@ -52,6 +52,8 @@ export interface Config {
   readonly sessionIdleMinutes: number;
   /** A tenant user's Landlord session ends this many hours after sign-in, however busy. */
   readonly sessionMaxHours: number;
+  /** A background component down this long while the database answers cannot be restarted: the process exits (70). */
+  readonly componentGiveUpSeconds: number;
 }
 
 /** A configuration value that stops start-up; the message names the variable. */
@@ -90,6 +92,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     publicUrl: publicUrl(env),
     sessionIdleMinutes: integer(env, 'LANDLORD_SESSION_IDLE_MINUTES', 60, 1, 7 * 24 * 60),
     sessionMaxHours: integer(env, 'LANDLORD_SESSION_MAX_HOURS', 12, 1, 24 * 90),
+    componentGiveUpSeconds: integer(env, 'LANDLORD_COMPONENT_GIVE_UP_SECONDS', 120, 1, 86_400),
   };
   return Object.freeze(config);
 }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
 import type { Config } from '../config/config.ts';
+import type { Component } from '../platform/supervisor.ts';
 import { lockDataDir, readLock } from './data-dir-lock.ts';
 import { createDb, createPool, type Db } from './database.ts';
 import { isAlive, startEmbeddedPostgres } from './embedded.ts';
@@ -13,6 +14,8 @@ export interface DatabaseHandle {
   connectionString: string;
   /** Where the embedded server keeps its data, when the embedded server is used. */
   embeddedDir: string | undefined;
+  /** The embedded server as a component for the supervisor (it restarts the server if its process dies). */
+  server: Component | undefined;
   close(): Promise<void>;
 }
 
@@ -21,12 +24,12 @@ export interface DatabaseHandle {
  * embedded server in the data directory, which this process then owns (locked).
  */
 export async function openDatabase(config: Config, log: (line: string) => void, poolSize = 20): Promise<DatabaseHandle> {
-  if (config.databaseUrl) return wrap(config.databaseUrl, poolSize, undefined, async () => {});
+  if (config.databaseUrl) return wrap(config.databaseUrl, poolSize, undefined, undefined, async () => {});
   const lock = await lockDataDir(config.dataDir);
   try {
     const embedded = await startEmbeddedPostgres(config.dataDir, log);
     await lock.update({ port: embedded.port });
-    return wrap(embedded.connectionString, poolSize, config.dataDir, async () => {
+    return wrap(embedded.connectionString, poolSize, config.dataDir, embedded.component, async () => {
       await embedded.stop();
       await lock.release();
     });
@@ -46,13 +49,19 @@ export async function openDatabaseForCli(config: Config, log: (line: string) => 
     if (holder?.port && holder.pid !== process.pid && isAlive(holder.pid)) {
       const password = (await readFile(join(config.dataDir, 'pg-password'), 'utf8')).trim();
       const url = `postgres://landlord:${encodeURIComponent(password)}@127.0.0.1:${holder.port}/landlord`;
-      return wrap(url, 2, config.dataDir, async () => {});
+      return wrap(url, 2, config.dataDir, undefined, async () => {});
     }
   }
   return openDatabase(config, log, 2);
 }
 
-function wrap(connectionString: string, poolSize: number, embeddedDir: string | undefined, after: () => Promise<void>): DatabaseHandle {
+function wrap(
+  connectionString: string,
+  poolSize: number,
+  embeddedDir: string | undefined,
+  server: Component | undefined,
+  after: () => Promise<void>,
+): DatabaseHandle {
   const pool = createPool(connectionString, poolSize);
   const db = createDb(pool);
   return {
@@ -60,6 +69,7 @@ function wrap(connectionString: string, poolSize: number, embeddedDir: string | 
     db,
     connectionString,
     embeddedDir,
+    server,
     close: async () => {
       await db.destroy();
       await after();

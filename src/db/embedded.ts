@@ -7,12 +7,25 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { ConfigError } from '../config/config.ts';
+import type { Component } from '../platform/supervisor.ts';
 
 /** A running embedded PostgreSQL server and how to reach it. */
 export interface EmbeddedDatabase {
   connectionString: string;
   port: number;
   /** Stops the server (fast shutdown) and releases nothing else. */
+  stop(): Promise<void>;
+  /**
+   * The server as a supervised component (`embedded-postgres`): its process dying is
+   * this component stopping, and a restart starts a new server on the same data
+   * directory and port, so the pool's URL stays valid.
+   */
+  component: Component;
+}
+
+/** One server process this module started. */
+interface Launched {
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -36,36 +49,51 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
   const password = await readOrCreatePassword(join(dataDir, 'pg-password'));
   const port = await freePort();
   const EmbeddedPostgres = await importWithoutSignalHooks();
-  const server = new EmbeddedPostgres({
+  const options = {
     ...embeddedServerOptions(pgDir, port, password),
     onLog: (message: string) => log(message.trim()),
     onError: (error: unknown) => log(String(error)),
-  });
+  };
 
   // As root the server runs as `postgres`, which must be able to pass through the data directory.
   if (process.getuid?.() === 0) {
     await chmod(dataDir, 0o711);
     await assertReachableByPostgres(dataDir);
   }
-  if (!existsSync(join(pgDir, 'PG_VERSION'))) await server.initialise();
-  try {
-    await server.start();
-  } catch (error) {
-    throw new Error(`The embedded PostgreSQL server in ${pgDir} did not start${error ? `: ${String(error)}` : ''}`);
-  }
-  // The last resort when this process ends without stopping the server (a crash, a failure
-  // below): a fast shutdown, sent synchronously as `exit` handlers must.
-  const serverPid = await readPostmasterPid(pgDir);
-  const lastResort = () => {
+  if (!existsSync(join(pgDir, 'PG_VERSION'))) await new EmbeddedPostgres(options).initialise();
+
+  const launch = async (): Promise<Launched> => {
+    const server = new EmbeddedPostgres(options);
     try {
-      if (serverPid && isAlive(serverPid)) process.kill(serverPid, 'SIGINT');
-    } catch {
-      // exiting anyway
+      await server.start();
+    } catch (error) {
+      throw new Error(`The embedded PostgreSQL server in ${pgDir} did not start${error ? `: ${String(error)}` : ''}`);
     }
+    const pid = (await readPostmasterPid(pgDir)) ?? 0;
+    // The last resort when this process ends without stopping the server (a crash, a failure
+    // below): a fast shutdown, sent synchronously as `exit` handlers must.
+    const lastResort = () => {
+      try {
+        if (pid && isAlive(pid)) process.kill(pid, 'SIGINT');
+      } catch {
+        // exiting anyway
+      }
+    };
+    process.on('exit', lastResort);
+    return {
+      pid,
+      async stop() {
+        process.removeListener('exit', lastResort);
+        // The library waits for an exit event that a server which died already never sends again.
+        if (isAlive(pid)) await server.stop();
+      },
+    };
   };
-  process.on('exit', lastResort);
+  let current = await launch();
 
   const admin = new pg.Client({ host: '127.0.0.1', port, user: 'landlord', password, database: 'postgres' });
+  // A server dying under this client fails the query below; the event alone must not end the process.
+  admin.on('error', () => {});
   await admin.connect();
   try {
     const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [DATABASE_NAME]);
@@ -78,9 +106,27 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
   return {
     connectionString: url,
     port,
-    stop: async () => {
-      await server.stop();
-      process.removeListener('exit', lastResort);
+    stop: () => current.stop(),
+    component: {
+      name: 'embedded-postgres',
+      needsDatabase: false,
+      async start(fail) {
+        if (!isAlive(current.pid)) {
+          await current.stop();
+          // Crash recovery of the same data directory, on the same port. Until the dead
+          // server's last backends exit, PostgreSQL refuses to start ("shared memory block
+          // still in use"): this start fails and the supervisor tries again.
+          current = await launch();
+        }
+        const watched = current;
+        const watch = setInterval(() => {
+          if (isAlive(watched.pid)) return;
+          clearInterval(watch);
+          fail(new Error(`the embedded PostgreSQL server (pid ${watched.pid}) exited`));
+        }, 250);
+        watch.unref();
+        return { stop: async () => clearInterval(watch) };
+      },
     },
   };
 }

@@ -1,78 +1,94 @@
 import pg from 'pg';
+import type { Component } from '../platform/supervisor.ts';
 
 /** One LISTEN connection per node, shared by every feature that waits on a channel. */
 export interface Listener {
   /**
    * Calls `handler` with the payload of every NOTIFY on `channel`, and with `undefined`
-   * after any gap in listening (a reconnect: anything may have changed).
+   * after any gap in listening (a reconnect: anything may have changed). Never fails
+   * for want of a connection: the channel is listened to as soon as there is one.
+   * Resolves with a function that removes the handler again.
    */
-  on(channel: string, handler: (payload: string | undefined) => void): Promise<void>;
-  close(): Promise<void>;
+  on(channel: string, handler: (payload: string | undefined) => void): Promise<() => void>;
+}
+
+/** The shared listener and the component that keeps its connection (run it under the supervisor). */
+export interface SharedListener {
+  listener: Listener;
+  component: Component;
 }
 
 /**
- * Keeps one dedicated connection LISTENing on every channel asked for, reconnecting
- * with backoff (100 ms doubling to 5 s). Whatever was notified while the connection
- * was down is unknown, so every handler is called once the connection is back:
- * handlers must treat a call as "something may have changed", never as a count.
+ * The node's shared LISTEN connection. Handlers are kept here; the connection is a
+ * supervised component (`listener`): when it drops, the supervisor reconnects with
+ * backoff. Whatever was notified while it was down is unknown, so every handler is
+ * called when the connection drops and again once it is back: handlers must treat a call as "something may
+ * have changed", never as a count.
  */
-export async function createListener(connectionString: string, onError: (error: unknown) => void): Promise<Listener> {
-  const handlers = new Map<string, Array<(payload: string | undefined) => void>>();
+export function createListener(connectionString: string): SharedListener {
+  const handlers = new Map<string, Set<(payload: string | undefined) => void>>();
   let client: pg.Client | undefined;
-  let closed = false;
-  let retry: NodeJS.Timeout | undefined;
-  let delay = 100;
+  let fail: (cause: unknown) => void = () => {};
+
   const callAll = () => {
     for (const list of handlers.values()) for (const handler of list) handler(undefined);
   };
+  const listen = async (on: pg.Client, channel: string) => {
+    // A failed LISTEN means the connection broke: the instance fails and the next one listens again.
+    await on.query(`listen ${pg.escapeIdentifier(channel)}`).catch(fail);
+  };
 
-  async function connect(): Promise<void> {
-    const next = new pg.Client({ connectionString, application_name: 'landlord-listener' });
-    next.on('notification', (message) => {
-      for (const handler of handlers.get(message.channel) ?? []) handler(message.payload ?? '');
-    });
-    next.on('error', (error) => {
-      onError(error);
-      scheduleReconnect();
-    });
-    await next.connect();
-    for (const channel of handlers.keys()) await next.query(`listen ${pg.escapeIdentifier(channel)}`);
-    client = next;
-    delay = 100;
-    callAll();
-  }
-
-  function scheduleReconnect() {
-    if (closed || retry) return;
-    client?.end().catch(() => {});
-    client = undefined;
-    callAll();
-    retry = setTimeout(() => {
-      retry = undefined;
-      connect().catch((error) => {
-        onError(error);
-        delay = Math.min(delay * 2, 5000);
-        scheduleReconnect();
-      });
-    }, delay);
-    retry.unref();
-  }
-
-  await connect();
-  return {
+  const listener: Listener = {
     async on(channel, handler) {
       const list = handlers.get(channel);
-      if (list) {
-        list.push(handler);
-        return;
+      if (list) list.add(handler);
+      else {
+        handlers.set(channel, new Set([handler]));
+        if (client) await listen(client, channel);
       }
-      handlers.set(channel, [handler]);
-      await client?.query(`listen ${pg.escapeIdentifier(channel)}`);
-    },
-    async close() {
-      closed = true;
-      if (retry) clearTimeout(retry);
-      await client?.end().catch(() => {});
+      return () => {
+        handlers.get(channel)?.delete(handler);
+      };
     },
   };
+
+  const component: Component = {
+    name: 'listener',
+    async start(onFail) {
+      const next = new pg.Client({ connectionString, application_name: 'landlord-listener' });
+      let failed = false;
+      const lost = (cause: unknown) => {
+        if (failed) return;
+        failed = true;
+        if (client === next) client = undefined;
+        callAll();
+        onFail(cause);
+      };
+      next.on('notification', (message) => {
+        for (const handler of handlers.get(message.channel) ?? []) handler(message.payload ?? '');
+      });
+      next.on('error', lost);
+      next.on('end', () => lost(new Error('the LISTEN connection ended')));
+      try {
+        await next.connect();
+        client = next;
+        fail = lost;
+        for (const channel of handlers.keys()) await next.query(`listen ${pg.escapeIdentifier(channel)}`);
+      } catch (error) {
+        failed = true;
+        if (client === next) client = undefined;
+        await next.end().catch(() => {});
+        throw error;
+      }
+      callAll();
+      return {
+        async stop() {
+          failed = true;
+          if (client === next) client = undefined;
+          await next.end().catch(() => {});
+        },
+      };
+    },
+  };
+  return { listener, component };
 }

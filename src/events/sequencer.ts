@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { type Db, executePrepared, type Tx } from '../db/database.ts';
 import type { Listener } from '../db/listener.ts';
 import type { EventsTable } from '../db/schema.ts';
+import type { Component } from '../platform/supervisor.ts';
 import { EVENTS_CHANNEL } from './events.repo.ts';
 
 // Any fixed number; at most one node sequences at a time.
@@ -98,7 +99,7 @@ export async function startSequencer(options: {
     }, options.coalesceMs ?? COALESCE_MS);
   };
 
-  await options.listener.on(EVENTS_CHANNEL, wake);
+  const unlisten = await options.listener.on(EVENTS_CHANNEL, wake);
   const timer = setInterval(wake, options.idleMs ?? 500);
   timer.unref();
   wake();
@@ -106,9 +107,18 @@ export async function startSequencer(options: {
     drain,
     async stop() {
       stopped = true;
+      unlisten();
       clearInterval(timer);
       clearTimeout(waking);
       await running?.catch(() => {});
     },
+  };
+}
+
+/** The sequencer as a supervised component (`event-sequencer`): a failed pass stops it, and the supervisor starts another. */
+export function sequencerComponent(options: { db: Db; listener: Listener; onSequenced: OnSequenced }): Component {
+  return {
+    name: 'event-sequencer',
+    start: (fail) => startSequencer({ ...options, onError: fail }),
   };
 }

@@ -1,5 +1,6 @@
 import type { ErrorObject } from 'ajv';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { AppError, type ErrorItem, errorItem } from '../errors/app-error.ts';
 import { failure } from './envelope.ts';
 import { validationItems } from './validation.ts';
@@ -11,9 +12,6 @@ const FASTIFY_CODES: Record<string, () => ErrorItem> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: () => errorItem('request.unsupported_media_type'),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => errorItem('request.invalid', 'Content-Length does not match the body'),
 };
-
-// PostgreSQL connection failures: the database is down or restarting, not the request at fault.
-const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '53300']);
 
 /** An error answer before it is sent: status, envelope items and extra headers. */
 export interface ErrorAnswer {
@@ -43,8 +41,10 @@ export function answerFor(error: FastifyError & { validation?: ErrorObject[] }, 
   const pgCode = (error as { code?: string }).code ?? '';
   // Data exceptions (class 22) and program limits (54) are input the schemas let through.
   if (/^(22|54)/.test(pgCode)) return answer(400, [errorItem('request.invalid', 'A value in the request cannot be stored as given')]);
-  if (UNAVAILABLE.has(pgCode)) {
-    request.log.warn({ err: error }, 'database unavailable');
+  // The database is down, restarting or failing over: not the request at fault, and worth retrying as it is.
+  // Logged at debug: the outage itself is reported once, by readiness and the supervisor, not once per request.
+  if (isDatabaseUnavailable(error)) {
+    request.log.debug({ err: error }, 'database unavailable');
     return answer(503, [errorItem('server.unavailable')], { 'retry-after': '1' });
   }
   request.log.error({ err: error, reqId: request.id }, 'unexpected error');

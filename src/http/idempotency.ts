@@ -90,10 +90,17 @@ export function installIdempotency(app: FastifyInstance, db: Db, clock: Clock, b
   app.addHook('onSend', async (request, reply, payload) => {
     const claim = request.idempotency;
     if (!claim) return payload;
-    if (reply.statusCode >= 500) {
-      await db.deleteFrom('idempotency_keys').where('credential', '=', claim.credential).where('key', '=', claim.key).execute();
-    } else {
-      await storeAnswer(db, box, claim, { status: reply.statusCode, body: typeof payload === 'string' ? payload : '' });
+    try {
+      if (reply.statusCode >= 500) {
+        await db.deleteFrom('idempotency_keys').where('credential', '=', claim.credential).where('key', '=', claim.key).execute();
+      } else {
+        await storeAnswer(db, box, claim, { status: reply.statusCode, body: typeof payload === 'string' ? payload : '' });
+      }
+    } catch (error) {
+      // The database went away after the answer was decided. The answer is still the truth
+      // (an error here would turn a 201 or a 503 into a 500); the claim stays "in progress",
+      // so the same key answers 409 until it is taken over as abandoned (ABANDONED_AFTER_MS).
+      request.log.warn({ err: error, key: claim.key }, 'idempotency answer not stored');
     }
     return payload;
   });

@@ -1,3 +1,5 @@
+import type { Component } from '../platform/supervisor.ts';
+
 /**
  * The one pattern every time-driven sweep follows (report deadlines, renewals, trial
  * ends, recurring bills, usage windows…): a function that handles at most one batch of
@@ -28,7 +30,9 @@ export interface RunningSweep {
 /**
  * Runs `sweep` on this node: one pass at a time; a pass calls `sweepOnce` until a batch
  * comes back less than full. A failed pass is reported to `onError` and tried again at
- * the next tick (a sweep is idempotent: whatever it did not commit is still due).
+ * the next tick (a sweep is idempotent: whatever it did not commit is still due). The
+ * node runs its sweeps through {@link sweepComponent}, where `onError` is the
+ * supervisor's: the sweep is stopped and started again with backoff.
  */
 export function startSweep(sweep: Sweep, onError: (error: unknown) => void): RunningSweep {
   let running: Promise<number> | undefined;
@@ -57,6 +61,39 @@ export function startSweep(sweep: Sweep, onError: (error: unknown) => void): Run
       stopped = true;
       clearInterval(timer);
       await running?.catch(() => {});
+    },
+  };
+}
+
+/** A sweep run by the supervisor; `runNow` sweeps on the instance that runs now. */
+export interface SupervisedSweep extends Component {
+  readonly sweep: Sweep;
+  /** As {@link RunningSweep.runNow}; rejects while the sweep is not running (being restarted). */
+  runNow(): Promise<number>;
+}
+
+/**
+ * A sweep as a supervised component (`sweep:<name>`): a failed pass stops it and the
+ * supervisor starts it again with backoff, its state and restarts in `/metrics` and
+ * `/readyz`. Every entry of `buildSweeps` runs this way: a new sweep needs nothing else.
+ */
+export function sweepComponent(sweep: Sweep): SupervisedSweep {
+  let current: RunningSweep | undefined;
+  return {
+    name: `sweep:${sweep.name}`,
+    sweep,
+    async start(fail) {
+      const running = startSweep(sweep, fail);
+      current = running;
+      return {
+        async stop() {
+          if (current === running) current = undefined;
+          await running.stop();
+        },
+      };
+    },
+    runNow() {
+      return current ? current.runNow() : Promise.reject(new Error(`the ${sweep.name} sweep is not running right now`));
     },
   };
 }

@@ -3,6 +3,7 @@ import type { Listener } from '../db/listener.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { OutboundHttp } from '../platform/outbound.ts';
 import type { SecretBox } from '../platform/secret-box.ts';
+import type { Component } from '../platform/supervisor.ts';
 import { type AttemptResult, type ClaimedDelivery, claimDeliveries, DELIVERIES_CHANNEL, recordAttempts } from './deliveries.repo.ts';
 import { settleEndpoints } from './endpoint-health.ts';
 import type { EndpointRow } from './endpoints.repo.ts';
@@ -217,7 +218,7 @@ export async function startDispatching(deps: DispatcherDeps, listener: Listener,
     if (!stopped) loop().catch(deps.onError);
   };
   const dispatcher = createDispatcher(deps, wake);
-  await listener.on(DELIVERIES_CHANNEL, wake);
+  const unlisten = await listener.on(DELIVERIES_CHANNEL, wake);
   const timer = setInterval(wake, options.idleMs ?? 250);
   timer.unref();
   wake();
@@ -225,8 +226,21 @@ export async function startDispatching(deps: DispatcherDeps, listener: Listener,
     dispatcher,
     async stop() {
       stopped = true;
+      unlisten();
       clearInterval(timer);
       await dispatcher.settle();
     },
+  };
+}
+
+/**
+ * The dispatcher as a supervised component (`webhook-dispatcher`): a failed claim or
+ * record stops it (what it held is sent, recorded if it can be, and otherwise released
+ * when its lease runs out), and the supervisor starts another.
+ */
+export function dispatcherComponent(deps: Omit<DispatcherDeps, 'onError'>, listener: Listener): Component {
+  return {
+    name: 'webhook-dispatcher',
+    start: (fail) => startDispatching({ ...deps, onError: fail }, listener),
   };
 }

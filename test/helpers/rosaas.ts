@@ -20,7 +20,7 @@ export const ROSAAS = '/api/management/apps/v1';
  * a client for it, and logs the client in through the RoSaaS auth endpoint.
  */
 export async function wireProduct(
-  landlord: TestLandlord,
+  landlord: Pick<TestLandlord, 'admin' | 'url'>,
   backend: BackendSimulator,
   provisioning: Record<string, unknown> = {},
 ): Promise<WiredProduct> {
