@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BackendSimulator, startBackendSimulator } from '../../test/helpers/backend-simulator.ts';
+import { differentFrom } from '../../test/helpers/different.ts';
 import { productAdminKey } from '../../test/helpers/fixtures.ts';
 import { startTestLandlord, type TestLandlord } from '../../test/helpers/landlord.ts';
 import { isWellFormed, matchesHash } from '../access/credential-format.ts';
@@ -109,7 +110,7 @@ describe('POST /v1/connections/verify', () => {
   it('refuses a wrong secret and an unknown id alike, and another product’s connection as unknown', async () => {
     const tenant = await liveTenant(landlord, product.name);
     const created = await connect(tenant.name);
-    const wrong = await verify({ id: created.id, secret: `${created.secret.slice(0, -1)}x` });
+    const wrong = await verify({ id: created.id, secret: differentFrom(created.secret) });
     const unknown = await verify({ id: '0'.repeat(32), secret: created.secret });
     expect(wrong.body.data).toMatchObject({ valid: false, reason: 'unknown', tenant: null, connection: null, permissions: [] });
     expect(unknown.body.data).toEqual(wrong.body.data);
