@@ -253,13 +253,22 @@ describe('tenants and their subscriptions', () => {
     expect(deleted.status).toBeLessThan(300);
     const after = await landlord.admin.get(sub(tenant.name));
     expect(after.body.data).toMatchObject({ status: 'canceled', endedAt: '2024-01-31T10:00:00.000Z' });
-    const tenantRow = await landlord.node.services.db.selectFrom('tenants').select('plan_price_id').where('id', '=', tenant.id).executeTakeFirst();
+    const tenantRow = await landlord.node.services.db
+      .selectFrom('tenants')
+      .select('plan_price_id')
+      .where('id', '=', tenant.id)
+      .executeTakeFirst();
     expect(tenantRow?.plan_price_id).toBeNull();
   });
 
   it('writes neither tenant nor subscription when the tenant cannot be created', async () => {
     const first = await createTenant(landlord.admin, product.name);
-    const again = await landlord.admin.post('/v1/tenants', { product: product.name, name: first.name, displayName: 'Again', plan: price.price });
+    const again = await landlord.admin.post('/v1/tenants', {
+      product: product.name,
+      name: first.name,
+      displayName: 'Again',
+      plan: price.price,
+    });
     expect(again.status).toBe(409);
     const count = await landlord.node.services.db
       .selectFrom('subscriptions')
