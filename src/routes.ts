@@ -1,9 +1,12 @@
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Authenticator } from './access/authenticator.ts';
 import { registerClientRoutes } from './access/clients.routes.ts';
 import { registerTokenRoutes } from './access/token.routes.ts';
 import { registerAuditRoutes } from './audit/audit.routes.ts';
 import { registerCatalogueRoutes } from './catalogue/catalogue.routes.ts';
+// commerce
+import { registerCommerceRoutes } from './commerce/commerce.routes.ts';
 import type { Config } from './config/config.ts';
 import { registerConnectionRoutes } from './connections/connections.routes.ts';
 import { createConnectionVerifier } from './connections/verifier.ts';
@@ -47,6 +50,8 @@ export interface Services {
   listener: Listener;
   /** Where browsers reach Landlord: `LANDLORD_PUBLIC_URL`, or the address this node listens on. */
   baseUrl: () => string;
+  /** The node's Prometheus registry (`/metrics`), for features' own counters. */
+  metrics?: Registry;
 }
 
 /** Registers every feature's routes on the app. */
@@ -76,4 +81,6 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   registerResellerRoutes(app, db, { clock });
   await registerResellerApi(app, db, { clock, keyRing: services.keyRing, publicUrl: services.config.publicUrl });
   await registerIdentityRoutes(app, services);
+  // commerce
+  registerCommerceRoutes(app, services);
 }
