@@ -19,6 +19,8 @@ import { registerIdentityRoutes } from './identity/register.ts';
 import { registerLoginLinkRoutes } from './login-links/login-links.routes.ts';
 import { registerPeopleRoutes } from './people/people.routes.ts';
 import { registerRoleRoutes } from './people/roles.routes.ts';
+// calls and billing
+import { registerPlanChangeRoutes } from './plan-changes/plan-changes.routes.ts';
 import type { Clock } from './platform/clock.ts';
 import type { OutboundHttp } from './platform/outbound.ts';
 import type { SecretBox } from './platform/secret-box.ts';
@@ -80,4 +82,6 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   await registerIdentityRoutes(app, services);
   // commerce
   registerCommerceRoutes(app, services);
+  // calls and billing
+  registerPlanChangeRoutes(app, db, { clock });
 }

@@ -9,6 +9,8 @@ import { expiredIdentityRecordsSweep } from './identity/expired-records.ts';
 import { collectJobQueues, maintenanceSchedules, pruneIdempotencyKeys } from './jobs/maintenance.jobs.ts';
 import type { Sweep } from './jobs/sweeper.ts';
 import type { Schedule } from './jobs/worker.ts';
+// calls and billing
+import { planChangeSweep } from './plan-changes/plan-changes.sweep.ts';
 import type { Services } from './routes.ts';
 
 /** Every background task and schedule the features contribute, by task name. */
@@ -34,5 +36,7 @@ export function buildSweeps(services: Services): Sweep[] {
     reportDeadlineSweep({ db, clock, intervalMs: config.workerPollMs, kinds: callKinds().values() }),
     // identity
     expiredIdentityRecordsSweep({ db, clock }),
+    // calls and billing
+    planChangeSweep({ db, clock, intervalMs: config.workerPollMs }),
   ];
 }
