@@ -3,6 +3,8 @@ import type { Authenticator } from './access/authenticator.ts';
 import { registerClientRoutes } from './access/clients.routes.ts';
 import { registerTokenRoutes } from './access/token.routes.ts';
 import { registerAuditRoutes } from './audit/audit.routes.ts';
+// calls and billing
+import { registerBillRoutes } from './billing/bills.routes.ts';
 import { registerCatalogueRoutes } from './catalogue/catalogue.routes.ts';
 // commerce
 import { registerCommerceRoutes } from './commerce/commerce.routes.ts';
@@ -19,7 +21,6 @@ import { registerIdentityRoutes } from './identity/register.ts';
 import { registerLoginLinkRoutes } from './login-links/login-links.routes.ts';
 import { registerPeopleRoutes } from './people/people.routes.ts';
 import { registerRoleRoutes } from './people/roles.routes.ts';
-// calls and billing
 import { registerPlanChangeRoutes } from './plan-changes/plan-changes.routes.ts';
 import type { Clock } from './platform/clock.ts';
 import type { OutboundHttp } from './platform/outbound.ts';
@@ -84,4 +85,5 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   registerCommerceRoutes(app, services);
   // calls and billing
   registerPlanChangeRoutes(app, db, { clock });
+  registerBillRoutes(app, db, { clock });
 }

@@ -4,12 +4,14 @@ import { callBackendTask } from './backend-calls/call-backend.jobs.ts';
 import { CALL_TASK } from './backend-calls/call-kind.ts';
 import { callKinds } from './backend-calls/call-kinds.ts';
 import { reportDeadlineSweep } from './backend-calls/report-deadlines.ts';
+// calls and billing
+import { billInvoiceSweep } from './billing/bill-invoices.sweep.ts';
+import { recurringBillSweep } from './billing/recurring-bills.sweep.ts';
 import { healthTasks } from './health/health.node.ts';
 import { expiredIdentityRecordsSweep } from './identity/expired-records.ts';
 import { collectJobQueues, maintenanceSchedules, pruneIdempotencyKeys } from './jobs/maintenance.jobs.ts';
 import type { Sweep } from './jobs/sweeper.ts';
 import type { Schedule } from './jobs/worker.ts';
-// calls and billing
 import { planChangeSweep } from './plan-changes/plan-changes.sweep.ts';
 import type { Services } from './routes.ts';
 
@@ -38,5 +40,7 @@ export function buildSweeps(services: Services): Sweep[] {
     expiredIdentityRecordsSweep({ db, clock }),
     // calls and billing
     planChangeSweep({ db, clock, intervalMs: config.workerPollMs }),
+    recurringBillSweep({ db, clock, intervalMs: config.workerPollMs }),
+    billInvoiceSweep({ db, clock, intervalMs: config.workerPollMs }),
   ];
 }

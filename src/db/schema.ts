@@ -1,5 +1,5 @@
 import type { Insertable, Selectable, Updateable } from 'kysely';
-import type { SubscriptionChangesTable } from './schema/billing.ts';
+import type { BillsTable, RecurringBillsTable, SubscriptionChangesTable } from './schema/billing.ts';
 import type {
   ApiKeysTable,
   ClientsTable,
@@ -108,6 +108,8 @@ export interface Database {
   payments: PaymentsTable;
   // calls and billing
   subscription_changes: SubscriptionChangesTable;
+  recurring_bills: RecurringBillsTable;
+  bills: BillsTable;
 }
 
 export type ProductRow = Selectable<ProductsTable>;

@@ -150,6 +150,11 @@ export const ERROR_CODES = {
     sysCode: '1909',
     message: 'The subscription ends at its period end: nothing to change then',
   },
+  'bill.not_found': { status: 404, sysCode: '1005', message: 'No such bill' },
+  'bill.invoiced': { status: 409, sysCode: '1911', message: 'The bill is on an invoice already: it can no longer be cancelled' },
+  'recurring_bill.not_found': { status: 404, sysCode: '1005', message: 'No such recurring bill' },
+  'recurring_bill.expired': { status: 409, sysCode: '1912', message: 'The recurring bill has made all its cycles' },
+  'recurring_bill.invalid_frequency': { status: 422, sysCode: '1913', message: 'The period and frequency do not go together' },
 
   // server
   'server.internal': { status: 500, sysCode: '1500', message: 'Something went wrong on our side; the request id names it in our logs' },

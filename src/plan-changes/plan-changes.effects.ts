@@ -10,9 +10,9 @@
 import type { Actor } from '../access/principal.ts';
 import { SYSTEM_ACTOR } from '../access/principal.ts';
 import { insertAuditRecord } from '../audit/audit.repo.ts';
+import { writeFinalizedInvoice } from '../billing/invoicing.ts';
 import { commerceNow } from '../commerce/billing-settings.ts';
 import { boundary, calendarDaysBetween, cycleOfPrice } from '../commerce/calendar.ts';
-import { insertDraftInvoice, insertInvoiceLine, takeInvoiceNumber } from '../commerce/invoices.repo.ts';
 import type { SubscriptionRow } from '../commerce/subscription-state.ts';
 import { LIVE_STATUSES, stateOf, subscriptionView } from '../commerce/subscription-state.ts';
 import { mirrorTenantPlan } from '../commerce/subscriptions.repo.ts';
@@ -20,7 +20,6 @@ import { applyDue } from '../commerce/subscriptions.service.ts';
 import type { Db } from '../db/database.ts';
 import { recordEvent } from '../events/events.repo.ts';
 import type { Clock } from '../platform/clock.ts';
-import { newId } from '../platform/ids.ts';
 import type { ChangeRow } from './plan-changes.repo.ts';
 import * as repo from './plan-changes.repo.ts';
 import { changeView } from './plan-changes.view.ts';
@@ -197,7 +196,7 @@ export async function prorationOf(
   });
 }
 
-/** Bills proration lines on an invoice of their own, finalized at once (numbered; nothing owed when the credit covers the charge). */
+/** Bills proration lines on an invoice of their own, finalized at once (nothing owed when the credit covers the charge). */
 async function invoiceProration(
   db: Db,
   change: ChangeRow,
@@ -205,51 +204,18 @@ async function invoiceProration(
   lines: ProrationLine[],
   now: Date,
 ): Promise<string> {
-  const invoice = await insertDraftInvoice(db, {
-    id: newId(),
-    product_id: change.product_id,
-    tenant_id: change.tenant_id,
-    subscription_id: subscription.id,
-    status: 'draft',
-    currency: subscription.currency,
-    created_at: now,
-    updated_at: now,
-  });
-  for (const line of lines) {
-    await insertInvoiceLine(db, {
-      id: newId(),
-      invoice_id: invoice.id,
-      product_id: change.product_id,
+  const invoice = await writeFinalizedInvoice(
+    db,
+    { productId: change.product_id, tenantId: change.tenant_id, subscriptionId: subscription.id, currency: subscription.currency, at: now },
+    lines.map((line) => ({
       kind: 'proration',
-      source_key: `proration:${change.id}:${line.kind}`,
+      sourceKey: `proration:${change.id}:${line.kind}`,
       description: `${line.kind === 'credit' ? 'Unused time on the old price' : 'Remaining time on the new price'} (${line.days} of ${line.periodDays} days)`,
       quantity: '1',
-      amount_minor: line.amountMinor,
-      currency: subscription.currency,
-      period_start: line.start,
-      period_end: line.end,
-      created_at: now,
-    });
-  }
-  const total = lines.reduce((sum, line) => sum + line.amountMinor, 0);
-  const number = await takeInvoiceNumber(db, change.product_id);
-  const settled = total <= 0;
-  const finalized = await db
-    .updateTable('invoices')
-    .set((eb) => ({
-      status: settled ? 'paid' : 'open',
-      number,
-      finalized_at: now,
-      paid_at: settled ? now : null,
-      updated_at: now,
-      version: eb('version', '+', 1),
-    }))
-    .where('id', '=', invoice.id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  const view = { id: finalized.id, number, status: finalized.status, total, currency: finalized.currency, periodId: null };
-  for (const type of ['invoice.created', 'invoice.finalized', ...(settled ? ['invoice.paid'] : [])]) {
-    await recordEvent(db, { type, productId: change.product_id, tenantId: change.tenant_id, occurredAt: now, data: { invoice: view } });
-  }
+      amountMinor: line.amountMinor,
+      periodStart: line.start,
+      periodEnd: line.end,
+    })),
+  );
   return invoice.id;
 }

@@ -26,3 +26,45 @@ export interface SubscriptionChangesTable {
   updated_at: Timestamp;
   version: Defaulted<number>;
 }
+
+export interface RecurringBillsTable {
+  id: string;
+  product_id: string;
+  tenant_id: string;
+  price_cents: number;
+  currency: string;
+  description: string;
+  period: string;
+  frequency: number;
+  cycles: number | null;
+  start_date: Timestamp;
+  initial_cents: Defaulted<number>;
+  time_zone: string;
+  status: string;
+  executions: Defaulted<number>;
+  last_execution_at: Date | null;
+  next_execution_at: Date | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  version: Defaulted<number>;
+}
+
+export interface BillsTable {
+  id: string;
+  product_id: string;
+  tenant_id: string;
+  recurring_bill_id: string | null;
+  execution: number | null;
+  price_cents: number;
+  currency: string;
+  description: string;
+  units: Defaulted<string>;
+  period_started_at: Date | null;
+  period_ended_at: Date | null;
+  status: string;
+  invoice_at: Timestamp;
+  invoice_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  version: Defaulted<number>;
+}
