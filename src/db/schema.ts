@@ -1,4 +1,5 @@
 import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { BillsTable, RecurringBillsTable, SubscriptionChangesTable } from './schema/billing.ts';
 import type {
   ApiKeysTable,
   ClientsTable,
@@ -44,6 +45,8 @@ import type {
 import type { AuditLogTable, IdempotencyKeysTable, LandlordNodesTable, LandlordSecretsTable, SigningKeysTable } from './schema/platform.ts';
 import type { TenantHealthTable, TenantProbeHourlyTable, TenantProbesTable, TenantsTable, TenantTimelineTable } from './schema/tenants.ts';
 
+// calls and billing
+export type * from './schema/billing.ts';
 export type * from './schema/catalogue.ts';
 export type * from './schema/commerce.ts';
 export type * from './schema/events.ts';
@@ -103,6 +106,10 @@ export interface Database {
   invoices: InvoicesTable;
   invoice_lines: InvoiceLinesTable;
   payments: PaymentsTable;
+  // calls and billing
+  subscription_changes: SubscriptionChangesTable;
+  recurring_bills: RecurringBillsTable;
+  bills: BillsTable;
 }
 
 export type ProductRow = Selectable<ProductsTable>;
