@@ -34,6 +34,7 @@ import type {
 } from './schema/people.ts';
 import type { AuditLogTable, IdempotencyKeysTable, LandlordNodesTable, LandlordSecretsTable, SigningKeysTable } from './schema/platform.ts';
 import type { TenantHealthTable, TenantProbeHourlyTable, TenantProbesTable, TenantsTable, TenantTimelineTable } from './schema/tenants.ts';
+import type { UsageAdjustmentsTable, UsageCrossingsTable, UsageEventsTable, UsageTotalsTable } from './schema/usage.ts';
 
 export type * from './schema/catalogue.ts';
 export type * from './schema/events.ts';
@@ -41,6 +42,7 @@ export type * from './schema/identity.ts';
 export type * from './schema/people.ts';
 export type * from './schema/platform.ts';
 export type * from './schema/tenants.ts';
+export type * from './schema/usage.ts';
 
 /** Every table Landlord's queries touch, for Kysely's types. */
 export interface Database {
@@ -85,6 +87,11 @@ export interface Database {
   saml_certificates: SamlCertificatesTable;
   saml_providers: SamlProvidersTable;
   saml_requests: SamlRequestsTable;
+  // usage
+  usage_events: UsageEventsTable;
+  usage_totals: UsageTotalsTable;
+  usage_adjustments: UsageAdjustmentsTable;
+  usage_crossings: UsageCrossingsTable;
 }
 
 export type ProductRow = Selectable<ProductsTable>;
