@@ -1,5 +1,5 @@
 import { uniqueName } from '../../test/helpers/fixtures.ts';
-import { type ApiClient, apiClient } from '../../test/helpers/http.ts';
+import { type ApiClient, type ApiResponse, apiClient } from '../../test/helpers/http.ts';
 import type { TestLandlord } from '../../test/helpers/landlord.ts';
 import { newId } from '../platform/ids.ts';
 
@@ -116,7 +116,7 @@ export async function eventsOf(landlord: TestLandlord, tenantId: string, type: s
     .execute();
 }
 
-async function must(response: Promise<{ status: number; text: string; body: any }>, status: number, raw = false) {
+async function must(response: Promise<ApiResponse>, status: number, raw = false) {
   const answer = await response;
   if (answer.status !== status) throw new Error(`expected ${status}, got ${answer.status}: ${answer.text}`);
   return raw ? answer.body : answer.body?.data;
