@@ -17,6 +17,8 @@ export interface UsageProduct {
   name: string;
   /** The product's own client (role `client`). */
   client: ApiClient;
+  /** That client's bearer token. */
+  token: string;
   plan: string;
   price: string;
 }
@@ -63,7 +65,14 @@ export async function usageProduct(
     200,
     true,
   );
-  return { id: product.id, name: product.name, client: apiClient(landlord.url, token.access_token), plan, price };
+  return {
+    id: product.id,
+    name: product.name,
+    client: apiClient(landlord.url, token.access_token),
+    token: token.access_token,
+    plan,
+    price,
+  };
 }
 
 /** An active tenant of the product on its plan, subscribed from `since` (the clock's now by default). */
