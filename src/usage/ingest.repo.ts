@@ -93,7 +93,7 @@ export async function insertUsageBatch(db: Db, productId: string, now: Date, row
       join windows w using (tenant_id, feature_id, window_start)
       join plan_features pf on pf.id = w.plan_feature_id
       cross join lateral unnest(pf.thresholds) as th(threshold)
-      where pf.limit_value is not null and t.used > 0 and t.used * 100 >= pf.limit_value * th.threshold
+      where pf.limit_value is not null and t.used > 0 and t.used::numeric * 100 >= pf.limit_value::numeric * th.threshold
         and (t.window_end is null or t.window_end > ${now}::timestamptz)
       order by 1, 2, 3, 4
       on conflict (tenant_id, feature_id, window_start, threshold) do update

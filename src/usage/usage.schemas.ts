@@ -4,7 +4,10 @@ import { JsonObject, Nullable, Timestamp } from '../http/schemas.ts';
 /** The most events one ingestion request may carry (the body is also capped at 1 MiB). */
 export const MAX_EVENTS_PER_BATCH = 1000;
 
-const Quantity = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'How much was used (whole units)' });
+/** The most one event or adjustment may count: totals of a million of them stay exact in a JS number and a bigint. */
+export const MAX_QUANTITY = 1_000_000_000_000;
+
+const Quantity = Type.Integer({ minimum: 0, maximum: MAX_QUANTITY, description: 'How much was used (whole units, at most 10^12)' });
 
 /** One usage event as a product reports it. */
 export const UsageEventInput = Type.Object(
@@ -77,7 +80,7 @@ export const Entitlements = Type.Object({
 export type EntitlementsView = Static<typeof Entitlements>;
 
 export const CheckRequest = Type.Object(
-  { quantity: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 1, description: 'Defaults to 1' })) },
+  { quantity: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_QUANTITY, default: 1, description: 'Defaults to 1' })) },
   { additionalProperties: false },
 );
 
@@ -113,8 +116,8 @@ export const AdjustmentCreate = Type.Object(
   {
     feature: Type.String({ minLength: 1, maxLength: 200 }),
     quantity: Type.Integer({
-      minimum: -Number.MAX_SAFE_INTEGER,
-      maximum: Number.MAX_SAFE_INTEGER,
+      minimum: -MAX_QUANTITY,
+      maximum: MAX_QUANTITY,
       description: 'Signed, not 0: negative takes usage away',
     }),
     reason: Type.String({ minLength: 1, maxLength: 1000 }),
