@@ -42,6 +42,41 @@ const IDENTITY_VERBS: Record<string, string[]> = {
   saml_certificate: ['rotated'],
 };
 
+// Commerce (ADR 0008): subscriptions and invoices. Each carries the object as it was after the step it tells about.
+const SUBSCRIPTION_VERBS = [
+  'created',
+  'updated',
+  'activated',
+  'trial_will_end',
+  'trial_ended',
+  'renewed',
+  'renewal_failed',
+  'plan_change_requested',
+  'plan_changed',
+  'plan_change_failed',
+  'cancel_scheduled',
+  'canceled',
+  'expired',
+  'past_due',
+  'recovered',
+];
+const INVOICE_VERBS = ['created', 'finalized', 'paid', 'voided'];
+const COMMERCE_SCHEMAS: Record<string, TSchema> = Object.fromEntries([
+  ...SUBSCRIPTION_VERBS.map((verb) => [
+    `subscription.${verb}`,
+    Type.Object({
+      subscription: Snapshot('subscription'),
+      before: Before('subscription'),
+      period: Type.Optional(Snapshot('period it opened')),
+      trialEndAt: Type.Optional(Type.String({ format: 'date-time' })),
+      error: Type.Optional(Type.String()),
+    }),
+  ]),
+  ...INVOICE_VERBS.map((verb) => [
+    `invoice.${verb}`,
+    Type.Object({ invoice: Snapshot('invoice'), subscription: Type.Optional(Snapshot('subscription')) }),
+  ]),
+]);
 // Usage: a threshold of a limit crossed (once per window), and a limit left again.
 const LimitFacts = {
   tenant: Type.Object({ id: Type.String(), name: Type.String() }),
@@ -81,6 +116,7 @@ export const EVENT_SCHEMAS: Record<string, TSchema> = {
   'tenant.availability.unhealthy': Type.Object({ tenant: Snapshot('tenant'), health: Snapshot('health record') }),
   'tenant.availability.healthy': Type.Object({ tenant: Snapshot('tenant'), health: Snapshot('health record') }),
   'webhook_endpoint.disabled': Type.Object({ endpoint: Snapshot('webhook endpoint'), reason: Type.String() }),
+  ...COMMERCE_SCHEMAS,
   // usage
   ...USAGE_EVENT_SCHEMAS,
   ...Object.fromEntries(
