@@ -52,7 +52,8 @@ it('leaves every batch whole or absent after a SIGKILL mid-ingestion, with total
   await setup('/v1/products/metered/plans/pro/features', { feature: 'api_calls', limit: 1_000_000_000, reset: 'month' });
   await setup('/v1/products/metered/plans/pro/publish', {});
   await setup('/v1/products/metered/plans/pro/prices/pro-monthly/publish', {});
-  const tenant = await setup('/v1/tenants', { product: 'metered', name: 'acme', displayName: 'Acme', plan: 'pro-monthly' });
+  const tenant = await setup('/v1/tenants', { product: 'metered', name: 'acme', displayName: 'Acme' });
+  await setup('/v1/tenants/acme/subscription', { price: 'pro-monthly' });
 
   // Four senders keep batches in flight; the process dies once a few have been answered.
   const answered = new Set<number>();
@@ -64,7 +65,10 @@ it('leaves every batch whole or absent after a SIGKILL mid-ingestion, with total
       const number = next++;
       sent.push(number);
       const answer = await admin.post('/v1/usage', batch(tenant.name, number)).catch(() => undefined);
-      if (answer?.status === 200) answered.add(number);
+      if (answer?.status === 200) {
+        expect(answer.body.data.accepted).toBe(BATCH);
+        answered.add(number);
+      }
       if (answered.size >= 3 && !killed) {
         killed = true;
         first.child.kill('SIGKILL');

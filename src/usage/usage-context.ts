@@ -1,11 +1,13 @@
 import { sql } from 'kysely';
+import { DEFAULT_BILLING_ZONE } from '../commerce/calendar.ts';
 import type { Db } from '../db/database.ts';
 import type { Clock } from '../platform/clock.ts';
 
 /**
  * What usage needs to know about subscriptions and products: who was subscribed to
- * which plan when, from which anchor, in which zone, and what "now" is for the product.
- * Kept in one file so that the rest of usage does not depend on how commerce stores them.
+ * which plan when, from which anchor, in which zone, and what "now" is for the product
+ * (commerce's tables, ADR 0008). Kept in one file so that the rest of usage does not
+ * depend on how commerce stores them.
  */
 
 /** A subscription's life: live in `[start, end)` (end null: still live), on `planId`, periods from `anchor`. */
@@ -16,7 +18,11 @@ export interface SubscriptionSpan {
   anchor: Date;
   start: Date;
   end: Date | null;
+  /** The zone its periods are counted in (the product's billing zone when it subscribed). */
+  zone: string;
 }
+
+const ENDED = ['canceled', 'expired'];
 
 /** A product's usage settings and its "now" (a sandbox product's own commerce clock). */
 export interface UsageProduct {
@@ -40,38 +46,61 @@ export interface MeteredFeature {
   thresholds: number[];
 }
 
-/** The product's usage settings and clock. */
+/** The product's usage settings, billing zone and commerce clock (a sandbox product's own). */
 export async function loadUsageProduct(db: Db, clock: Clock, productId: string): Promise<UsageProduct> {
-  const row = await sql<{ id: string; grace: number }>`
-    select id, usage_grace_minutes as grace from products where id = ${productId}`.execute(db);
+  const row = await sql<{ grace: number; zone: string | null; sandbox: boolean | null; offset: number | null }>`
+    select p.usage_grace_minutes as grace, b.time_zone as zone, b.sandbox, b.clock_offset_ms as offset
+    from products p left join product_billing b on b.product_id = p.id
+    where p.id = ${productId}::uuid`.execute(db);
   const product = row.rows[0];
   if (!product) throw new Error(`product ${productId} vanished`);
-  return { id: product.id, zone: 'UTC', graceMs: product.grace * 60_000, sandbox: false, now: clock.now() };
+  return {
+    id: productId,
+    zone: product.zone ?? DEFAULT_BILLING_ZONE,
+    graceMs: product.grace * 60_000,
+    sandbox: product.sandbox ?? false,
+    now: new Date(clock.now().getTime() + Number(product.offset ?? 0)),
+  };
 }
 
 /**
- * Every subscription span of the tenants given, by tenant id. Until subscriptions are
- * stored, a tenant with a plan price counts as subscribed since it was created, its
- * anchor the creation instant.
+ * Every subscription of the tenants given, as spans of life, by tenant id: live from its
+ * start until it ended (canceled or expired), on the plan of its price, its periods
+ * counted from its anchor (a trial moves the anchor to the trial's end) in its zone.
  */
 export async function loadSpans(db: Db, tenantIds: readonly string[]): Promise<Map<string, SubscriptionSpan[]>> {
   const spans = new Map<string, SubscriptionSpan[]>();
   if (tenantIds.length === 0) return spans;
   const rows = await db
-    .selectFrom('tenants')
-    .innerJoin('plan_prices', 'plan_prices.id', 'tenants.plan_price_id')
+    .selectFrom('subscriptions')
+    .innerJoin('plan_prices', 'plan_prices.id', 'subscriptions.price_id')
     .innerJoin('plans', 'plans.id', 'plan_prices.plan_id')
-    .select(['tenants.id as tenant_id', 'tenants.created_at', 'plans.id as plan_id', 'plans.name as plan_name'])
-    .where('tenants.id', 'in', tenantIds)
+    .select([
+      'subscriptions.id',
+      'subscriptions.tenant_id',
+      'subscriptions.status',
+      'subscriptions.anchor_at',
+      'subscriptions.start_at',
+      'subscriptions.ended_at',
+      'subscriptions.updated_at',
+      'subscriptions.time_zone',
+      'plans.id as plan_id',
+      'plans.name as plan_name',
+    ])
+    .where('subscriptions.tenant_id', 'in', [...tenantIds])
+    .orderBy('subscriptions.start_at')
     .execute();
   for (const row of rows) {
-    const span = {
-      id: row.tenant_id,
+    // A subscription that ended without a recorded end ended when it last changed.
+    const ended = row.ended_at ?? (ENDED.includes(row.status) ? row.updated_at : null);
+    const span: SubscriptionSpan = {
+      id: row.id,
       planId: row.plan_id,
       planName: row.plan_name,
-      anchor: row.created_at,
-      start: row.created_at,
-      end: null,
+      anchor: row.anchor_at,
+      start: row.start_at,
+      end: ended,
+      zone: row.time_zone,
     };
     spans.set(row.tenant_id, [...(spans.get(row.tenant_id) ?? []), span]);
   }
