@@ -10,6 +10,7 @@ import { callBackendTask } from './tenants/lifecycle.jobs.ts';
 import { reportDeadlineSweep } from './tenants/report-deadlines.ts';
 import { CALL_TASK } from './tenants/transitions.ts';
 import { usageLimitSweep } from './usage/limits.ts';
+import { usageOverageSweep } from './usage/overage.ts';
 
 /** Every background task and schedule the features contribute, by task name. */
 export function buildTasks(services: Services, pool: pg.Pool): { tasks: TaskList; schedules: Schedule[] } {
@@ -36,5 +37,6 @@ export function buildSweeps(services: Services): Sweep[] {
     expiredIdentityRecordsSweep({ db, clock }),
     // usage
     usageLimitSweep({ db, clock }),
+    usageOverageSweep({ db, clock }),
   ];
 }

@@ -20,6 +20,8 @@ export interface SubscriptionSpan {
   end: Date | null;
   /** The zone its periods are counted in (the product's billing zone when it subscribed). */
   zone: string;
+  /** The currency it bills in. */
+  currency: string;
 }
 
 const ENDED = ['canceled', 'expired'];
@@ -44,6 +46,8 @@ export interface MeteredFeature {
   reset: string;
   enforcement: string;
   thresholds: number[];
+  /** Per unit over the limit, in minor units of the subscription's currency; null: no overage billing. */
+  overageUnitPrice: number | null;
 }
 
 /** The product's usage settings, billing zone and commerce clock (a sandbox product's own). */
@@ -84,6 +88,7 @@ export async function loadSpans(db: Db, tenantIds: readonly string[]): Promise<M
       'subscriptions.ended_at',
       'subscriptions.updated_at',
       'subscriptions.time_zone',
+      'subscriptions.currency',
       'plans.id as plan_id',
       'plans.name as plan_name',
     ])
@@ -101,6 +106,7 @@ export async function loadSpans(db: Db, tenantIds: readonly string[]): Promise<M
       start: row.start_at,
       end: ended,
       zone: row.time_zone,
+      currency: row.currency,
     };
     spans.set(row.tenant_id, [...(spans.get(row.tenant_id) ?? []), span]);
   }
@@ -127,6 +133,7 @@ export async function loadPlanFeatures(db: Db, planIds: readonly string[]): Prom
       'plan_features.reset',
       'plan_features.enforcement',
       'plan_features.thresholds',
+      'plan_features.overage_unit_price_minor',
       'features.id as feature_id',
       'features.name as feature_name',
       'features.type',
@@ -145,6 +152,7 @@ export async function loadPlanFeatures(db: Db, planIds: readonly string[]): Prom
       reset: row.reset,
       enforcement: row.enforcement,
       thresholds: row.thresholds,
+      overageUnitPrice: row.overage_unit_price_minor,
     });
     byPlan.set(row.plan_id, features);
   }

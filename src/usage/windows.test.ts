@@ -12,6 +12,7 @@ const span = (anchor: string, end: string | null = null, zone = 'UTC'): Subscrip
   start: new Date(anchor),
   end: end ? new Date(end) : null,
   zone,
+  currency: 'EUR',
 });
 const iso = (window: { start: Date; end: Date | null }) => [window.start.toISOString(), window.end?.toISOString() ?? null];
 
