@@ -58,12 +58,21 @@ export async function loadUsageProduct(db: Db, clock: Clock, productId: string):
     where p.id = ${productId}::uuid`.execute(db);
   const product = row.rows[0];
   if (!product) throw new Error(`product ${productId} vanished`);
+  return toUsageProduct(productId, product, clock);
+}
+
+/** A product's usage settings from its row (`usage_grace_minutes`, and its `product_billing` row if any). */
+export function toUsageProduct(
+  productId: string,
+  row: { grace: number; zone: string | null; sandbox: boolean | null; offset: number | string | null },
+  clock: Clock,
+): UsageProduct {
   return {
     id: productId,
-    zone: product.zone ?? DEFAULT_BILLING_ZONE,
-    graceMs: product.grace * 60_000,
-    sandbox: product.sandbox ?? false,
-    now: new Date(clock.now().getTime() + Number(product.offset ?? 0)),
+    zone: row.zone ?? DEFAULT_BILLING_ZONE,
+    graceMs: row.grace * 60_000,
+    sandbox: row.sandbox ?? false,
+    now: new Date(clock.now().getTime() + Number(row.offset ?? 0)),
   };
 }
 
@@ -73,8 +82,7 @@ export async function loadUsageProduct(db: Db, clock: Clock, productId: string):
  * counted from its anchor (a trial moves the anchor to the trial's end) in its zone.
  */
 export async function loadSpans(db: Db, tenantIds: readonly string[]): Promise<Map<string, SubscriptionSpan[]>> {
-  const spans = new Map<string, SubscriptionSpan[]>();
-  if (tenantIds.length === 0) return spans;
+  if (tenantIds.length === 0) return new Map();
   const rows = await db
     .selectFrom('subscriptions')
     .innerJoin('plan_prices', 'plan_prices.id', 'subscriptions.price_id')
@@ -95,6 +103,27 @@ export async function loadSpans(db: Db, tenantIds: readonly string[]): Promise<M
     .where('subscriptions.tenant_id', 'in', [...tenantIds])
     .orderBy('subscriptions.start_at')
     .execute();
+  return groupSpans(rows);
+}
+
+/** A subscription row as spans are built from (timestamps as Dates or as JSON strings). */
+export interface SpanRow {
+  id: string;
+  tenant_id: string;
+  status: string;
+  anchor_at: Date | string;
+  start_at: Date | string;
+  ended_at: Date | string | null;
+  updated_at: Date | string;
+  time_zone: string;
+  currency: string;
+  plan_id: string;
+  plan_name: string;
+}
+
+/** Subscription rows (ordered by start) as spans by tenant id. */
+export function groupSpans(rows: readonly SpanRow[]): Map<string, SubscriptionSpan[]> {
+  const spans = new Map<string, SubscriptionSpan[]>();
   for (const row of rows) {
     // A subscription that ended without a recorded end ended when it last changed.
     const ended = row.ended_at ?? (ENDED.includes(row.status) ? row.updated_at : null);
@@ -102,13 +131,15 @@ export async function loadSpans(db: Db, tenantIds: readonly string[]): Promise<M
       id: row.id,
       planId: row.plan_id,
       planName: row.plan_name,
-      anchor: row.anchor_at,
-      start: row.start_at,
-      end: ended,
+      anchor: new Date(row.anchor_at),
+      start: new Date(row.start_at),
+      end: ended === null ? null : new Date(ended),
       zone: row.time_zone,
       currency: row.currency,
     };
-    spans.set(row.tenant_id, [...(spans.get(row.tenant_id) ?? []), span]);
+    const list = spans.get(row.tenant_id);
+    if (list) list.push(span);
+    else spans.set(row.tenant_id, [span]);
   }
   return spans;
 }
@@ -121,8 +152,7 @@ export function spanAt(spans: readonly SubscriptionSpan[] | undefined, instant: 
 
 /** The metered features of the plans given: plan id → feature id → feature. */
 export async function loadPlanFeatures(db: Db, planIds: readonly string[]): Promise<Map<string, Map<string, MeteredFeature>>> {
-  const byPlan = new Map<string, Map<string, MeteredFeature>>();
-  if (planIds.length === 0) return byPlan;
+  if (planIds.length === 0) return new Map();
   const rows = await db
     .selectFrom('plan_features')
     .innerJoin('features', 'features.id', 'plan_features.feature_id')
@@ -141,6 +171,26 @@ export async function loadPlanFeatures(db: Db, planIds: readonly string[]): Prom
     .where('plan_features.plan_id', 'in', [...new Set(planIds)])
     .orderBy('features.name')
     .execute();
+  return groupPlanFeatures(rows);
+}
+
+/** A plan feature row joined with its feature. */
+export interface PlanFeatureRow {
+  id: string;
+  plan_id: string;
+  limit_value: number | null;
+  reset: string;
+  enforcement: string;
+  thresholds: number[];
+  overage_unit_price_minor: number | null;
+  feature_id: string;
+  feature_name: string;
+  type: string;
+}
+
+/** Plan feature rows as plan id → feature id → feature. */
+export function groupPlanFeatures(rows: readonly PlanFeatureRow[]): Map<string, Map<string, MeteredFeature>> {
+  const byPlan = new Map<string, Map<string, MeteredFeature>>();
   for (const row of rows) {
     const features = byPlan.get(row.plan_id) ?? new Map<string, MeteredFeature>();
     features.set(row.feature_id, {
@@ -148,11 +198,11 @@ export async function loadPlanFeatures(db: Db, planIds: readonly string[]): Prom
       featureId: row.feature_id,
       featureName: row.feature_name,
       type: row.type,
-      limit: row.limit_value,
+      limit: row.limit_value === null ? null : Number(row.limit_value),
       reset: row.reset,
       enforcement: row.enforcement,
       thresholds: row.thresholds,
-      overageUnitPrice: row.overage_unit_price_minor,
+      overageUnitPrice: row.overage_unit_price_minor === null ? null : Number(row.overage_unit_price_minor),
     });
     byPlan.set(row.plan_id, features);
   }
