@@ -1,5 +1,6 @@
 import type { TaskList } from 'graphile-worker';
 import type pg from 'pg';
+import { renewalDeps, renewalsSweep } from './commerce/renewals.ts';
 import { healthTasks } from './health/health.node.ts';
 import { expiredIdentityRecordsSweep } from './identity/expired-records.ts';
 import { collectJobQueues, maintenanceSchedules, pruneIdempotencyKeys } from './jobs/maintenance.jobs.ts';
@@ -35,6 +36,8 @@ export function buildSweeps(services: Services): Sweep[] {
     reportDeadlineSweep({ db, clock, intervalMs: config.workerPollMs }),
     // identity
     expiredIdentityRecordsSweep({ db, clock }),
+    // commerce
+    renewalsSweep(renewalDeps(services)),
     // usage
     usageLimitSweep({ db, clock }),
     usageOverageSweep({ db, clock }),

@@ -70,6 +70,7 @@ const COMMERCE_SCHEMAS: Record<string, TSchema> = Object.fromEntries([
       period: Type.Optional(Snapshot('period it opened')),
       trialEndAt: Type.Optional(Type.String({ format: 'date-time' })),
       error: Type.Optional(Type.String()),
+      reason: Type.Optional(Type.String()),
     }),
   ]),
   ...INVOICE_VERBS.map((verb) => [
