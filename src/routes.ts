@@ -33,6 +33,7 @@ import { registerResellerRoutes } from './resellers/resellers.routes.ts';
 import { registerRosaasRoutes } from './rosaas/rosaas.routes.ts';
 import { registerLifecycleRoutes } from './tenants/lifecycle.routes.ts';
 import { registerTenantRoutes } from './tenants/tenants.routes.ts';
+import { registerUsageRoutes } from './usage/usage.routes.ts';
 import { registerWebhookRoutes } from './webhooks/webhooks.routes.ts';
 
 /** The shared parts every feature is built from. */
@@ -89,4 +90,6 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   // calls and billing
   registerPlanChangeRoutes(app, db, { clock });
   registerBillRoutes(app, db, { clock });
+  // usage
+  await registerUsageRoutes(app, db, { clock, listener: services.listener, authenticator: services.authenticator, verifier });
 }

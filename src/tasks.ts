@@ -15,6 +15,8 @@ import type { Sweep } from './jobs/sweeper.ts';
 import type { Schedule } from './jobs/worker.ts';
 import { planChangeSweep } from './plan-changes/plan-changes.sweep.ts';
 import type { Services } from './routes.ts';
+import { usageLimitSweep } from './usage/limits.ts';
+import { usageOverageSweep } from './usage/overage.ts';
 
 /** Every background task and schedule the features contribute, by task name. */
 export function buildTasks(services: Services, pool: pg.Pool): { tasks: TaskList; schedules: Schedule[] } {
@@ -45,5 +47,8 @@ export function buildSweeps(services: Services): Sweep[] {
     planChangeSweep({ db, clock, intervalMs: config.workerPollMs }),
     recurringBillSweep({ db, clock, intervalMs: config.workerPollMs }),
     billInvoiceSweep({ db, clock, intervalMs: config.workerPollMs }),
+    // usage
+    usageLimitSweep({ db, clock }),
+    usageOverageSweep({ db, clock }),
   ];
 }

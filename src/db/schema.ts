@@ -44,6 +44,7 @@ import type {
 } from './schema/people.ts';
 import type { AuditLogTable, IdempotencyKeysTable, LandlordNodesTable, LandlordSecretsTable, SigningKeysTable } from './schema/platform.ts';
 import type { TenantHealthTable, TenantProbeHourlyTable, TenantProbesTable, TenantsTable, TenantTimelineTable } from './schema/tenants.ts';
+import type { UsageAdjustmentsTable, UsageCrossingsTable, UsageEventsTable, UsageTotalsTable } from './schema/usage.ts';
 
 // calls and billing
 export type * from './schema/billing.ts';
@@ -54,6 +55,7 @@ export type * from './schema/identity.ts';
 export type * from './schema/people.ts';
 export type * from './schema/platform.ts';
 export type * from './schema/tenants.ts';
+export type * from './schema/usage.ts';
 
 /** Every table Landlord's queries touch, for Kysely's types. */
 export interface Database {
@@ -110,6 +112,11 @@ export interface Database {
   subscription_changes: SubscriptionChangesTable;
   recurring_bills: RecurringBillsTable;
   bills: BillsTable;
+  // usage
+  usage_events: UsageEventsTable;
+  usage_totals: UsageTotalsTable;
+  usage_adjustments: UsageAdjustmentsTable;
+  usage_crossings: UsageCrossingsTable;
 }
 
 export type ProductRow = Selectable<ProductsTable>;

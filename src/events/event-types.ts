@@ -78,6 +78,24 @@ const COMMERCE_SCHEMAS: Record<string, TSchema> = Object.fromEntries([
     Type.Object({ invoice: Snapshot('invoice'), subscription: Type.Optional(Snapshot('subscription')) }),
   ]),
 ]);
+// Usage: a threshold of a limit crossed (once per window), and a limit left again.
+const LimitFacts = {
+  tenant: Type.Object({ id: Type.String(), name: Type.String() }),
+  feature: Type.String(),
+  threshold: Type.Integer({ description: 'Percent of the limit' }),
+  limit: Type.Integer(),
+  used: Type.Integer(),
+  windowStart: Type.String({ format: 'date-time' }),
+  windowEnd: Nullable(Type.String({ format: 'date-time' })),
+};
+const USAGE_EVENT_SCHEMAS: Record<string, TSchema> = {
+  'usage.threshold_reached': Type.Object(LimitFacts),
+  'usage.limit_reached': Type.Object(LimitFacts),
+  'usage.limit_cleared': Type.Object({
+    ...LimitFacts,
+    reason: Type.String({ description: '`new_window`, `plan_changed`, `limit_raised` or `correction`' }),
+  }),
+};
 
 // Calls and billing (ADR 0009): plan changes ride on subscription.plan_change_*; bills and recurring bills.
 const BILLING_SCHEMAS: Record<string, TSchema> = Object.fromEntries([
@@ -113,6 +131,8 @@ export const EVENT_SCHEMAS: Record<string, TSchema> = {
   'webhook_endpoint.disabled': Type.Object({ endpoint: Snapshot('webhook endpoint'), reason: Type.String() }),
   ...COMMERCE_SCHEMAS,
   ...BILLING_SCHEMAS,
+  // usage
+  ...USAGE_EVENT_SCHEMAS,
   ...Object.fromEntries(
     Object.entries({ ...CATALOGUE_VERBS, ...PEOPLE_VERBS, ...IDENTITY_VERBS }).flatMap(([objectType, verbs]) =>
       verbs.map((verb) => [`${objectType}.${verb}`, Type.Object(changed(objectType, verb))]),
