@@ -7,6 +7,7 @@ import { registerCatalogueRoutes } from './catalogue/catalogue.routes.ts';
 import type { Config } from './config/config.ts';
 import { registerConnectionRoutes } from './connections/connections.routes.ts';
 import { createConnectionVerifier } from './connections/verifier.ts';
+import { registerConsole } from './console/console.routes.ts';
 import type { Db } from './db/database.ts';
 import type { Listener } from './db/listener.ts';
 import { registerEventRoutes } from './events/events.routes.ts';
@@ -47,6 +48,8 @@ export interface Services {
   listener: Listener;
   /** Where browsers reach Landlord: `LANDLORD_PUBLIC_URL`, or the address this node listens on. */
   baseUrl: () => string;
+  /** This node's background components and their states (the console's system page). */
+  componentStates?: () => Record<string, string>;
 }
 
 /** Registers every feature's routes on the app. */
@@ -76,4 +79,6 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   registerResellerRoutes(app, db, { clock });
   await registerResellerApi(app, db, { clock, keyRing: services.keyRing, publicUrl: services.config.publicUrl });
   await registerIdentityRoutes(app, services);
+  // console
+  await registerConsole(app, services);
 }

@@ -54,6 +54,10 @@ export interface Config {
   readonly sessionMaxHours: number;
   /** A background component down this long while the database answers cannot be restarted: the process exits (70). */
   readonly componentGiveUpSeconds: number;
+  /** Whether `/console` is served (`LANDLORD_CONSOLE=off` turns it off). */
+  readonly console: boolean;
+  /** An operator's console session ends after this many idle minutes. */
+  readonly consoleIdleMinutes: number;
 }
 
 /** A configuration value that stops start-up; the message names the variable. */
@@ -93,6 +97,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     sessionIdleMinutes: integer(env, 'LANDLORD_SESSION_IDLE_MINUTES', 60, 1, 7 * 24 * 60),
     sessionMaxHours: integer(env, 'LANDLORD_SESSION_MAX_HOURS', 12, 1, 24 * 90),
     componentGiveUpSeconds: integer(env, 'LANDLORD_COMPONENT_GIVE_UP_SECONDS', 120, 1, 86_400),
+    console: oneOf(env, 'LANDLORD_CONSOLE', ['on', 'off'] as const, 'on') === 'on',
+    consoleIdleMinutes: integer(env, 'LANDLORD_CONSOLE_IDLE_MINUTES', 30, 1, 24 * 60),
   };
   return Object.freeze(config);
 }

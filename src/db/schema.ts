@@ -9,6 +9,7 @@ import type {
   ProductsTable,
   SpecificationsTable,
 } from './schema/catalogue.ts';
+import type { ConsoleLinksTable } from './schema/console.ts';
 import type { EventsTable, WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable } from './schema/events.ts';
 import type {
   OidcClientsTable,
@@ -36,6 +37,7 @@ import type { AuditLogTable, IdempotencyKeysTable, LandlordNodesTable, LandlordS
 import type { TenantHealthTable, TenantProbeHourlyTable, TenantProbesTable, TenantsTable, TenantTimelineTable } from './schema/tenants.ts';
 
 export type * from './schema/catalogue.ts';
+export type * from './schema/console.ts';
 export type * from './schema/events.ts';
 export type * from './schema/identity.ts';
 export type * from './schema/people.ts';
@@ -85,6 +87,8 @@ export interface Database {
   saml_certificates: SamlCertificatesTable;
   saml_providers: SamlProvidersTable;
   saml_requests: SamlRequestsTable;
+  // console
+  console_links: ConsoleLinksTable;
 }
 
 export type ProductRow = Selectable<ProductsTable>;

@@ -115,6 +115,16 @@ export const ERROR_CODES = {
   },
   'access_token.invalid': { status: 401, sysCode: '1702', message: 'The access token is not valid for this product, expired or altered' },
 
+  // console
+  'console.forbidden_origin': { status: 403, sysCode: '1950', message: 'The form did not come from this console (Origin or CSRF token)' },
+  'console.confirmation_required': {
+    status: 422,
+    sysCode: '1951',
+    message: 'Type the name of the object to confirm this action',
+  },
+  'event.not_found': { status: 404, sysCode: '1005', message: 'No such event' },
+  'console.link_invalid': { status: 401, sysCode: '1952', message: 'The console link is unknown, used or expired' },
+
   // server
   'server.internal': { status: 500, sysCode: '1500', message: 'Something went wrong on our side; the request id names it in our logs' },
   'server.unavailable': { status: 503, sysCode: '1503', message: 'Landlord cannot reach its database right now' },
