@@ -116,7 +116,8 @@ export function when(value: Date | string | null | undefined): string {
 
 /** Pretty JSON in a <pre>, escaped. */
 export function json(value: unknown): SafeHtml {
-  return html`<pre>${JSON.stringify(value, null, 2)}</pre>`;
+  // Focusable: a long payload scrolls, and a keyboard user must be able to scroll it.
+  return html`<pre tabindex="0">${JSON.stringify(value, null, 2)}</pre>`;
 }
 
 /** An empty-list line. */
