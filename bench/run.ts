@@ -9,6 +9,7 @@
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runApi } from './api.ts';
+import { runConsole } from './console.ts';
 import { closeAdmin, dropAll, waitForConnections } from './database.ts';
 import { runEvents } from './events.ts';
 import { runHealth } from './health.ts';
@@ -20,7 +21,7 @@ import { appendResults, describeMachine, RESULTS_FILE, type ScenarioReport, sect
 import { cleanupStartup, runStartup } from './startup.ts';
 import { runVerify } from './verify.ts';
 
-const SCENARIOS = ['api', 'lifecycle', 'events', 'health', 'startup', 'verify', 'oidc'] as const;
+const SCENARIOS = ['api', 'lifecycle', 'events', 'health', 'startup', 'verify', 'oidc', 'console'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values, positionals } = parseArgs({
@@ -114,6 +115,11 @@ async function runOne(scenario: Scenario): Promise<ScenarioReport> {
   } else if (scenario === 'oidc') {
     return runOidc(
       quick ? { codes: 600, connections: 50, durationS: 3, warmupS: 1 } : { codes: 3000, connections: 50, durationS: 10, warmupS: 2 },
+      log,
+    );
+  } else if (scenario === 'console') {
+    return runConsole(
+      quick ? { tenants: 10_000, requests: 100, concurrency: 1 } : { tenants: 100_000, requests: 400, concurrency: 1 },
       log,
     );
   } else {

@@ -80,3 +80,14 @@ export async function findLatestEvents(db: Db, productId: string | null, limit: 
   if (productId) query = query.where('product_id', '=', productId);
   return query.execute();
 }
+
+/** A tenant's hourly probe totals from `since` on, only what the charts draw (not the latency histograms). */
+export async function findHourlySeries(db: Db, tenantId: string, since: Date) {
+  return db
+    .selectFrom('tenant_probe_hourly')
+    .select(['hour', 'probes', 'failures', 'latency_sum_ms'])
+    .where('tenant_id', '=', tenantId)
+    .where('hour', '>=', since)
+    .orderBy('hour')
+    .execute();
+}

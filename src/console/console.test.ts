@@ -160,6 +160,31 @@ describe('pages', () => {
     }
   });
 
+  it('draws the health charts from the hourly probe totals, with the numbers in text too', async () => {
+    const tenant = await createTenant(landlord.admin, product.name);
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+    await landlord.node.services.db
+      .insertInto('tenant_probe_hourly')
+      .values(
+        [1, 2, 3].map((back, index) => ({
+          tenant_id: tenant.id,
+          hour: new Date(hour - back * 3_600_000),
+          probes: 10,
+          failures: index,
+          observed_ms: 3_600_000,
+          down_ms: 0,
+          latency_sum_ms: 10 * 40 * (index + 1),
+          latency_hist: [],
+        })),
+      )
+      .execute();
+    const page = await admin.get(`/console/tenants/${tenant.id}?tab=health`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Uptime: from 80 to 100 % over 3 of 24 periods with data.');
+    expect(page.text).toContain('Average latency: from 40 to 120 ms over 3 of 24 periods with data.');
+    expect(page.text.match(/<rect /g)?.length).toBe(2 * (24 + 1));
+  });
+
   it('shows a tenant named like a script as text, in the list and on its page', async () => {
     const tenant = await createTenant(landlord.admin, product.name, { displayName: '<script>alert(1)</script>' });
     for (const path of [`/console/tenants?q=${tenant.name}`, `/console/tenants/${tenant.id}`]) {

@@ -1,12 +1,11 @@
 import { findAuditRecords } from '../../audit/audit.repo.ts';
 import { listConnections } from '../../connections/connections.service.ts';
-import { findHourlyTotals } from '../../health/health.repo.ts';
 import { tenantHealthReport } from '../../health/health.service.ts';
 import { html, type SafeHtml } from '../../http/html.ts';
 import { listMemberships } from '../../people/memberships.service.ts';
 import type { TenantRecord } from '../../tenants/tenants.repo.ts';
 import { barChart, bucketize } from '../charts.ts';
-import { findLatestTimeline } from '../console.repo.ts';
+import { findHourlySeries, findLatestTimeline } from '../console.repo.ts';
 import { badge, csrfField, empty, json, when, withQuery } from '../layout.ts';
 import type { ConsoleContext } from '../router.ts';
 
@@ -52,7 +51,7 @@ async function renderHealth(context: ConsoleContext, tenant: TenantRecord): Prom
   const window = WINDOWS.find((candidate) => candidate.id === context.query.window) ?? WINDOWS[0];
   const [report, hourly] = await Promise.all([
     tenantHealthReport(context.services.db, context.principal, tenant.id, now),
-    findHourlyTotals(context.services.db, tenant.id, new Date(now.getTime() - window.hours * 3_600_000)),
+    findHourlySeries(context.services.db, tenant.id, new Date(now.getTime() - window.hours * 3_600_000)),
   ]);
   const uptime = bucketize(hourly, now, window.hours, window.buckets, (rows) => {
     const probes = rows.reduce((sum, row) => sum + row.probes, 0);
