@@ -9,6 +9,8 @@ export interface NavItem {
   label: string;
   /** Which section is current: the first path segment after `/console`. */
   section: string;
+  /** Shown to super admins only (the page answers 403 to anyone else). */
+  superAdmin?: boolean;
 }
 
 /** The main navigation, in order. */
@@ -19,8 +21,8 @@ export const NAV: NavItem[] = [
   { href: '/console/events', label: 'Events', section: 'events' },
   { href: '/console/webhooks', label: 'Webhooks', section: 'webhooks' },
   { href: '/console/audit', label: 'Audit log', section: 'audit' },
-  { href: '/console/operators', label: 'Operators', section: 'operators' },
-  { href: '/console/system', label: 'System', section: 'system' },
+  { href: '/console/operators', label: 'Operators', section: 'operators', superAdmin: true },
+  { href: '/console/system', label: 'System', section: 'system', superAdmin: true },
 ];
 
 // htmx must not inject its indicator <style> (CSP forbids inline styles) nor evaluate code.
@@ -45,7 +47,7 @@ export function layout(title: string, frame: Frame, body: SafeHtml): SafeHtml {
 <header class="top"><a class="brand" href="/console">Landlord console</a>
 <span>${frame.principal.name}${scope}</span>
 <form method="post" action="/console/signout">${csrfField(frame.csrf)}<button type="submit">Sign out</button></form></header>
-<nav class="main" aria-label="Console"><ul>${NAV.map(
+<nav class="main" aria-label="Console"><ul>${NAV.filter((item) => !item.superAdmin || frame.principal.role === 'super_admin').map(
     (item) => html`<li><a href="${item.href}"${item.section === frame.section ? html` aria-current="page"` : ''}>${item.label}</a></li>`,
   )}</ul></nav>
 <main id="main">${frame.notice ? html`<p class="notice" role="status">${frame.notice}</p>` : ''}${body}</main></body></html>`;
