@@ -1,6 +1,7 @@
 import { HEALTH_STATES } from '../../health/health.rules.ts';
 import { html } from '../../http/html.ts';
-import { listProducts } from '../../products/products.service.ts';
+import { isUuid } from '../../platform/ids.ts';
+import { getVisibleProduct, listProducts } from '../../products/products.service.ts';
 import { listTenants } from '../../tenants/tenants.service.ts';
 import { STATUSES } from '../../tenants/workflow.ts';
 import { badge, empty, pager, statusTone, when } from '../layout.ts';
@@ -11,13 +12,25 @@ const PAGE_SIZE = 50;
 
 /** Filters of the tenant list: a new one is a field here, an `<select>` below, and a filter in `listTenants`. */
 function filtersOf(context: ConsoleContext) {
-  const { product, status, health, q } = context.query;
+  const { product, status, health, q, plan } = context.query;
   return {
     product: product || undefined,
+    plan: plan && isUuid(plan) ? plan : undefined,
     status: status && (STATUSES as readonly string[]).includes(status) ? status : undefined,
     health: health && (HEALTH_STATES as readonly string[]).includes(health) ? health : undefined,
     q: q ? q.toLowerCase().slice(0, 100) : undefined,
   };
+}
+
+async function pricesOf(context: ConsoleContext, productRef: string) {
+  const product = await getVisibleProduct(context.services.db, context.principal, productRef);
+  return context.services.db
+    .selectFrom('plan_prices')
+    .select(['id', 'name'])
+    .where('product_id', '=', product.id)
+    .orderBy('name')
+    .limit(200)
+    .execute();
 }
 
 /** Tenants: filters, a name-prefix search that updates as you type (htmx), cursor pages; then each tenant. */
@@ -25,9 +38,11 @@ export function registerTenantPages(router: ConsoleRouter): void {
   router.page('/console/tenants', async (context) => {
     const filters = filtersOf(context);
     const { db } = context.services;
-    const [page, products] = await Promise.all([
-      listTenants(db, context.principal, { ...filters, cursor: context.query.cursor, limit: PAGE_SIZE }),
+    const [page, products, prices] = await Promise.all([
+      listTenants(db, context.principal, { ...filters, planPriceId: filters.plan, cursor: context.query.cursor, limit: PAGE_SIZE }),
       listProducts(db, context.principal, undefined, 200),
+      // The plan filter offers the chosen product's prices (a plan is sold through its prices).
+      filters.product ? pricesOf(context, filters.product) : Promise.resolve([]),
     ]);
     const results = html`<div id="tenant-results">${
       page.items.length
@@ -48,6 +63,7 @@ export function registerTenantPages(router: ConsoleRouter): void {
 <div><label for="q">Name starts with</label><input id="q" name="q" type="search" value="${filters.q ?? ''}" autocomplete="off"></div>
 <div><label for="product">Product</label><select id="product" name="product">${option('', filters.product, 'All products')}${products.items.map((product) => option(product.name, filters.product, product.display_name))}</select></div>
 <div><label for="status">Status</label><select id="status" name="status">${option('', filters.status, 'Any status')}${STATUSES.map((status) => option(status, filters.status))}</select></div>
+${prices.length ? html`<div><label for="plan">Plan</label><select id="plan" name="plan">${option('', filters.plan, 'Any plan')}${prices.map((price) => option(price.id, filters.plan, price.name))}</select></div>` : ''}
 <div><label for="health">Health</label><select id="health" name="health">${option('', filters.health, 'Any health')}${HEALTH_STATES.map((state) => option(state, filters.health))}</select></div>
 <button type="submit">Filter</button></form>${results}`;
     return { title: 'Tenants', section: 'tenants', body, fragment: results };
