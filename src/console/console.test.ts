@@ -333,6 +333,24 @@ describe('actions', () => {
   });
 });
 
+describe('idle expiry', () => {
+  it('ends a console session unused for LANDLORD_CONSOLE_IDLE_MINUTES, and keeps one in use', async () => {
+    const clock = manualClock(new Date());
+    const node = await startTestLandlord({ clock, env: { LANDLORD_CONSOLE_IDLE_MINUTES: '30' } });
+    try {
+      const session = await signInToConsole(node.url, TEST_ADMIN_KEY);
+      for (let step = 0; step < 3; step++) {
+        clock.advance(25 * 60_000);
+        expect((await session.get('/console/audit')).status).toBe(200);
+      }
+      clock.advance(31 * 60_000);
+      expect((await session.get('/console/audit')).status).toBe(303);
+    } finally {
+      await node.close();
+    }
+  });
+});
+
 describe('LANDLORD_CONSOLE=off', () => {
   it('serves no console at all', async () => {
     const off = await startTestLandlord({ env: { LANDLORD_CONSOLE: 'off' } });
