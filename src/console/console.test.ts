@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../test/helpers/backend-simulator.ts';
 import { createPlanPrice, createProduct, createTenant, productAdminKey } from '../../test/helpers/fixtures.ts';
 import { startTestLandlord, TEST_ADMIN_KEY, type TestLandlord } from '../../test/helpers/landlord.ts';
+import { startReceiver } from '../../test/helpers/receiver.ts';
 import { Browser, csrfOf } from '../identity/identity.test-support.ts';
 import { manualClock, systemClock } from '../platform/clock.ts';
 import { ASSETS } from './assets.ts';
@@ -163,6 +164,7 @@ describe('pages', () => {
       ...['timeline', 'health', 'people', 'connections', 'metadata', 'audit'].map((tab) => `/console/tenants/${tenant.id}?tab=${tab}`),
       `/console/tenants/${tenant.id}?tab=health&window=30d`,
       '/console/events',
+      '/console/events/catalogue',
       '/console/webhooks',
       '/console/audit',
       '/console/operators',
@@ -330,6 +332,38 @@ describe('actions', () => {
     expect((await admin.post(`/console/operators/${row.id}/revoke`, { confirm: 'console-key' })).status).toBe(303);
     // Every node drops the key from its cache when it hears the NOTIFY of the revocation.
     await eventually(async () => ((await landlord.as(key).get('/v1/tenants')).status === 401 ? true : undefined), 10_000, 'key refused');
+  });
+});
+
+describe('webhook endpoints', () => {
+  it('creates an endpoint (secret shown once), sends a test event to it alone, and disables it', async () => {
+    const receiver = await startReceiver();
+    const node = await startTestLandlord({ env: { LANDLORD_EGRESS_ALLOW: '127.0.0.1' } });
+    try {
+      const session = await signInToConsole(node.url, TEST_ADMIN_KEY);
+      const bystander = await node.admin.post('/v1/webhook-endpoints', { url: `${receiver.url}/bystander` });
+      expect(bystander.status).toBe(201);
+      const created = await session.post('/console/webhooks', { url: `${receiver.url}/hook`, description: 'from the console' });
+      expect(created.status).toBe(200);
+      expect(created.text).toMatch(/whsec_/);
+      const endpoint = (await node.admin.get('/v1/webhook-endpoints')).body.data.find((row: any) => row.url === `${receiver.url}/hook`);
+      expect((await session.post(`/console/webhooks/${endpoint.id}/test`)).status).toBe(303);
+      const [delivery] = await eventually(
+        async () => (receiver.at('/hook').length ? receiver.at('/hook') : undefined),
+        15_000,
+        'the test event',
+      );
+      expect(JSON.parse(delivery?.body ?? '{}')).toMatchObject({ type: 'webhook_endpoint.test', data: { endpointId: endpoint.id } });
+      expect(receiver.at('/bystander')).toHaveLength(0);
+      expect((await session.post(`/console/webhooks/${endpoint.id}/disable`)).status).toBe(303);
+      expect((await node.admin.get(`/v1/webhook-endpoints/${endpoint.id}`)).body.data.enabled).toBe(false);
+      const page = await session.get(`/console/webhooks/${endpoint.id}`);
+      expect(page.text).toContain('webhook_endpoint.test');
+      expect(page.text).not.toMatch(/whsec_/);
+    } finally {
+      await node.close();
+      await receiver.close();
+    }
   });
 });
 

@@ -128,6 +128,7 @@ describe.runIf(run)('the console in Chromium', () => {
         '/console/tenants',
         ...['timeline', 'health', 'people', 'connections', 'metadata', 'audit'].map((tab) => `/console/tenants/${tenant.id}?tab=${tab}`),
         '/console/events',
+        '/console/events/catalogue',
         '/console/webhooks',
         '/console/audit',
         '/console/operators',

@@ -1,5 +1,5 @@
 import { AppError } from '../../errors/app-error.ts';
-import { EVENT_TYPES } from '../../events/event-types.ts';
+import { EVENT_SCHEMAS, EVENT_TYPES } from '../../events/event-types.ts';
 import { findEvents } from '../../events/events.repo.ts';
 import { html } from '../../http/html.ts';
 import { isUuid } from '../../platform/ids.ts';
@@ -32,9 +32,15 @@ ${
       )}</tbody></table>`
     : empty('No events.')
 }${next ? html`<p><a rel="next" href="${withQuery('/console/events', { type, after: String(next) })}">Next page</a></p>` : ''}
-<h2>Event catalogue</h2><p class="muted">Every type Landlord emits; the schemas of their payloads are in <a href="/openapi.json">the OpenAPI document</a> under <span class="mono">webhooks</span>.</p>
-<ul>${EVENT_TYPES.map((candidate) => html`<li class="mono">${candidate}</li>`)}</ul>`;
+<p><a href="/console/events/catalogue">The event catalogue, with the schema of each payload</a></p>`;
     return { title: 'Events', section: 'events', body };
+  });
+
+  router.page('/console/events/catalogue', async () => {
+    const body = html`<p><a href="/console/events">Events</a> › catalogue</p><h1>Event catalogue</h1>
+<p class="muted">Every type Landlord emits, with the JSON Schema of its <span class="mono">data</span> (also in <a href="/openapi.json">the OpenAPI document</a> under <span class="mono">webhooks</span>).</p>
+${EVENT_TYPES.map((type) => html`<details><summary class="mono">${type}</summary>${json(EVENT_SCHEMAS[type])}</details>`)}`;
+    return { title: 'Event catalogue', section: 'events', body };
   });
 
   router.page('/console/events/:id', async (context) => {

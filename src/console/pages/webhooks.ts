@@ -6,6 +6,7 @@ import {
   getVisibleEndpoint,
   listEndpoints,
   rotateEndpointSecret,
+  sendTestEvent,
   updateEndpointSettings,
 } from '../../webhooks/endpoints.service.ts';
 import { badge, csrfField, empty, json, pager, postButton, when } from '../layout.ts';
@@ -78,6 +79,7 @@ export function registerWebhookPages(router: ConsoleRouter): void {
 <dt>Failing since</dt><dd>${when(endpoint.failing_since)}</dd></dl>
 <div class="actions">${postButton(`${base}/${endpoint.enabled ? 'disable' : 'enable'}`, endpoint.enabled ? 'Disable' : 'Enable', context.csrf, { secondary: true })}
 ${postButton(`${base}/rotate`, 'Rotate secret', context.csrf, { secondary: true })}
+${postButton(`${base}/test`, 'Send a test event', context.csrf, { secondary: true })}
 ${postButton(`${base}/replay`, 'Replay failed deliveries (last 7 days)', context.csrf)}</div>
 <h2>Deliveries</h2><p><a href="${base}">All</a> · <a href="${base}?status=failed">Failed</a> · <a href="${base}?status=pending">Pending</a> · <a href="${base}?status=delivered">Delivered</a></p>${deliveries}`;
     return { title: endpoint.url, section: 'webhooks', body, fragment: deliveries };
@@ -98,6 +100,12 @@ ${postButton(`${base}/replay`, 'Replay failed deliveries (last 7 days)', context
       .transaction()
       .execute((tx) => rotateEndpointSecret(tx, { box, clock }, context.caller, context.params.id ?? ''));
     return secretShown('Secret rotated', rotated.id, rotated.secret);
+  });
+
+  router.action('/console/webhooks/:id/test', async (context) => {
+    const id = context.params.id ?? '';
+    await context.services.db.transaction().execute((tx) => sendTestEvent(tx, context.caller, id));
+    return { redirect: `/console/webhooks/${id}`, notice: 'sent' };
   });
 
   router.action('/console/webhooks/:id/replay', async (context) => {
