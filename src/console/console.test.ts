@@ -133,6 +133,13 @@ describe('signing in', () => {
     const cookie = session.browser.cookies.get('landlord_console');
     const out = await session.post('/console/signout');
     expect(out.status).toBe(303);
+    const trail = await landlord.node.services.db
+      .selectFrom('audit_log')
+      .select(['action', 'actor_id'])
+      .where('action', 'in', ['console.sign_in', 'console.sign_out'])
+      .where('actor_id', '=', 'admin-key')
+      .execute();
+    expect(trail.map((row) => row.action)).toContain('console.sign_out');
     session.browser.cookies.set('landlord_console', cookie ?? '');
     expect((await session.get('/console')).status).toBe(303);
   });

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { actorOf } from '../access/principal.ts';
 import { insertAuditRecord } from '../audit/audit.repo.ts';
 import { type CookiePolicy, clearCookie } from '../http/cookies.ts';
 import { csrfToken, isValidCsrf, preSessionSecret } from '../http/csrf.ts';
@@ -125,7 +126,14 @@ export function registerSignIn(scope: FastifyInstance, services: Services, polic
 
   scope.post('/console/signout', { config: { public: true }, schema: { hide: true } }, async (request, reply) => {
     const session = await sessionOfRequest(db, clock, policy, request);
-    if (session) await revokeSession(db, clock, session.id, 'signed out');
+    if (session && (await revokeSession(db, clock, session.id, 'signed out')) && request.principal) {
+      await insertAuditRecord(db, actorOf(request.principal, request.id), {
+        action: 'console.sign_out',
+        objectType: 'session',
+        objectId: session.id,
+        productId: request.principal.productId,
+      });
+    }
     clearSessionCookie(reply, policy);
     return reply.redirect('/console/signin', 303);
   });
