@@ -70,7 +70,8 @@ export async function registerConsole(app: HttpApp, services: Services): Promise
         params: (request.params ?? {}) as Record<string, string>,
         query: queryOf(request),
         form: formOf(request),
-        partial: request.headers['hx-request'] === 'true',
+        // htmx restoring history asks for the whole page, not the fragment.
+        partial: request.headers['hx-request'] === 'true' && request.headers['hx-history-restore-request'] !== 'true',
       };
     };
     const router = createRouter(scope, contextOf);

@@ -237,6 +237,12 @@ describe('pages', () => {
     expect(page.status).toBe(200);
     expect(page.text.startsWith('<div id="tenant-results">')).toBe(true);
     expect(page.text).toContain(tenant.name);
+    // The back button: htmx restores history with the whole page.
+    const restored = await admin.browser.send('GET', `/console/tenants?q=${tenant.name}`, undefined, {
+      'hx-request': 'true',
+      'hx-history-restore-request': 'true',
+    });
+    expect(restored.text.startsWith('<!doctype html>')).toBe(true);
   });
 
   it('serves htmx from node_modules with a long, immutable cache', async () => {

@@ -26,7 +26,13 @@ export const NAV: NavItem[] = [
 ];
 
 // htmx must not inject its indicator <style> (CSP forbids inline styles) nor evaluate code.
-const HTMX_CONFIG = JSON.stringify({ includeIndicatorStyles: false, allowEval: false, allowScriptTags: false, historyCacheSize: 0 });
+const HTMX_CONFIG = JSON.stringify({
+  includeIndicatorStyles: false,
+  allowEval: false,
+  allowScriptTags: false,
+  historyCacheSize: 0,
+  refreshOnHistoryMiss: true,
+});
 
 /** What every signed-in page knows about the request. */
 export interface Frame {
