@@ -60,20 +60,23 @@ describe.runIf(run)('the console in Chromium', () => {
     let landlord: TestLandlord;
     let backend: BackendSimulator;
     let wired: WiredProduct;
+    const deactivationReported = Promise.withResolvers<void>();
 
     beforeAll(async () => {
       landlord = await startTestLandlord();
       backend = await startBackendSimulator();
       wired = await wireProduct(landlord, backend, { autoSendCreation: true });
-      // A real backend on loopback: it answers at once and reports the outcome a moment later.
+      // A real backend on loopback: it answers at once and reports the outcome afterwards — a
+      // deactivation only once the test has seen the console waiting for it.
       const outcomes: Record<string, string> = { creation: 'created', deactivation: 'inactive', activation: 'active' };
       backend.behave((request) => {
-        const outcome = outcomes[request.path.split('/')[4] ?? ''];
+        const event = request.path.split('/')[4] ?? '';
+        const outcome = outcomes[event];
         return {
           status: 200,
           after: async () => {
             if (!outcome) return;
-            await new Promise((resolve) => setTimeout(resolve, 1500));
+            if (event === 'deactivation') await deactivationReported.promise;
             await wired.backend.post(`${ROSAAS}/tenants/${tenantOf(request.path)}/${outcome}`, {});
           },
         };
@@ -101,6 +104,8 @@ describe.runIf(run)('the console in Chromium', () => {
 
       await page.getByRole('button', { name: 'Deactivate' }).click();
       await page.getByText('Waiting for the backend').waitFor();
+      await page.locator('#tenant-live .badge', { hasText: /^(sending_deactivation_request|deactivating)$/ }).waitFor();
+      deactivationReported.resolve();
       // The page polls itself until the backend's report settles the tenant.
       const live = page.locator('#tenant-live');
       await live.locator('.badge', { hasText: /^inactive$/ }).waitFor({ timeout: 30_000 });
