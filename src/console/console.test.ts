@@ -184,6 +184,15 @@ describe('pages', () => {
     }
   });
 
+  it('shows the system: nodes, job queue, sweeps with their state, configuration without secrets, migrations', async () => {
+    const page = await admin.get('/console/system');
+    expect(page.text).toContain(landlord.node.services.nodeId);
+    expect(page.text).toMatch(/<td class="mono">report-deadlines<\/td><td>running<\/td>/);
+    expect(page.text).toContain('0014 0014_console');
+    expect(page.text).not.toContain(TEST_ADMIN_KEY);
+    expect(page.text).not.toContain(landlord.database.url);
+  });
+
   it('draws the health charts from the hourly probe totals, with the numbers in text too', async () => {
     const tenant = await createTenant(landlord.admin, product.name);
     const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;

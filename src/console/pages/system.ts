@@ -2,9 +2,34 @@ import { readFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import { requireRole } from '../../access/principal.ts';
 import type { Config } from '../../config/config.ts';
+import type { Db } from '../../db/database.ts';
 import { html } from '../../http/html.ts';
 import { badge, empty, when } from '../layout.ts';
 import type { ConsoleRouter } from '../router.ts';
+
+/**
+ * How far behind a sweep is: the due time of the oldest item it has not handled yet. A new
+ * sweep (renewals, trial ends, recurring bills) adds its entry here to show its lag.
+ */
+export interface SweepLag {
+  sweep: string;
+  oldestDue(db: Db, now: Date): Promise<Date | null>;
+}
+
+/** The sweeps whose lag the system page shows. */
+export const SWEEP_LAGS: SweepLag[] = [
+  {
+    sweep: 'report-deadlines',
+    oldestDue: async (db, now) =>
+      (
+        await db
+          .selectFrom('tenants')
+          .select(sql<Date | null>`min(report_due_at)`.as('oldest'))
+          .where('report_due_at', '<', now)
+          .executeTakeFirst()
+      )?.oldest ?? null,
+  },
+];
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 // Configuration values never shown, not even masked: they are secrets.
@@ -16,7 +41,7 @@ export function registerSystemPage(router: ConsoleRouter): void {
     requireRole(context.principal, 'super_admin');
     const { db, clock, config } = context.services;
     const now = clock.now();
-    const [nodes, jobs, migrations, overdue] = await Promise.all([
+    const [nodes, jobs, migrations, lags] = await Promise.all([
       db.selectFrom('landlord_nodes').selectAll().orderBy('started_at').execute(),
       sql<{ task: string; waiting: number; running: number; failed: number; oldest_due: Date | null }>`
         select t.identifier as task,
@@ -27,11 +52,7 @@ export function registerSystemPage(router: ConsoleRouter): void {
         from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
         group by t.identifier order by t.identifier`.execute(db),
       sql<{ id: number; name: string }>`select id, name from landlord_migrations order by id`.execute(db),
-      db
-        .selectFrom('tenants')
-        .select(sql<Date | null>`min(report_due_at)`.as('oldest'))
-        .where('report_due_at', '<', now)
-        .executeTakeFirst(),
+      Promise.all(SWEEP_LAGS.map(async (entry) => ({ sweep: entry.sweep, oldest: await entry.oldestDue(db, now) }))),
     ]);
     const lagOf = (since: Date | null | undefined) =>
       since ? `${Math.round((now.getTime() - new Date(since).getTime()) / 1000)} s` : 'none';
@@ -54,7 +75,11 @@ export function registerSystemPage(router: ConsoleRouter): void {
           )}</tbody></table>`
         : empty('The job queue is empty.')
     }
-<h2>Sweeps and components of this node</h2><p>Report deadlines: the oldest overdue deadline is ${lagOf(overdue?.oldest)} old.</p>
+<h2>Sweeps</h2><table><thead><tr><th scope="col">Sweep</th><th scope="col">State on this node</th><th scope="col">Oldest due item waits</th></tr></thead><tbody>${lags.map(
+      (lag) =>
+        html`<tr><td class="mono">${lag.sweep}</td><td>${states[`sweep:${lag.sweep}`] ?? 'not run here'}</td><td>${lagOf(lag.oldest)}</td></tr>`,
+    )}</tbody></table>
+<h2>Components of this node</h2>
 <table><thead><tr><th scope="col">Component</th><th scope="col">State</th></tr></thead><tbody>${Object.entries(states).map(
       ([name, state]) => html`<tr><td class="mono">${name}</td><td>${badge(state, state === 'running' ? 'good' : 'bad')}</td></tr>`,
     )}</tbody></table>
