@@ -3,6 +3,7 @@ import { eventually } from '../../test/helpers/backend-simulator.ts';
 import { createPlanPrice, createProduct, createTenant, productAdminKey } from '../../test/helpers/fixtures.ts';
 import { startTestLandlord, TEST_ADMIN_KEY, type TestLandlord } from '../../test/helpers/landlord.ts';
 import { startReceiver } from '../../test/helpers/receiver.ts';
+import { withoutSecrets } from '../http/app.ts';
 import { Browser, csrfOf } from '../identity/identity.test-support.ts';
 import { manualClock, systemClock } from '../platform/clock.ts';
 import { ASSETS } from './assets.ts';
@@ -99,6 +100,10 @@ describe('signing in', () => {
     const again = new Browser(landlord.url);
     const second = await again.send('POST', path, { _csrf: csrfOf(await again.get(path)) }, { origin: landlord.url });
     expect(second.status).toBe(401);
+  });
+
+  it('keeps console link tokens out of the access log', () => {
+    expect(withoutSecrets('/console/link/llcl_abc?x=1')).toBe('/console/link/[redacted]?x=1');
   });
 
   it('a console link works for 5 minutes only, and once', async () => {
