@@ -140,6 +140,13 @@ describe.runIf(run)('the console in Chromium', () => {
         '/console/system',
       ];
       const found: Record<string, unknown> = {};
+      // Before signing in: the sign-in page and a console link's page.
+      const visitor = await newPage(await browser.newContext());
+      for (const path of ['/console/signin', '/console/link/llcl_unknown']) {
+        await visitor.goto(`${landlord.url}${path}`);
+        const violations = await seriousViolations(visitor);
+        if (violations.length) found[path] = violations;
+      }
       for (const path of paths) {
         await page.goto(`${landlord.url}${path}`);
         const violations = await seriousViolations(page);
@@ -214,6 +221,20 @@ describe.runIf(run)('the console in Chromium', () => {
       expect(receiver.at('/hook').at(-1)).toBeDefined();
       await deliveries.getByRole('link', { name: 'tenant.created' }).click();
       await expect(page.locator('table tbody tr').count()).resolves.toBe(9);
+      // The delivery, its endpoint and its event pass the accessibility check too.
+      const found: Record<string, unknown> = {};
+      const deliveryUrl = page.url();
+      for (const url of [deliveryUrl, `${landlord.url}/console/webhooks/${endpointId}`]) {
+        await page.goto(url);
+        const violations = await seriousViolations(page);
+        if (violations.length) found[url] = violations;
+      }
+      await page.goto(deliveryUrl);
+      await page.getByRole('link', { name: 'The event' }).click();
+      await page.getByRole('heading', { name: 'tenant.created' }).waitFor();
+      const eventViolations = await seriousViolations(page);
+      if (eventViolations.length) found[page.url()] = eventViolations;
+      expect(found).toEqual({});
     });
   });
 });
