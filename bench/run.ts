@@ -9,6 +9,7 @@
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runApi } from './api.ts';
+import { runConsole } from './console.ts';
 import { closeAdmin, dropAll, waitForConnections } from './database.ts';
 // usage
 import { runEntitlements } from './entitlements.ts';
@@ -23,7 +24,7 @@ import { cleanupStartup, runStartup } from './startup.ts';
 import { runUsage } from './usage.ts';
 import { runVerify } from './verify.ts';
 
-const SCENARIOS = ['api', 'lifecycle', 'events', 'health', 'startup', 'verify', 'oidc', 'usage', 'entitlements'] as const;
+const SCENARIOS = ['api', 'lifecycle', 'events', 'health', 'startup', 'verify', 'oidc', 'usage', 'entitlements', 'console'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values, positionals } = parseArgs({
@@ -129,6 +130,11 @@ async function runOne(scenario: Scenario): Promise<ScenarioReport> {
   } else if (scenario === 'entitlements') {
     return runEntitlements(
       quick ? { tenants: 20, connections: 50, durationS: 3, warmupS: 1 } : { tenants: 100, connections: 50, durationS: 10, warmupS: 2 },
+      log,
+    );
+  } else if (scenario === 'console') {
+    return runConsole(
+      quick ? { tenants: 10_000, requests: 100, concurrency: 1 } : { tenants: 100_000, requests: 400, concurrency: 1 },
       log,
     );
   } else {

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type pg from 'pg';
 import { anyActiveApiKey, createApiKey, listApiKeys, revokeApiKey } from './access/api-keys.service.ts';
 import { type Config, ConfigError, loadConfig } from './config/config.ts';
+import { consoleLinkCommand } from './console/console-link.command.ts';
 import { openDatabaseForCli, openNodeDatabase } from './db/connect.ts';
 import { DataDirInUseError } from './db/data-dir-lock.ts';
 import type { Db } from './db/database.ts';
@@ -9,6 +10,7 @@ import { migrate } from './db/migrate.ts';
 import { AppError } from './errors/app-error.ts';
 import { migrateJobQueue } from './jobs/worker.ts';
 import type { Landlord } from './main.ts';
+import { systemClock } from './platform/clock.ts';
 import { createLogger } from './platform/logger.ts';
 
 const CLI_ACTOR = { type: 'admin_key' as const, id: 'cli', requestId: null };
@@ -21,6 +23,9 @@ const USAGE = `Usage: landlord <command>
                              Create an operator API key (shown once)
   keys list                  List operator API keys
   keys revoke ID_OR_PREFIX   Revoke an operator API key
+  console link [--key ID_OR_PREFIX]
+                             Print a one-time console sign-in link (5 minutes; a super admin,
+                             or the rights of the key named)
 
 Configuration comes from the environment: PORT, HOST, DATABASE_URL, LANDLORD_DATA_DIR,
 LANDLORD_ADMIN_KEY, LANDLORD_ROLE, LOG_LEVEL (see README.md).`;
@@ -37,6 +42,11 @@ async function main(argv: string[]): Promise<number> {
       });
     case 'keys':
       return keys(config, rest);
+    case 'console':
+      if (rest[0] !== 'link') throw new AppError('request.invalid', { message: 'Usage: landlord console link [--key ID_OR_PREFIX]' });
+      return withDatabase(config, async (db) => {
+        console.log(await consoleLinkCommand(db, config, systemClock, CLI_ACTOR, rest.slice(1)));
+      });
     case 'help':
     case '--help':
     case '-h':

@@ -124,6 +124,7 @@ export async function startLandlord(config: Config, options: StartOptions = {}):
     let listeningUrl = '';
     const baseUrl = () => config.publicUrl ?? listeningUrl;
     const services: Services = { db, box, clock, keyRing, config, log, http, nodeId: node.id, authenticator, listener, baseUrl, metrics };
+    services.componentStates = () => supervisor.states();
 
     let componentsStarted = false;
     const app = await createHttpApp({

@@ -12,6 +12,7 @@ import { registerCommerceRoutes } from './commerce/commerce.routes.ts';
 import type { Config } from './config/config.ts';
 import { registerConnectionRoutes } from './connections/connections.routes.ts';
 import { createConnectionVerifier } from './connections/verifier.ts';
+import { registerConsole } from './console/console.routes.ts';
 import type { Db } from './db/database.ts';
 import type { Listener } from './db/listener.ts';
 import { registerEventRoutes } from './events/events.routes.ts';
@@ -56,6 +57,8 @@ export interface Services {
   baseUrl: () => string;
   /** The node's Prometheus registry (`/metrics`), for features' own counters. */
   metrics?: Registry;
+  /** This node's background components and their states (the console's system page). */
+  componentStates?: () => Record<string, string>;
 }
 
 /** Registers every feature's routes on the app. */
@@ -92,4 +95,6 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   registerBillRoutes(app, db, { clock });
   // usage
   await registerUsageRoutes(app, db, { clock, listener: services.listener, authenticator: services.authenticator, verifier });
+  // console
+  await registerConsole(app, services);
 }

@@ -19,6 +19,7 @@ import type {
   SubscriptionPeriodsTable,
   SubscriptionsTable,
 } from './schema/commerce.ts';
+import type { ConsoleLinksTable } from './schema/console.ts';
 import type { EventsTable, WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable } from './schema/events.ts';
 import type {
   OidcClientsTable,
@@ -50,6 +51,7 @@ import type { UsageAdjustmentsTable, UsageCrossingsTable, UsageEventsTable, Usag
 export type * from './schema/billing.ts';
 export type * from './schema/catalogue.ts';
 export type * from './schema/commerce.ts';
+export type * from './schema/console.ts';
 export type * from './schema/events.ts';
 export type * from './schema/identity.ts';
 export type * from './schema/people.ts';
@@ -117,6 +119,8 @@ export interface Database {
   usage_totals: UsageTotalsTable;
   usage_adjustments: UsageAdjustmentsTable;
   usage_crossings: UsageCrossingsTable;
+  // console
+  console_links: ConsoleLinksTable;
 }
 
 export type ProductRow = Selectable<ProductsTable>;

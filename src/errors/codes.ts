@@ -162,6 +162,15 @@ export const ERROR_CODES = {
   'recurring_bill.not_found': { status: 404, sysCode: '1005', message: 'No such recurring bill' },
   'recurring_bill.expired': { status: 409, sysCode: '1912', message: 'The recurring bill has made all its cycles' },
   'recurring_bill.invalid_frequency': { status: 422, sysCode: '1913', message: 'The period and frequency do not go together' },
+  // console
+  'console.forbidden_origin': { status: 403, sysCode: '1950', message: 'The form did not come from this console (Origin or CSRF token)' },
+  'console.confirmation_required': {
+    status: 422,
+    sysCode: '1951',
+    message: 'Type the name of the object to confirm this action',
+  },
+  'event.not_found': { status: 404, sysCode: '1005', message: 'No such event' },
+  'console.link_invalid': { status: 401, sysCode: '1952', message: 'The console link is unknown, used or expired' },
 
   // server
   'server.internal': { status: 500, sysCode: '1500', message: 'Something went wrong on our side; the request id names it in our logs' },

@@ -133,6 +133,8 @@ export const EVENT_SCHEMAS: Record<string, TSchema> = {
   ...BILLING_SCHEMAS,
   // usage
   ...USAGE_EVENT_SCHEMAS,
+  // Sent on request to one endpoint only, whatever types it subscribed to (the console's "send a test event").
+  'webhook_endpoint.test': Type.Object({ endpointId: Type.String(), message: Type.String() }),
   ...Object.fromEntries(
     Object.entries({ ...CATALOGUE_VERBS, ...PEOPLE_VERBS, ...IDENTITY_VERBS }).flatMap(([objectType, verbs]) =>
       verbs.map((verb) => [`${objectType}.${verb}`, Type.Object(changed(objectType, verb))]),
