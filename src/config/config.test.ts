@@ -52,6 +52,7 @@ describe('loadConfig defaults', () => {
       componentGiveUpSeconds: 120,
       console: true,
       consoleIdleMinutes: 30,
+      renewalBatchSize: 500,
     });
   });
 
@@ -93,6 +94,7 @@ describe('loadConfig defaults', () => {
         LANDLORD_COMPONENT_GIVE_UP_SECONDS: '45',
         LANDLORD_CONSOLE: 'off',
         LANDLORD_CONSOLE_IDLE_MINUTES: '15',
+        LANDLORD_RENEWAL_BATCH_SIZE: '50',
       },
       '/srv/landlord',
     );
@@ -125,6 +127,7 @@ describe('loadConfig defaults', () => {
       componentGiveUpSeconds: 45,
       console: false,
       consoleIdleMinutes: 15,
+      renewalBatchSize: 50,
     });
     expect(loadConfig({ LANDLORD_DATA_DIR: '/abs/dir' }, '/srv/landlord').dataDir).toBe('/abs/dir');
     expect(loadConfig({ PORT: '0' }).port).toBe(0);

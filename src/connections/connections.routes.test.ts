@@ -184,15 +184,22 @@ describe('rate limits', () => {
   it('does not hold verification to the per-credential rate limit that other routes meet', async () => {
     // A credential of its own, so its budget is this test's alone.
     const operator = landlord.as(await productAdminKey(landlord, product.name));
-    const statuses = new Set<number>();
-    for (let index = 0; index < RATE_LIMIT + 20; index++) {
-      statuses.add((await operator.post('/v1/connections/verify', { id: '0'.repeat(32), secret: 'llcn_x' })).status);
-    }
-    expect(statuses).toEqual(new Set([200]));
-    let last = 0;
-    for (let index = 0; index < RATE_LIMIT + 20 && last !== 429; index++)
-      last = (await operator.get(`/v1/products/${product.name}`)).status;
-    expect(last).toBe(429);
+    // Twenty at a time: the limit is counted per request, and 840 one after another outlast a test's
+    // time on a loaded two-core machine.
+    const inWaves = async (count: number, send: () => Promise<{ status: number }>) => {
+      const statuses: number[] = [];
+      for (let sent = 0; sent < count; sent += 20) {
+        statuses.push(...(await Promise.all(Array.from({ length: Math.min(20, count - sent) }, send))).map((answer) => answer.status));
+      }
+      return statuses;
+    };
+    const verified = await inWaves(RATE_LIMIT + 20, () =>
+      operator.post('/v1/connections/verify', { id: '0'.repeat(32), secret: 'llcn_x' }),
+    );
+    expect(new Set(verified)).toEqual(new Set([200]));
+    const read = await inWaves(RATE_LIMIT + 20, () => operator.get(`/v1/products/${product.name}`));
+    expect(read).toContain(429);
+    expect(read.filter((status) => status === 200).length).toBeLessThanOrEqual(RATE_LIMIT);
     expect((await landlord.as(undefined).post('/v1/connections/verify', { id: '0'.repeat(32), secret: 'x' })).status).toBe(401);
-  });
+  }, 120_000);
 });
