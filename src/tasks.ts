@@ -7,6 +7,7 @@ import { reportDeadlineSweep } from './backend-calls/report-deadlines.ts';
 // calls and billing
 import { billInvoiceSweep } from './billing/bill-invoices.sweep.ts';
 import { recurringBillSweep } from './billing/recurring-bills.sweep.ts';
+import { renewalDeps, renewalsSweep } from './commerce/renewals.ts';
 import { healthTasks } from './health/health.node.ts';
 import { expiredIdentityRecordsSweep } from './identity/expired-records.ts';
 import { collectJobQueues, maintenanceSchedules, pruneIdempotencyKeys } from './jobs/maintenance.jobs.ts';
@@ -38,6 +39,8 @@ export function buildSweeps(services: Services): Sweep[] {
     reportDeadlineSweep({ db, clock, intervalMs: config.workerPollMs, kinds: callKinds().values() }),
     // identity
     expiredIdentityRecordsSweep({ db, clock }),
+    // commerce
+    renewalsSweep(renewalDeps(services)),
     // calls and billing
     planChangeSweep({ db, clock, intervalMs: config.workerPollMs }),
     recurringBillSweep({ db, clock, intervalMs: config.workerPollMs }),

@@ -12,7 +12,7 @@ import { isUniqueViolation } from '../db/errors.ts';
 import { AppError } from '../errors/app-error.ts';
 import { recordEvent } from '../events/events.repo.ts';
 import { toPage } from '../http/pagination.ts';
-import { findHeldBoundaries } from '../plan-changes/plan-changes.sweep.ts';
+import { findHeldBoundaries } from '../plan-changes/plan-changes.repo.ts';
 import type { Clock } from '../platform/clock.ts';
 import { newId } from '../platform/ids.ts';
 import { getVisibleTenant } from '../tenants/tenants.service.ts';

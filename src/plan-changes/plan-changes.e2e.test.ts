@@ -252,14 +252,18 @@ describe('a downgrade at the period end', () => {
       effectiveAt: FEB_1.toISOString(),
     });
     clock.set(new Date(FEB_1.getTime() + 60_000));
-    // A write that brings the subscription up to now (auto-renewal toggled) must not renew past the held boundary.
+    // Neither a write that brings the subscription up to now (auto-renewal toggled) nor the renewals sweep renews past the held boundary.
     expect((await landlord.admin.patch(`/v1/tenants/${tenant.name}/subscription`, { autoRenew: true })).status).toBe(200);
+    await landlord.node.sweeps.get('renewals')?.runNow();
+    await landlord.node.sweeps.get('renewals')?.runNow();
     expect(await periodsOf(tenant)).toHaveLength(1);
     await landlord.node.sweeps.get('plan-changes')?.runNow();
     const call = await backend.waitFor((request) => request.path === `/api/integration/${tenant.name}/downgrade`);
     expect(call.headers['idempotency-key']).toBe(asked.body.data.id);
     await settled(callback, tenant, asked.body.data.id, 'awaiting_report');
     expect((await landlord.admin.patch(`/v1/tenants/${tenant.name}/subscription`, { autoRenew: true })).status).toBe(200);
+    await landlord.node.sweeps.get('renewals')?.runNow();
+    await landlord.node.sweeps.get('renewals')?.runNow();
     expect(await periodsOf(tenant)).toHaveLength(1);
 
     const report = await (await clientOf(callback)).post(`${ROSAAS}/tenants/${tenant.name}/subscription/downgrade`, {});

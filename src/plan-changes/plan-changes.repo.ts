@@ -118,3 +118,20 @@ export async function findPeriodCharge(db: Db, subscriptionId: string, number: n
     .where('number', '=', number)
     .executeTakeFirst();
 }
+
+/**
+ * The boundaries held by period-end changes still in flight, by subscription: the
+ * renewal of such a subscription stops short of its boundary until the change resolves
+ * (then the change's resolution opens the period, once, on the price provisioned).
+ */
+export async function findHeldBoundaries(db: Db, subscriptionIds: readonly string[]): Promise<Map<string, Date>> {
+  if (subscriptionIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('subscription_changes')
+    .select(['subscription_id', 'effective_at'])
+    .where('subscription_id', 'in', subscriptionIds)
+    .where('timing', '=', 'period_end')
+    .where('status', 'in', IN_FLIGHT)
+    .execute();
+  return new Map(rows.map((row) => [row.subscription_id, row.effective_at]));
+}
