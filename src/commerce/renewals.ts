@@ -174,14 +174,23 @@ export function renewalDeps(services: Services): RenewalDeps {
   return { db, clock, retryBaseMs: config.retryBaseMs, intervalMs: config.workerPollMs, batchSize: config.renewalBatchSize, metrics };
 }
 
+// Two batches in flight per node: while one commits, the next is claimed and worked out in JavaScript, so neither
+// the database nor the process waits on the other (0.28× → see bench/RESULTS.md). They never claim the same rows
+// (SKIP LOCKED); their writes queue briefly on the product's invoice counter row, which keeps numbers gapless.
+const LANES = 2;
+
 /** The renewals sweep, one entry of `buildSweeps`. */
 export function renewalsSweep(deps: RenewalDeps): Sweep {
   const batchSize = deps.batchSize ?? 500;
+  const lane = Math.max(1, Math.ceil(batchSize / LANES));
   return {
     name: 'renewals',
     intervalMs: deps.intervalMs,
-    batchSize,
-    sweepOnce: () => renewDue(deps, batchSize),
+    batchSize: lane * LANES,
+    sweepOnce: async () => {
+      const handled = await Promise.all(Array.from({ length: LANES }, () => renewDue(deps, lane)));
+      return handled.reduce((sum, count) => sum + count, 0);
+    },
   };
 }
 
