@@ -19,12 +19,25 @@ import { profiling } from './landlord.ts';
 import { runLifecycle } from './lifecycle.ts';
 import { runOidc } from './oidc.ts';
 import { stopAll } from './processes.ts';
+import { runRenewals } from './renewals.ts';
 import { appendResults, describeMachine, RESULTS_FILE, type ScenarioReport, section } from './report.ts';
 import { cleanupStartup, runStartup } from './startup.ts';
 import { runUsage } from './usage.ts';
 import { runVerify } from './verify.ts';
 
-const SCENARIOS = ['api', 'lifecycle', 'events', 'health', 'startup', 'verify', 'oidc', 'usage', 'entitlements', 'console'] as const;
+const SCENARIOS = [
+  'api',
+  'lifecycle',
+  'events',
+  'health',
+  'startup',
+  'verify',
+  'oidc',
+  'renewals',
+  'usage',
+  'entitlements',
+  'console',
+] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values, positionals } = parseArgs({
@@ -137,6 +150,9 @@ async function runOne(scenario: Scenario): Promise<ScenarioReport> {
       quick ? { tenants: 10_000, requests: 100, concurrency: 1 } : { tenants: 100_000, requests: 400, concurrency: 1 },
       log,
     );
+  } else if (scenario === 'renewals') {
+    const sized = Number(process.env.BENCH_RENEWALS) || undefined;
+    return runRenewals({ subscriptions: sized ?? (quick ? 10_000 : 100_000), readRate: 20 }, log);
   } else {
     return runStartup({ restarts: quick ? 1 : 3 }, log);
   }

@@ -1,5 +1,11 @@
 import type { Insertable, Selectable, Updateable } from 'kysely';
-import type { BillsTable, RecurringBillsTable, SubscriptionChangesTable } from './schema/billing.ts';
+import type {
+  BillsTable,
+  PaymentEventsTable,
+  PaymentProvidersTable,
+  RecurringBillsTable,
+  SubscriptionChangesTable,
+} from './schema/billing.ts';
 import type {
   ApiKeysTable,
   ClientsTable,
@@ -121,6 +127,8 @@ export interface Database {
   usage_crossings: UsageCrossingsTable;
   // console
   console_links: ConsoleLinksTable;
+  payment_providers: PaymentProvidersTable;
+  payment_events: PaymentEventsTable;
 }
 
 export type ProductRow = Selectable<ProductsTable>;

@@ -171,6 +171,12 @@ export const ERROR_CODES = {
   },
   'event.not_found': { status: 404, sysCode: '1005', message: 'No such event' },
   'console.link_invalid': { status: 401, sysCode: '1952', message: 'The console link is unknown, used or expired' },
+  'payment_provider.not_found': { status: 404, sysCode: '1005', message: 'The product has no payment provider' },
+  'payment_event.invalid_signature': {
+    status: 401,
+    sysCode: '1914',
+    message: "The event's signature does not check out with the product's provider secret",
+  },
 
   // server
   'server.internal': { status: 500, sysCode: '1500', message: 'Something went wrong on our side; the request id names it in our logs' },
