@@ -191,3 +191,33 @@ describe('concurrency', () => {
     }
   });
 });
+
+describe('plan feature usage settings', () => {
+  it('attach and change enforcement, thresholds and the overage price; bad values are a 400 naming the field', async () => {
+    const path = `/v1/products/${product.name}/plans/${product.plan}/features`;
+    await landlord.admin.post(`/v1/products/${product.name}/features`, { name: 'reports', displayName: 'Reports', type: 'number' });
+    const attached = await landlord.admin.post(path, {
+      feature: 'reports',
+      limit: 5,
+      enforcement: 'hard',
+      thresholds: [50, 100],
+      overageUnitPrice: 3,
+    });
+    expect(attached.status).toBe(201);
+    expect(attached.body.data).toMatchObject({ enforcement: 'hard', thresholds: [50, 100], overageUnitPrice: 3 });
+    const changed = await landlord.admin.patch(`${path}/reports`, { enforcement: 'soft', overageUnitPrice: null });
+    expect(changed.body.data).toMatchObject({ enforcement: 'soft', thresholds: [50, 100], overageUnitPrice: null });
+    const defaults = (await landlord.admin.get(`${path}/api_calls`)).body.data;
+    expect(defaults).toMatchObject({ enforcement: 'hard', thresholds: [80, 100], overageUnitPrice: null });
+    for (const [body, parameter] of [
+      [{ thresholds: [0] }, 'thresholds.0'],
+      [{ thresholds: [80, 80] }, 'thresholds'],
+      [{ enforcement: 'strict' }, 'enforcement'],
+      [{ overageUnitPrice: -1 }, 'overageUnitPrice'],
+    ] as const) {
+      const refused = await landlord.admin.patch(`${path}/reports`, body);
+      expect(refused.status).toBe(400);
+      expect(refused.body.metadata.errors[0].parameter).toBe(parameter);
+    }
+  });
+});
