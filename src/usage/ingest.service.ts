@@ -9,7 +9,7 @@ import { type EventRow, findStoredHashes, flagOverLimit, insertUsageBatch } from
 import { resolveBatch } from './ingest-resolve.ts';
 import type { UsageBatchBody, UsageBatchResultView, UsageEventInputBody, UsageOutcomeView } from './usage.schemas.ts';
 import { type SubscriptionSpan, spanAt } from './usage-context.ts';
-import { notifyUsageChange, recordCrossing } from './usage-events.ts';
+import { recordCrossing } from './usage-events.ts';
 import { closesAt, type UsageWindow, windowAt } from './windows.ts';
 
 /** An event may be stamped at most this far ahead of the product's clock (producers' clocks drift). */
@@ -122,8 +122,8 @@ export async function ingestUsage(
       context.now,
     );
   }
+  // The batch statement notified these tenants' change; this node forgets them once it commits.
   const changed = [...new Set(written.totals.map((total) => total.tenant_id))];
-  await notifyUsageChange(db, changed);
 
   // Not inserted: stored before (or by a concurrent batch) — or rejected. A stored id decides.
   const undecided = body.events.filter((event, index) => repeats.has(index) || !inserted.has(event.id));
