@@ -214,6 +214,10 @@ describe('GET /v1/tenants/{tenant}/usage and adjustments', () => {
     expect((await landlord.admin.get(`/v1/tenants/${tenant.name}/usage?from=yesterday`)).body.metadata.errors[0].parameter).toBe(
       'querystring.from',
     );
+    expect((await other.client.get(`/v1/tenants/${tenant.name}/usage`)).status).toBe(404);
+    expect((await product.client.get('/v1/tenants/no-such-tenant/usage')).body.metadata.errors[0].code).toBe('tenant.not_found');
+    expect((await landlord.as(undefined).get(`/v1/tenants/${tenant.name}/usage`)).status).toBe(401);
+    expect((await product.client.get(`/v1/tenants/${tenant.name}/usage`)).body.data).toEqual([]);
   });
 });
 
