@@ -51,7 +51,13 @@ export interface BatchWritten {
  * Two identical batches at the same moment therefore count once. The same statement notifies
  * the tenants whose totals changed (`landlord_usage`, delivered at commit).
  */
-export async function insertUsageBatch(db: Db, productId: string, now: Date, rows: readonly EventRow[]): Promise<BatchWritten> {
+export async function insertUsageBatch(
+  db: Db,
+  productId: string,
+  times: { now: Date; realNow: Date },
+  rows: readonly EventRow[],
+): Promise<BatchWritten> {
+  const { now, realNow } = times;
   const sorted = [...rows].sort((a, b) => (a.producerId < b.producerId ? -1 : a.producerId > b.producerId ? 1 : 0));
   const column = <T>(pick: (row: EventRow) => T) => sorted.map(pick);
   // The windows the batch touches, once each (few): events name theirs by number, which keeps the statement small.
@@ -102,7 +108,7 @@ export async function insertUsageBatch(db: Db, productId: string, now: Date, row
     ),
     crossed as (
       insert into usage_crossings as c (tenant_id, feature_id, window_start, threshold, product_id, window_end, crossed_at, checked_at)
-      select t.tenant_id, t.feature_id, t.window_start, th.threshold, ${productId}::uuid, t.window_end, ${now}::timestamptz, ${now}::timestamptz
+      select t.tenant_id, t.feature_id, t.window_start, th.threshold, ${productId}::uuid, t.window_end, ${now}::timestamptz, ${realNow}::timestamptz
       from totals t
       join windows w using (tenant_id, feature_id, window_start)
       join plan_features pf on pf.id = w.plan_feature_id

@@ -93,7 +93,9 @@ export async function ingestUsage(
   });
   const rows = judged.flatMap((entry, index) => (entry.outcome === 'candidate' && !repeats.has(index) ? [entry.row] : []));
 
-  const written = rows.length ? await insertUsageBatch(db, product.id, context.now, rows) : { inserted: [], totals: [], crossed: [] };
+  const written = rows.length
+    ? await insertUsageBatch(db, product.id, { now: context.now, realNow: deps.clock.now() }, rows)
+    : { inserted: [], totals: [], crossed: [] };
   const inserted = new Set(written.inserted);
   const limits = new Map(
     [...planFeatures.values()].flatMap((byFeature) => [...byFeature.values()].map((f) => [f.planFeatureId, f.limit] as const)),
