@@ -127,6 +127,29 @@ describe('POST /v1/tenants/{tenant}/entitlements/{feature}/check', () => {
     await eventually(async () => ((await used()) > 100 ? true : undefined), 10_000, 'notified');
   });
 
+  it('sees a plan’s new limit and a canceled subscription at once, on this node and the other', async () => {
+    const own = await usageProduct(landlord, { api_calls: { limit: 10, reset: 'month', enforcement: 'hard' } });
+    const tenant = await subscribedTenant(landlord, own);
+    await own.client.post('/v1/usage', { events: [usageEvent(tenant.name, 'api_calls', 10, now())] });
+    const onSecond = second.as(own.token);
+    expect((await check(own.client, tenant.name, 'api_calls')).body.data.allowed).toBe(false);
+    expect((await check(onSecond, tenant.name, 'api_calls')).body.data.allowed).toBe(false);
+    await landlord.admin.patch(`/v1/products/${own.name}/plans/${own.plan}/features/api_calls`, { limit: 20 });
+    expect((await check(own.client, tenant.name, 'api_calls')).body.data).toEqual({ allowed: true, used: 10, limit: 20, remaining: 10 });
+    await eventually(
+      async () => ((await check(onSecond, tenant.name, 'api_calls')).body.data.limit === 20 ? true : undefined),
+      10_000,
+      'second node',
+    );
+    expect((await landlord.admin.post(`/v1/tenants/${tenant.name}/subscription/cancel`, { when: 'now' })).status).toBe(200);
+    await eventually(
+      async () => ((await check(onSecond, tenant.name, 'api_calls')).body.data.allowed === false ? true : undefined),
+      10_000,
+      'canceled',
+    );
+    expect((await own.client.get(`/v1/tenants/${tenant.name}/entitlements`)).body.data).toMatchObject({ plan: null, features: [] });
+  });
+
   it('answers 404 for a feature the product does not have, another product’s client and an unknown tenant; 400 for a bad quantity', async () => {
     const tenant = await subscribedTenant(landlord, product);
     expect((await check(product.client, tenant.name, 'no_such_feature')).body.metadata.errors[0]).toMatchObject({
@@ -214,6 +237,10 @@ describe('GET /v1/tenants/{tenant}/usage and adjustments', () => {
     expect((await landlord.admin.get(`/v1/tenants/${tenant.name}/usage?from=yesterday`)).body.metadata.errors[0].parameter).toBe(
       'querystring.from',
     );
+    expect((await other.client.get(`/v1/tenants/${tenant.name}/usage`)).status).toBe(404);
+    expect((await product.client.get('/v1/tenants/no-such-tenant/usage')).body.metadata.errors[0].code).toBe('tenant.not_found');
+    expect((await landlord.as(undefined).get(`/v1/tenants/${tenant.name}/usage`)).status).toBe(401);
+    expect((await product.client.get(`/v1/tenants/${tenant.name}/usage`)).body.data).toEqual([]);
   });
 });
 

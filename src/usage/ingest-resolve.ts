@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../db/database.ts';
+import { type Db, executePrepared } from '../db/database.ts';
 import { AppError, assertNoProblems, type ErrorItem, errorItem } from '../errors/app-error.ts';
 import type { Clock } from '../platform/clock.ts';
 import { isUuid } from '../platform/ids.ts';
@@ -49,7 +49,9 @@ export async function resolveBatch(
   const names = [...new Set(events.map((event) => event.feature))];
   const refs = [...new Set(events.map((event) => event.tenant))];
   const ids = refs.filter(isUuid).map((ref) => ref.toLowerCase());
-  const result = await sql<ResolveRow>`
+  const [row] = await executePrepared(
+    db,
+    sql<ResolveRow>`
     with f as (select id, name, type from features where product_id = ${productId}::uuid and name = any(${names}::text[])),
     t as (select id, name from tenants where product_id = ${productId}::uuid and (name = any(${refs}::text[]) or id = any(${ids}::uuid[]))),
     s as (
@@ -67,8 +69,8 @@ export async function resolveBatch(
       (select json_agg(f) from f) as features,
       (select json_agg(t) from t) as tenants,
       (select json_agg(s) from s) as spans,
-      (select json_agg(pf) from pf) as plan_features`.execute(db);
-  const row = result.rows[0];
+      (select json_agg(pf) from pf) as plan_features`,
+  );
   if (!row?.product) throw new AppError('product.not_found', { parameter: 'product' });
   const features = new Map((row.features ?? []).map((feature) => [feature.name, feature]));
   const problems: ErrorItem[] = [];

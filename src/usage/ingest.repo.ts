@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import type { Db } from '../db/database.ts';
+import { type Db, executePrepared } from '../db/database.ts';
+import { USAGE_CHANNEL } from './usage-events.ts';
 
 /** One event ready to store: resolved, hashed, its window computed. */
 export interface EventRow {
@@ -47,9 +48,16 @@ export interface BatchWritten {
  * was inserted added to their windows (in key order, for the same reason), and the
  * thresholds those totals crossed for the first time in their window (a unique key per
  * window and threshold: when many batches cross at once, one of them gets the row).
- * Two identical batches at the same moment therefore count once.
+ * Two identical batches at the same moment therefore count once. The same statement notifies
+ * the tenants whose totals changed (`landlord_usage`, delivered at commit).
  */
-export async function insertUsageBatch(db: Db, productId: string, now: Date, rows: readonly EventRow[]): Promise<BatchWritten> {
+export async function insertUsageBatch(
+  db: Db,
+  productId: string,
+  times: { now: Date; realNow: Date },
+  rows: readonly EventRow[],
+): Promise<BatchWritten> {
+  const { now, realNow } = times;
   const sorted = [...rows].sort((a, b) => (a.producerId < b.producerId ? -1 : a.producerId > b.producerId ? 1 : 0));
   const column = <T>(pick: (row: EventRow) => T) => sorted.map(pick);
   // The windows the batch touches, once each (few): events name theirs by number, which keeps the statement small.
@@ -61,7 +69,10 @@ export async function insertUsageBatch(db: Db, productId: string, now: Date, row
     numbers.set(keyOf(row), keys.length + 1);
     keys.push(row);
   }
-  const result = await sql<BatchWritten>`
+  // The text never varies (every value is a parameter): prepared once per connection, not planned per batch.
+  const result = await executePrepared(
+    db,
+    sql<BatchWritten>`
     with windows as (
       select * from unnest(${keys.map((key) => key.tenantId)}::uuid[], ${keys.map((key) => key.featureId)}::uuid[],
         ${keys.map((key) => key.windowStart.toISOString())}::timestamptz[], ${keys.map((key) => key.windowEnd?.toISOString() ?? null)}::timestamptz[],
@@ -97,7 +108,7 @@ export async function insertUsageBatch(db: Db, productId: string, now: Date, row
     ),
     crossed as (
       insert into usage_crossings as c (tenant_id, feature_id, window_start, threshold, product_id, window_end, crossed_at, checked_at)
-      select t.tenant_id, t.feature_id, t.window_start, th.threshold, ${productId}::uuid, t.window_end, ${now}::timestamptz, ${now}::timestamptz
+      select t.tenant_id, t.feature_id, t.window_start, th.threshold, ${productId}::uuid, t.window_end, ${now}::timestamptz, ${realNow}::timestamptz
       from totals t
       join windows w using (tenant_id, feature_id, window_start)
       join plan_features pf on pf.id = w.plan_feature_id
@@ -109,12 +120,20 @@ export async function insertUsageBatch(db: Db, productId: string, now: Date, row
         set crossed_at = excluded.crossed_at, checked_at = excluded.checked_at, cleared_at = null
         where c.cleared_at is not null
       returning c.tenant_id, c.feature_id, c.window_start, c.window_end, c.threshold
+    ),
+    -- Every node's entitlements cache hears (at commit) which tenants changed, 200 ids a notification.
+    notified as (
+      select pg_notify(${USAGE_CHANNEL}, string_agg(tenant_id::text, ',')) from (
+        select tenant_id, (row_number() over (order by tenant_id) - 1) / 200 as chunk from (select distinct tenant_id from totals) d
+      ) c group by chunk
     )
     select
       coalesce((select array_agg(producer_id) from inserted), '{}') as inserted,
       coalesce((select json_agg(totals) from totals), '[]') as totals,
-      coalesce((select json_agg(crossed order by crossed.tenant_id, crossed.threshold) from crossed), '[]') as crossed`.execute(db);
-  const row = result.rows[0];
+      coalesce((select json_agg(crossed order by crossed.tenant_id, crossed.threshold) from crossed), '[]') as crossed,
+      (select count(*) from notified) as notified`,
+  );
+  const row = result[0];
   if (!row) throw new Error('the usage batch statement returned no row');
   return row;
 }

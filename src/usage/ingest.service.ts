@@ -9,7 +9,7 @@ import { type EventRow, findStoredHashes, flagOverLimit, insertUsageBatch } from
 import { resolveBatch } from './ingest-resolve.ts';
 import type { UsageBatchBody, UsageBatchResultView, UsageEventInputBody, UsageOutcomeView } from './usage.schemas.ts';
 import { type SubscriptionSpan, spanAt } from './usage-context.ts';
-import { notifyUsageChange, recordCrossing } from './usage-events.ts';
+import { recordCrossing } from './usage-events.ts';
 import { closesAt, type UsageWindow, windowAt } from './windows.ts';
 
 /** An event may be stamped at most this far ahead of the product's clock (producers' clocks drift). */
@@ -93,7 +93,9 @@ export async function ingestUsage(
   });
   const rows = judged.flatMap((entry, index) => (entry.outcome === 'candidate' && !repeats.has(index) ? [entry.row] : []));
 
-  const written = rows.length ? await insertUsageBatch(db, product.id, context.now, rows) : { inserted: [], totals: [], crossed: [] };
+  const written = rows.length
+    ? await insertUsageBatch(db, product.id, { now: context.now, realNow: deps.clock.now() }, rows)
+    : { inserted: [], totals: [], crossed: [] };
   const inserted = new Set(written.inserted);
   const limits = new Map(
     [...planFeatures.values()].flatMap((byFeature) => [...byFeature.values()].map((f) => [f.planFeatureId, f.limit] as const)),
@@ -122,8 +124,8 @@ export async function ingestUsage(
       context.now,
     );
   }
+  // The batch statement notified these tenants' change; this node forgets them once it commits.
   const changed = [...new Set(written.totals.map((total) => total.tenant_id))];
-  await notifyUsageChange(db, changed);
 
   // Not inserted: stored before (or by a concurrent batch) — or rejected. A stored id decides.
   const undecided = body.events.filter((event, index) => repeats.has(index) || !inserted.has(event.id));

@@ -179,15 +179,46 @@ describe('concurrency', () => {
     expect(await usageOf(tenant.name, 'storage')).toMatchObject([{ used: (200 * 201) / 2, events: 200 }]);
   });
 
-  it('emits one limit_reached when two batches cross the limit together', async () => {
-    for (let round = 0; round < 5; round++) {
+  it('emits one limit_reached when batches cross the limit together (2 and 4 at once)', async () => {
+    for (const parallel of [2, 2, 2, 4, 4]) {
       const tenant = await subscribedTenant(landlord, product);
-      const batch = () => ({ events: Array.from({ length: 10 }, () => usageEvent(tenant.name, 'api_calls', 6, now())) });
-      // 60 + 60 = 120: each batch alone reaches 80 % (60 ≥ 80? no: 60 < 80), together both thresholds.
-      const answers = await Promise.all([product.client.post('/v1/usage', batch()), product.client.post('/v1/usage', batch())]);
-      expect(answers.map((a) => a.body.data.accepted)).toEqual([10, 10]);
+      // Each batch alone stays under 80 % of the limit of 100; together they pass both thresholds.
+      const each = Math.ceil(120 / parallel / 10);
+      const batch = () => ({ events: Array.from({ length: 10 }, () => usageEvent(tenant.name, 'api_calls', each, now())) });
+      const answers = await Promise.all(Array.from({ length: parallel }, () => product.client.post('/v1/usage', batch())));
+      expect(answers.map((a) => a.body.data.accepted)).toEqual(Array(parallel).fill(10));
       expect(await eventsOf(landlord, tenant.id, 'usage.limit_reached')).toHaveLength(1);
       expect(await eventsOf(landlord, tenant.id, 'usage.threshold_reached')).toHaveLength(1);
+    }
+  });
+});
+
+describe('plan feature usage settings', () => {
+  it('attach and change enforcement, thresholds and the overage price; bad values are a 400 naming the field', async () => {
+    const path = `/v1/products/${product.name}/plans/${product.plan}/features`;
+    await landlord.admin.post(`/v1/products/${product.name}/features`, { name: 'reports', displayName: 'Reports', type: 'number' });
+    const attached = await landlord.admin.post(path, {
+      feature: 'reports',
+      limit: 5,
+      enforcement: 'hard',
+      thresholds: [50, 100],
+      overageUnitPrice: 3,
+    });
+    expect(attached.status).toBe(201);
+    expect(attached.body.data).toMatchObject({ enforcement: 'hard', thresholds: [50, 100], overageUnitPrice: 3 });
+    const changed = await landlord.admin.patch(`${path}/reports`, { enforcement: 'soft', overageUnitPrice: null });
+    expect(changed.body.data).toMatchObject({ enforcement: 'soft', thresholds: [50, 100], overageUnitPrice: null });
+    const defaults = (await landlord.admin.get(`${path}/api_calls`)).body.data;
+    expect(defaults).toMatchObject({ enforcement: 'hard', thresholds: [80, 100], overageUnitPrice: null });
+    for (const [body, parameter] of [
+      [{ thresholds: [0] }, 'thresholds.0'],
+      [{ thresholds: [80, 80] }, 'thresholds'],
+      [{ enforcement: 'strict' }, 'enforcement'],
+      [{ overageUnitPrice: -1 }, 'overageUnitPrice'],
+    ] as const) {
+      const refused = await landlord.admin.patch(`${path}/reports`, body);
+      expect(refused.status).toBe(400);
+      expect(refused.body.metadata.errors[0].parameter).toBe(parameter);
     }
   });
 });

@@ -27,7 +27,9 @@ export interface WindowUsage {
  * thresholds newly reached are crossed (once: the key is per window and threshold), those
  * left behind are cleared; leaving the 100 % threshold emits `usage.limit_cleared`.
  */
-export async function reconcileCrossings(db: Db, usage: WindowUsage, now: Date, reason: string): Promise<void> {
+export async function reconcileCrossings(db: Db, usage: WindowUsage, times: { now: Date; realNow: Date }, reason: string): Promise<void> {
+  // `now` is the product's commerce clock (events, windows); `realNow` dates the check the sweep schedules by.
+  const { now, realNow } = times;
   const reached =
     usage.limit === null || usage.used <= 0 ? [] : usage.thresholds.filter((t) => usage.used * 100 >= (usage.limit as number) * t);
   const facts = (threshold: number) => ({
@@ -50,7 +52,7 @@ export async function reconcileCrossings(db: Db, usage: WindowUsage, now: Date, 
   const crossed = await sql<{ threshold: number }>`
     insert into usage_crossings as c (tenant_id, feature_id, window_start, threshold, product_id, window_end, crossed_at, checked_at)
     select ${usage.tenant.id}::uuid, ${usage.featureId}::uuid, ${usage.windowStart}::timestamptz, th, ${usage.productId}::uuid,
-      ${usage.windowEnd}::timestamptz, ${now}::timestamptz, ${now}::timestamptz
+      ${usage.windowEnd}::timestamptz, ${now}::timestamptz, ${realNow}::timestamptz
     from unnest(${reached}::int[]) as th order by th
     on conflict (tenant_id, feature_id, window_start, threshold) do update
       set crossed_at = excluded.crossed_at, checked_at = excluded.checked_at, cleared_at = null where c.cleared_at is not null

@@ -42,7 +42,8 @@ export type UsageBatchBody = Static<typeof UsageBatch>;
 /** What became of one event. */
 export const UsageOutcome = Type.Object({
   id: Type.String(),
-  outcome: Type.Union([Type.Literal('accepted'), Type.Literal('duplicate'), Type.Literal('rejected')]),
+  // An enum, not a union of literals: the response serializer then writes 1,000 outcomes without trying branches.
+  outcome: Type.Unsafe<'accepted' | 'duplicate' | 'rejected'>({ type: 'string', enum: ['accepted', 'duplicate', 'rejected'] }),
   code: Type.Optional(Type.String({ description: 'Why it was rejected (a stable code)' })),
   message: Type.Optional(Type.String()),
 });
@@ -84,11 +85,14 @@ export const CheckRequest = Type.Object(
   { additionalProperties: false },
 );
 
+/** An integer or null as one JSON type list (not `anyOf`), which the hot responses serialize faster. */
+const IntegerOrNull = (description: string) => Type.Unsafe<number | null>({ type: ['integer', 'null'], description });
+
 export const CheckResult = Type.Object({
   allowed: Type.Boolean(),
   used: Type.Integer(),
-  limit: Nullable(Type.Integer()),
-  remaining: Nullable(Type.Integer()),
+  limit: IntegerOrNull('null: unlimited'),
+  remaining: IntegerOrNull('null: unlimited'),
 });
 export type CheckResultView = Static<typeof CheckResult>;
 

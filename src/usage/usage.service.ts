@@ -121,7 +121,7 @@ export async function adjustUsage(
       limit: metered.limit,
       thresholds: metered.thresholds,
     },
-    product.now,
+    { now: product.now, realNow: deps.clock.now() },
     'correction',
   );
   const view: AdjustmentView = {
