@@ -149,6 +149,24 @@ describe('signing in', () => {
     expect((await session.get('/console')).status).toBe(303);
   });
 
+  it('lets a super admin see and end another operator’s console session', async () => {
+    const other = await signInToConsole(landlord.url, await productAdminKey(landlord, product.name));
+    const theirs = await landlord.node.services.db
+      .selectFrom('sessions')
+      .select('id')
+      .where('kind', '=', 'operator')
+      .where('subject_id', 'like', 'key:%')
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow();
+    const page = await admin.get('/console/operators');
+    expect(page.text).toContain('(you)');
+    expect(page.text).toContain(`/console/operators/sessions/${theirs.id}/revoke`);
+    expect((await admin.post(`/console/operators/sessions/${theirs.id}/revoke`)).status).toBe(303);
+    expect((await other.get('/console/tenants')).status).toBe(303);
+    expect((await admin.get('/console/tenants')).status).toBe(200);
+    expect((await admin.post(`/console/operators/sessions/${crypto.randomUUID()}/revoke`)).status).toBe(404);
+  });
+
   it('ends the session of a key revoked meanwhile', async () => {
     const key = await productAdminKey(landlord, product.name);
     const session = await signInToConsole(landlord.url, key);
