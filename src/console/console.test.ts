@@ -207,6 +207,19 @@ describe('pages', () => {
     }
   });
 
+  it('shows a product’s settings and warnings, its backend api key masked', async () => {
+    const secretive = await createProduct(landlord.admin, {
+      apiKey: 'backend-api-key-that-must-stay-hidden',
+      webhooks: { creation: 'https://backend.example/{name}/create' },
+    });
+    const page = await admin.get(`/console/products/${secretive.id}`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('https://backend.example/{name}/create');
+    expect(page.text).toContain('No deactivation URL');
+    expect(page.text).not.toContain('backend-api-key-that-must-stay-hidden');
+    expect(page.text).toContain('••••dden');
+  });
+
   it('shows the system: nodes, job queue, sweeps with their state, configuration without secrets, migrations', async () => {
     const page = await admin.get('/console/system');
     expect(page.text).toContain(landlord.node.services.nodeId);
