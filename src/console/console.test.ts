@@ -220,6 +220,25 @@ describe('pages', () => {
     expect(page.text).toContain('••••dden');
   });
 
+  it('shows a tenant’s events and an event’s payload; another product’s event is 404 to a scoped operator', async () => {
+    const tenant = await createTenant(landlord.admin, other.name);
+    const feed = await eventually(
+      async () => {
+        const page = await admin.get(`/console/events?tenant=${tenant.id}`);
+        return /\/console\/events\/[0-9a-f-]{36}"/.test(page.text) ? page : undefined;
+      },
+      10_000,
+      'the tenant’s event in the feed',
+    );
+    const eventId = /\/console\/events\/([0-9a-f-]{36})"/.exec(feed.text)?.[1] ?? '';
+    const event = await admin.get(`/console/events/${eventId}`);
+    expect(event.status).toBe(200);
+    expect(event.text).toContain(tenant.name);
+    const scoped = await signInToConsole(landlord.url, await productAdminKey(landlord, product.name));
+    expect((await scoped.get(`/console/events/${eventId}`)).status).toBe(404);
+    expect((await scoped.get(`/console/events?tenant=${tenant.id}`)).text).not.toContain(eventId);
+  });
+
   it('shows the system: nodes, job queue, sweeps with their state, configuration without secrets, migrations', async () => {
     const page = await admin.get('/console/system');
     expect(page.text).toContain(landlord.node.services.nodeId);
