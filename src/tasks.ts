@@ -1,5 +1,6 @@
 import type { TaskList } from 'graphile-worker';
 import type pg from 'pg';
+import { expiredConsoleLinksSweep } from './console/expired-links.ts';
 import { healthTasks } from './health/health.node.ts';
 import { expiredIdentityRecordsSweep } from './identity/expired-records.ts';
 import { collectJobQueues, maintenanceSchedules, pruneIdempotencyKeys } from './jobs/maintenance.jobs.ts';
@@ -33,5 +34,7 @@ export function buildSweeps(services: Services): Sweep[] {
     reportDeadlineSweep({ db, clock, intervalMs: config.workerPollMs }),
     // identity
     expiredIdentityRecordsSweep({ db, clock }),
+    // console
+    expiredConsoleLinksSweep({ db, clock }),
   ];
 }

@@ -117,6 +117,16 @@ describe('signing in', () => {
     expect(await redeemConsoleLink(db, clock, `${timely.token.slice(0, -1)}x`)).toBeUndefined();
   });
 
+  it('forgets console links a day after they expired (the expired-console-links sweep)', async () => {
+    const { db } = landlord.node.services;
+    const old = await createConsoleLink(db, manualClock(new Date(Date.now() - 2 * 86_400_000)), 'root');
+    const fresh = await createConsoleLink(db, systemClock, 'root');
+    await landlord.node.sweeps.get('expired-console-links')?.runNow();
+    const left = await db.selectFrom('console_links').select('expires_at').execute();
+    expect(left.map((row) => row.expires_at.getTime())).toContain(fresh.expiresAt.getTime());
+    expect(left.map((row) => row.expires_at.getTime())).not.toContain(old.expiresAt.getTime());
+  });
+
   it('a console link for a product-scoped key signs in with that key’s rights', async () => {
     const key = await productAdminKey(landlord, product.name);
     const { db, config } = landlord.node.services;
