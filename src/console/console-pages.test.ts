@@ -116,6 +116,32 @@ describe('pages', () => {
     expect(page.text.match(/<rect /g)?.length).toBe(2 * (24 + 1));
   });
 
+  it('shows failures and unhealthy tenants on the overview, each operator only its product’s', async () => {
+    const failed = await createTenant(landlord.admin, other.name);
+    const sick = await createTenant(landlord.admin, other.name);
+    const { db } = landlord.node.services;
+    await db.updateTable('tenants').set({ status: 'failure', failed_step: 'creation' }).where('id', '=', failed.id).execute();
+    await db
+      .insertInto('tenant_health')
+      .values({
+        tenant_id: sick.id,
+        product_id: other.id,
+        watched: true,
+        state: 'unavailable',
+        state_since: new Date(),
+        next_probe_at: new Date(Date.now() + 86_400_000),
+      })
+      .execute();
+    const page = await admin.get('/console');
+    expect(page.text).toContain(`${failed.name}</a>: creation step failed`);
+    expect(page.text).toContain(`/console/tenants/${sick.id}?tab=health`);
+    const scoped = await signInToConsole(landlord.url, await productAdminKey(landlord, product.name));
+    const mine = await scoped.get('/console');
+    expect(mine.status).toBe(200);
+    expect(mine.text).not.toContain(failed.name);
+    expect(mine.text).not.toContain(sick.id);
+  });
+
   it('shows a tenant named like a script as text, in the list and on its page', async () => {
     const tenant = await createTenant(landlord.admin, product.name, { displayName: '<script>alert(1)</script>' });
     for (const path of [`/console/tenants?q=${tenant.name}`, `/console/tenants/${tenant.id}`]) {
