@@ -58,6 +58,28 @@ describe('people', () => {
   });
 });
 
+describe('health controls', () => {
+  it('pauses and resumes probing of a live tenant, with the reason, audited', async () => {
+    const tenant = await liveTenant(landlord, product.name);
+    const tab = await admin.get(`/console/tenants/${tenant.id}?tab=health`);
+    expect(tab.text).toContain(`action="/console/tenants/${tenant.id}/health/pause"`);
+    expect((await admin.post(`/console/tenants/${tenant.id}/health/pause`, { reason: 'maintenance window' })).status).toBe(303);
+    const paused = (await landlord.admin.get(`/v1/tenants/${tenant.id}`)).body.data.health;
+    expect(paused).toMatchObject({ paused: true });
+    const after = await admin.get(`/console/tenants/${tenant.id}?tab=health`);
+    expect(after.text).toContain('maintenance window');
+    expect((await admin.post(`/console/tenants/${tenant.id}/health/resume`)).status).toBe(303);
+    expect((await landlord.admin.get(`/v1/tenants/${tenant.id}`)).body.data.health).toMatchObject({ paused: false });
+    const actions = await landlord.node.services.db
+      .selectFrom('audit_log')
+      .select('action')
+      .where('object_id', '=', tenant.id)
+      .where('actor_id', '=', 'admin-key')
+      .execute();
+    expect(actions.map((row) => row.action)).toEqual(expect.arrayContaining(['tenant.health_pause', 'tenant.health_resume']));
+  });
+});
+
 describe('clients', () => {
   it('rotates a client’s secret (the new one shown once, the old one refused)', async () => {
     const created = await landlord.admin.post(`/v1/products/${product.name}/clients`, { name: 'to-rotate' });

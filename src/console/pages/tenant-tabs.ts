@@ -6,7 +6,7 @@ import { listMemberships } from '../../people/memberships.service.ts';
 import type { TenantRecord } from '../../tenants/tenants.repo.ts';
 import { barChart, bucketize } from '../charts.ts';
 import { findHourlySeries, findLatestTimeline } from '../console.repo.ts';
-import { badge, csrfField, empty, json, when, withQuery } from '../layout.ts';
+import { badge, csrfField, empty, json, postButton, when, withQuery } from '../layout.ts';
 import type { ConsoleContext } from '../router.ts';
 
 /**
@@ -68,6 +68,7 @@ async function renderHealth(context: ConsoleContext, tenant: TenantRecord): Prom
       ? html`<strong aria-current="true">${candidate.label}</strong> `
       : html`<a href="${withQuery(`/console/tenants/${tenant.id}`, { tab: 'health', window: candidate.id })}">${candidate.label}</a> `,
   )}</p></nav>
+${healthControls(context, tenant)}
 <dl class="facts"><dt>Now</dt><dd>${report.current ? report.current.state : 'not watched (not live)'}</dd>
 ${Object.entries(report.uptime).map(([key, value]) => html`<dt>Uptime ${key}</dt><dd>${uptimeText(value)}</dd>`)}</dl>
 <h2>Uptime, ${window.label}</h2>${barChart({ title: 'Uptime', points: uptime, max: 100, unit: '%', tone: (value) => (value >= 99 ? '#1a7f37' : value >= 90 ? '#8a5300' : '#b00020') })}
@@ -80,6 +81,17 @@ ${Object.entries(report.uptime).map(([key, value]) => html`<dt>Uptime ${key}</dt
         )}</tbody></table>`
       : empty('No failed or state-changing probes kept.')
   }`;
+}
+
+// Pause/resume and probe now, for a watched tenant (operators only: the services refuse clients).
+function healthControls(context: ConsoleContext, tenant: TenantRecord): SafeHtml {
+  if (!tenant.health_watched) return html``;
+  const base = `/console/tenants/${tenant.id}/health`;
+  return html`<div class="actions">${
+    tenant.health_paused
+      ? html`<span>${badge('paused', 'warn')} ${tenant.health_paused_reason ?? ''}</span>${postButton(`${base}/resume`, 'Resume probing', context.csrf)}`
+      : html`${postButton(`${base}/probe`, 'Probe now', context.csrf)}<form class="inline" method="post" action="${base}/pause">${csrfField(context.csrf)}<label class="inline" for="pause-reason">Reason</label> <input id="pause-reason" name="reason" maxlength="500"> <button type="submit" class="secondary">Pause probing</button></form>`
+  }</div>`;
 }
 
 function uptimeText(value: unknown): string {
