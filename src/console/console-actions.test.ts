@@ -59,10 +59,11 @@ describe('people', () => {
 });
 
 describe('health controls', () => {
-  it('pauses and resumes probing of a live tenant, with the reason, audited', async () => {
+  it('probes a live tenant now, pauses and resumes its probing with a reason, all audited', async () => {
     const tenant = await liveTenant(landlord, product.name);
     const tab = await admin.get(`/console/tenants/${tenant.id}?tab=health`);
     expect(tab.text).toContain(`action="/console/tenants/${tenant.id}/health/pause"`);
+    expect((await admin.post(`/console/tenants/${tenant.id}/health/probe`)).status).toBe(303);
     expect((await admin.post(`/console/tenants/${tenant.id}/health/pause`, { reason: 'maintenance window' })).status).toBe(303);
     const paused = (await landlord.admin.get(`/v1/tenants/${tenant.id}`)).body.data.health;
     expect(paused).toMatchObject({ paused: true });
@@ -76,7 +77,9 @@ describe('health controls', () => {
       .where('object_id', '=', tenant.id)
       .where('actor_id', '=', 'admin-key')
       .execute();
-    expect(actions.map((row) => row.action)).toEqual(expect.arrayContaining(['tenant.health_pause', 'tenant.health_resume']));
+    expect(actions.map((row) => row.action)).toEqual(
+      expect.arrayContaining(['tenant.health_probe', 'tenant.health_pause', 'tenant.health_resume']),
+    );
   });
 });
 
