@@ -58,6 +58,18 @@ describe('people', () => {
   });
 });
 
+describe('timeline', () => {
+  it('shows the creation call with its answer and duration, and filters by kind', async () => {
+    const tenant = await liveTenant(landlord, product.name);
+    const all = await admin.get(`/console/tenants/${tenant.id}`);
+    expect(all.text).toContain('<span class="badge neutral">transition</span>');
+    expect(all.text).toMatch(/\/creation → HTTP 200 in \d+ ms/);
+    const calls = await admin.get(`/console/tenants/${tenant.id}?tab=timeline&kind=call`);
+    expect(calls.text).toContain('<span class="badge warn">call</span>');
+    expect(calls.text).not.toContain('<span class="badge neutral">transition</span>');
+  });
+});
+
 describe('health controls', () => {
   it('probes a live tenant now, pauses and resumes its probing with a reason, all audited', async () => {
     const tenant = await liveTenant(landlord, product.name);

@@ -20,14 +20,22 @@ export interface TenantTab {
   render(context: ConsoleContext, tenant: TenantRecord): Promise<SafeHtml>;
 }
 
+const KINDS = ['transition', 'call', 'report', 'health'] as const;
+
 /** The timeline: every transition, call (request, answer, duration) and report, newest first. */
 export async function renderTimeline(context: ConsoleContext, tenant: TenantRecord, limit = 50): Promise<SafeHtml> {
   const before = context.query.before && /^\d{1,19}$/.test(context.query.before) ? Number(context.query.before) : undefined;
-  const rows = await findLatestTimeline(context.services.db, tenant.id, { beforeId: before, limit });
-  if (!rows.length) return empty('Nothing happened to this tenant yet.');
+  const kind = KINDS.find((candidate) => candidate === context.query.kind);
+  const rows = await findLatestTimeline(context.services.db, tenant.id, { beforeId: before, limit, kind });
+  const kinds = html`<nav aria-label="Timeline entries"><p>${[undefined, ...KINDS].map((candidate) =>
+    candidate === kind
+      ? html`<strong aria-current="true">${candidate ?? 'everything'}</strong> `
+      : html`<a href="${withQuery(`/console/tenants/${tenant.id}`, { tab: 'timeline', kind: candidate })}">${candidate ?? 'everything'}</a> `,
+  )}</p></nav>`;
+  if (!rows.length) return html`${kinds}${empty('Nothing happened to this tenant yet.')}`;
   const more = rows.length > limit ? rows[limit - 1]?.id : undefined;
   const kindTone = (kind: string) => (kind === 'call' ? 'warn' : kind === 'report' ? 'good' : kind === 'health' ? 'neutral' : 'neutral');
-  return html`<table><caption class="muted">Timeline, newest first</caption><thead><tr><th scope="col">When</th><th scope="col">Kind</th><th scope="col">What</th><th scope="col">Details</th></tr></thead><tbody>${rows
+  return html`${kinds}<table><caption class="muted">Timeline, newest first</caption><thead><tr><th scope="col">When</th><th scope="col">Kind</th><th scope="col">What</th><th scope="col">Details</th></tr></thead><tbody>${rows
     .slice(0, limit)
     .map((row) => {
       const detail = row.detail as Record<string, unknown>;
@@ -37,7 +45,7 @@ export async function renderTimeline(context: ConsoleContext, tenant: TenantReco
           : html`${row.action ?? ''}${row.from_status || row.to_status ? html` <span class="muted">${row.from_status ?? ''} → ${row.to_status ?? ''}</span>` : ''}`;
       return html`<tr><td>${when(row.at)}</td><td>${badge(row.kind, kindTone(row.kind))}</td><td>${what}<br><span class="muted">${row.actor_type ?? ''} ${row.actor_id ?? ''}</span></td>
 <td><details><summary>Details</summary>${json(detail)}</details></td></tr>`;
-    })}</tbody></table>${more ? html`<p><a href="${withQuery(`/console/tenants/${tenant.id}`, { tab: 'timeline', before: String(more) })}">Older entries</a></p>` : ''}`;
+    })}</tbody></table>${more ? html`<p><a href="${withQuery(`/console/tenants/${tenant.id}`, { tab: 'timeline', kind, before: String(more) })}">Older entries</a></p>` : ''}`;
 }
 
 const WINDOWS = [
