@@ -44,6 +44,12 @@ describe('signing in', () => {
     expect(form.text).not.toMatch(/<script>|style=/);
   });
 
+  it('tells htmx to load the sign-in page when a polled fragment finds the session gone', async () => {
+    const page = await new Browser(landlord.url).send('GET', '/console/tenants?q=x', undefined, { 'hx-request': 'true' });
+    expect(page.status).toBe(401);
+    expect(page.headers['hx-redirect']).toBe('/console/signin?return_to=%2Fconsole%2Ftenants%3Fq%3Dx');
+  });
+
   it('takes an operator key once and keeps an HttpOnly, SameSite=Strict session cookie; a wrong key is refused', async () => {
     const browser = new Browser(landlord.url);
     const origin = landlord.url;
