@@ -8,6 +8,7 @@ import { reportDeadlineSweep } from './backend-calls/report-deadlines.ts';
 import { billInvoiceSweep } from './billing/bill-invoices.sweep.ts';
 import { recurringBillSweep } from './billing/recurring-bills.sweep.ts';
 import { renewalDeps, renewalsSweep } from './commerce/renewals.ts';
+import { expiredConsoleLinksSweep } from './console/expired-links.ts';
 import { healthTasks } from './health/health.node.ts';
 import { expiredIdentityRecordsSweep } from './identity/expired-records.ts';
 import { collectJobQueues, maintenanceSchedules, pruneIdempotencyKeys } from './jobs/maintenance.jobs.ts';
@@ -52,5 +53,7 @@ export function buildSweeps(services: Services): Sweep[] {
     usageLimitSweep({ db, clock }),
     usageOverageSweep({ db, clock }),
     collectionsSweep({ db, clock, intervalMs: config.workerPollMs }),
+    // console
+    expiredConsoleLinksSweep({ db, clock }),
   ];
 }

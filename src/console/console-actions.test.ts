@@ -58,6 +58,43 @@ describe('people', () => {
   });
 });
 
+describe('timeline', () => {
+  it('shows the creation call with its answer and duration, and filters by kind', async () => {
+    const tenant = await liveTenant(landlord, product.name);
+    const all = await admin.get(`/console/tenants/${tenant.id}`);
+    expect(all.text).toContain('<span class="badge neutral">transition</span>');
+    expect(all.text).toMatch(/\/creation → HTTP 200 in \d+ ms/);
+    const calls = await admin.get(`/console/tenants/${tenant.id}?tab=timeline&kind=call`);
+    expect(calls.text).toContain('<span class="badge warn">call</span>');
+    expect(calls.text).not.toContain('<span class="badge neutral">transition</span>');
+  });
+});
+
+describe('health controls', () => {
+  it('probes a live tenant now, pauses and resumes its probing with a reason, all audited', async () => {
+    const tenant = await liveTenant(landlord, product.name);
+    const tab = await admin.get(`/console/tenants/${tenant.id}?tab=health`);
+    expect(tab.text).toContain(`action="/console/tenants/${tenant.id}/health/pause"`);
+    expect((await admin.post(`/console/tenants/${tenant.id}/health/probe`)).status).toBe(303);
+    expect((await admin.post(`/console/tenants/${tenant.id}/health/pause`, { reason: 'maintenance window' })).status).toBe(303);
+    const paused = (await landlord.admin.get(`/v1/tenants/${tenant.id}`)).body.data.health;
+    expect(paused).toMatchObject({ paused: true });
+    const after = await admin.get(`/console/tenants/${tenant.id}?tab=health`);
+    expect(after.text).toContain('maintenance window');
+    expect((await admin.post(`/console/tenants/${tenant.id}/health/resume`)).status).toBe(303);
+    expect((await landlord.admin.get(`/v1/tenants/${tenant.id}`)).body.data.health).toMatchObject({ paused: false });
+    const actions = await landlord.node.services.db
+      .selectFrom('audit_log')
+      .select('action')
+      .where('object_id', '=', tenant.id)
+      .where('actor_id', '=', 'admin-key')
+      .execute();
+    expect(actions.map((row) => row.action)).toEqual(
+      expect.arrayContaining(['tenant.health_probe', 'tenant.health_pause', 'tenant.health_resume']),
+    );
+  });
+});
+
 describe('clients', () => {
   it('rotates a client’s secret (the new one shown once, the old one refused)', async () => {
     const created = await landlord.admin.post(`/v1/products/${product.name}/clients`, { name: 'to-rotate' });

@@ -6,7 +6,7 @@ import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { Clock } from '../platform/clock.ts';
 import { isUuid } from '../platform/ids.ts';
-import { CONSOLE_LINK_SECONDS, createConsoleLink, deleteOldConsoleLinks } from './operators.ts';
+import { CONSOLE_LINK_SECONDS, createConsoleLink } from './operators.ts';
 
 /** Where the console is reached: `LANDLORD_PUBLIC_URL`, else the address Landlord listens on. */
 export function consoleBaseUrl(config: Config): string {
@@ -34,7 +34,6 @@ export async function consoleLinkCommand(db: Db, config: Config, clock: Clock, a
     if (!key) throw new AppError('api_key.not_found', { message: `No active API key "${values.key}"`, parameter: 'key' });
     subject = `key:${key.id}`;
   }
-  await deleteOldConsoleLinks(db, clock);
   const link = await createConsoleLink(db, clock, subject);
   await insertAuditRecord(db, actor, { action: 'console_link.create', objectType: 'console_link', objectId: subject, productId: null });
   return `Open this link within ${CONSOLE_LINK_SECONDS / 60} minutes; it works once:\n\n  ${consoleBaseUrl(config)}/console/link/${link.token}\n`;

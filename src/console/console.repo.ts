@@ -7,7 +7,11 @@ import type { Db } from '../db/database.ts';
  */
 
 /** A tenant's timeline newest first (`limit + 1` rows, to tell whether older ones follow). */
-export async function findLatestTimeline(db: Db, tenantId: string, options: { beforeId?: number; limit: number }) {
+export async function findLatestTimeline(
+  db: Db,
+  tenantId: string,
+  options: { beforeId?: number; limit: number; kind?: 'transition' | 'call' | 'report' | 'health' },
+) {
   let query = db
     .selectFrom('tenant_timeline')
     .selectAll()
@@ -15,6 +19,7 @@ export async function findLatestTimeline(db: Db, tenantId: string, options: { be
     .orderBy('id', 'desc')
     .limit(options.limit + 1);
   if (options.beforeId !== undefined) query = query.where('id', '<', options.beforeId);
+  if (options.kind) query = query.where('kind', '=', options.kind);
   return query.execute();
 }
 

@@ -4,6 +4,7 @@ import { registerOperatorPages } from './pages/operators.ts';
 import { registerOverviewPage } from './pages/overview.ts';
 import { registerProductPages } from './pages/products.ts';
 import { registerSystemPage } from './pages/system.ts';
+import { registerTenantHealthActions } from './pages/tenant-health.ts';
 import { registerTenantPeopleActions } from './pages/tenant-people.ts';
 import { registerTenantPages } from './pages/tenants.ts';
 import { registerWebhookPages } from './pages/webhooks.ts';
@@ -19,6 +20,7 @@ export const CONSOLE_FEATURES: ReadonlyArray<(router: ConsoleRouter) => void> = 
   registerProductPages,
   registerTenantPages,
   registerTenantPeopleActions,
+  registerTenantHealthActions,
   registerEventPages,
   registerWebhookPages,
   registerAuditPage,

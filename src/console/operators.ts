@@ -95,14 +95,6 @@ export async function redeemConsoleLink(db: Db, clock: Clock, token: string): Pr
   return row?.subject_id;
 }
 
-/** Forgets console links that expired a day ago (called when a link is created, so the table stays small). */
-export async function deleteOldConsoleLinks(db: Db, clock: Clock): Promise<void> {
-  await db
-    .deleteFrom('console_links')
-    .where('expires_at', '<', new Date(clock.now().getTime() - 86_400_000))
-    .execute();
-}
-
 // A short fingerprint of the admin key: a session survives a restart with the same key, not a change of key.
 function fingerprint(key: string): string {
   return createHash('sha256').update(`console:${key}`).digest('base64url').slice(0, 16);

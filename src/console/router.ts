@@ -50,6 +50,7 @@ export const NOTICES = {
   created: 'Created.',
   sent: 'Test event sent.',
 } as const;
+/** The code of a notice in {@link NOTICES}. */
 export type NoticeCode = keyof typeof NOTICES;
 
 /** How a console feature registers its pages and actions: written out, one path each. */

@@ -125,6 +125,11 @@ describe.runIf(run)('the console in Chromium', () => {
 
     it('has no serious accessibility violations on any page', async () => {
       const tenant = await createTenant(landlord.admin, wired.product.name);
+      // Live, so that the health tab has its controls too.
+      await eventually(
+        async () => ((await landlord.admin.get(`/v1/tenants/${tenant.id}`)).body.data.status === 'created_as_active' ? true : undefined),
+        20_000,
+      );
       const page = await signInWithLink(landlord);
       const paths = [
         '/console',

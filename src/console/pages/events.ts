@@ -13,15 +13,16 @@ export function registerEventPages(router: ConsoleRouter): void {
   router.page('/console/events', async (context) => {
     const type = context.query.type && EVENT_TYPES.includes(context.query.type) ? context.query.type : undefined;
     const after = context.query.after && /^\d{1,19}$/.test(context.query.after) ? Number(context.query.after) : undefined;
+    const tenant = context.query.tenant && isUuid(context.query.tenant) ? context.query.tenant : undefined;
     const rows = await findEvents(
       context.services.db,
-      { types: type ? [type] : undefined, productId: context.principal.productId, afterPosition: after },
+      { types: type ? [type] : undefined, productId: context.principal.productId, tenantId: tenant, afterPosition: after },
       PAGE_SIZE,
     );
     const items = rows.slice(0, PAGE_SIZE);
     const next = rows.length > PAGE_SIZE ? items[items.length - 1]?.position : undefined;
-    const body = html`<h1>Events</h1>
-<form class="row" method="get" action="/console/events"><div><label for="type">Type</label><select id="type" name="type"><option value="">Every type</option>${EVENT_TYPES.map(
+    const body = html`<h1>Events${tenant ? html` of one tenant <a class="muted" href="/console/tenants/${tenant}">(the tenant)</a>` : ''}</h1>
+<form class="row" method="get" action="/console/events">${tenant ? html`<input type="hidden" name="tenant" value="${tenant}">` : ''}<div><label for="type">Type</label><select id="type" name="type"><option value="">Every type</option>${EVENT_TYPES.map(
       (candidate) => html`<option value="${candidate}"${candidate === type ? ' selected' : ''}>${candidate}</option>`,
     )}</select></div><button type="submit">Filter</button></form>
 ${
@@ -31,7 +32,7 @@ ${
           html`<tr><td class="num">${event.position}</td><td>${when(event.occurred_at)}</td><td><a href="/console/events/${event.id}">${event.type}</a></td><td>${event.tenant_id ? html`<a href="/console/tenants/${event.tenant_id}">tenant</a>` : '—'}</td></tr>`,
       )}</tbody></table>`
     : empty('No events.')
-}${next ? html`<p><a rel="next" href="${withQuery('/console/events', { type, after: String(next) })}">Next page</a></p>` : ''}
+}${next ? html`<p><a rel="next" href="${withQuery('/console/events', { type, tenant, after: String(next) })}">Next page</a></p>` : ''}
 <p><a href="/console/events/catalogue">The event catalogue, with the schema of each payload</a></p>`;
     return { title: 'Events', section: 'events', body };
   });

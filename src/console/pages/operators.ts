@@ -1,18 +1,42 @@
 import { createApiKey, listApiKeys, revokeApiKey } from '../../access/api-keys.service.ts';
 import { requireRole } from '../../access/principal.ts';
+import { insertAuditRecord } from '../../audit/audit.repo.ts';
 import { AppError } from '../../errors/app-error.ts';
 import { html } from '../../http/html.ts';
 import { isUuid } from '../../platform/ids.ts';
 import { listProducts } from '../../products/products.service.ts';
-import { badge, confirmForm, csrfField, empty, when } from '../layout.ts';
+import { findSessionById, revokeSession } from '../../sessions/session-store.ts';
+import { badge, confirmForm, csrfField, empty, postButton, when } from '../layout.ts';
 import { type ConsoleRouter, requireConfirmation } from '../router.ts';
+
+/** Whom a console session acts as, in words. */
+function subjectName(subject: string, keys: { id: string; name: string }[]): string {
+  if (subject === 'root') return 'console link (super admin)';
+  if (subject.startsWith('admin:')) return 'LANDLORD_ADMIN_KEY';
+  const key = keys.find((candidate) => `key:${candidate.id}` === subject);
+  return key ? `key “${key.name}”` : subject;
+}
 
 /** Operators and keys (super admins): every operator key, create one (shown once), revoke one (typing its name). */
 export function registerOperatorPages(router: ConsoleRouter): void {
   router.page('/console/operators', async (context) => {
     requireRole(context.principal, 'super_admin');
     const { db } = context.services;
-    const [keys, products] = await Promise.all([listApiKeys(db), listProducts(db, context.principal, undefined, 200)]);
+    const now = context.services.clock.now();
+    const [keys, products, sessions] = await Promise.all([
+      listApiKeys(db),
+      listProducts(db, context.principal, undefined, 200),
+      db
+        .selectFrom('sessions')
+        .select(['id', 'subject_id', 'method', 'ip', 'created_at', 'last_seen_at'])
+        .where('kind', '=', 'operator')
+        .where('revoked_at', 'is', null)
+        .where('idle_expires_at', '>', now)
+        .where('absolute_expires_at', '>', now)
+        .orderBy('id', 'desc')
+        .limit(200)
+        .execute(),
+    ]);
     const productName = new Map(products.items.map((product) => [product.id, product.name]));
     const body = html`<h1>Operators and keys</h1>${
       keys.length
@@ -22,6 +46,15 @@ export function registerOperatorPages(router: ConsoleRouter): void {
 <td>${key.revokedAt ? badge('revoked', 'neutral') : html`${badge('active', 'good')}<details><summary>Revoke</summary>${confirmForm(`/console/operators/${key.id}/revoke`, key.name, 'Revoke', context.csrf)}</details>`}</td></tr>`,
           )}</tbody></table>`
         : empty('No operator keys yet (LANDLORD_ADMIN_KEY or a console link got you here).')
+    }
+<h2>Console sessions</h2>${
+      sessions.length
+        ? html`<table><thead><tr><th scope="col">Who</th><th scope="col">How</th><th scope="col">Since</th><th scope="col">Last seen</th><th scope="col">From</th><th scope="col">End</th></tr></thead><tbody>${sessions.map(
+            (session) =>
+              html`<tr><td>${subjectName(session.subject_id, keys)}${session.id === context.session.id ? ' (you)' : ''}</td><td>${session.method}</td><td>${when(session.created_at)}</td><td>${when(session.last_seen_at)}</td><td>${session.ip ?? '—'}</td>
+<td>${postButton(`/console/operators/sessions/${session.id}/revoke`, 'End session', context.csrf, { secondary: true })}</td></tr>`,
+          )}</tbody></table>`
+        : empty('No console sessions.')
     }
 <h2>Create a key</h2><form method="post" action="/console/operators">${csrfField(context.csrf)}
 <p><label for="name">Name</label><input id="name" name="name" required maxlength="200"></p>
@@ -50,6 +83,23 @@ export function registerOperatorPages(router: ConsoleRouter): void {
       section: 'operators',
       body: html`<h1>Key “${name}” created</h1><div class="secret"><p>The key, shown once — store it now:</p><p class="mono">${created.key}</p></div><p><a href="/console/operators">Back to the keys</a></p>`,
     };
+  });
+
+  router.action('/console/operators/sessions/:id/revoke', async (context) => {
+    requireRole(context.principal, 'super_admin');
+    const { db, clock } = context.services;
+    const id = context.params.id ?? '';
+    const session = isUuid(id) ? await findSessionById(db, id) : undefined;
+    if (session?.kind !== 'operator') throw new AppError('session.not_found', { parameter: 'id' });
+    if (await revokeSession(db, clock, id, 'ended from the console')) {
+      await insertAuditRecord(db, context.caller.actor, {
+        action: 'console.session_revoke',
+        objectType: 'session',
+        objectId: id,
+        productId: null,
+      });
+    }
+    return { redirect: '/console/operators', notice: 'revoked' };
   });
 
   router.action('/console/operators/:id/revoke', async (context) => {

@@ -24,7 +24,11 @@ async function settings(context: ConsoleContext, product: ProductRow): Promise<S
   const view = toProductView(product, context.services.box);
   const warnings = await productWarnings(context.services.db, product);
   return html`${warnings.length ? html`<div class="warning" role="note"><p><strong>${warnings.length} warnings</strong></p><ul>${warnings.map((warning) => html`<li>${warning.message} <span class="muted mono">${warning.parameter}</span></li>`)}</ul></div>` : html`<p>${badge('ready', 'good')} No warnings.</p>`}
-${json({ webhooks: view.webhooks, healthCheck: view.healthCheck, provisioning: view.provisioning, signInUrl: view.signInUrl, apiKey: view.apiKey })}`;
+<h3>Backend URLs</h3><table><tbody>${Object.entries(view.webhooks as Record<string, string | undefined>).map(
+    ([event, url]) => html`<tr><th scope="row">${event}</th><td class="mono">${url ?? '—'}</td></tr>`,
+  )}</tbody></table>
+<dl class="facts"><dt>API key sent</dt><dd class="mono">${view.apiKey ?? 'none'}</dd><dt>Sign-in URL</dt><dd class="mono">${view.signInUrl ?? '—'}</dd></dl>
+<details><summary>Health check and provisioning</summary>${json({ healthCheck: view.healthCheck, provisioning: view.provisioning })}</details>`;
 }
 
 async function matrix(context: ConsoleContext, product: ProductRow): Promise<SafeHtml> {

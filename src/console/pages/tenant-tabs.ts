@@ -6,7 +6,7 @@ import { listMemberships } from '../../people/memberships.service.ts';
 import type { TenantRecord } from '../../tenants/tenants.repo.ts';
 import { barChart, bucketize } from '../charts.ts';
 import { findHourlySeries, findLatestTimeline } from '../console.repo.ts';
-import { badge, csrfField, empty, json, when, withQuery } from '../layout.ts';
+import { badge, csrfField, empty, json, postButton, when, withQuery } from '../layout.ts';
 import type { ConsoleContext } from '../router.ts';
 
 /**
@@ -20,14 +20,22 @@ export interface TenantTab {
   render(context: ConsoleContext, tenant: TenantRecord): Promise<SafeHtml>;
 }
 
+const KINDS = ['transition', 'call', 'report', 'health'] as const;
+
 /** The timeline: every transition, call (request, answer, duration) and report, newest first. */
 export async function renderTimeline(context: ConsoleContext, tenant: TenantRecord, limit = 50): Promise<SafeHtml> {
   const before = context.query.before && /^\d{1,19}$/.test(context.query.before) ? Number(context.query.before) : undefined;
-  const rows = await findLatestTimeline(context.services.db, tenant.id, { beforeId: before, limit });
-  if (!rows.length) return empty('Nothing happened to this tenant yet.');
+  const kind = KINDS.find((candidate) => candidate === context.query.kind);
+  const rows = await findLatestTimeline(context.services.db, tenant.id, { beforeId: before, limit, kind });
+  const kinds = html`<nav aria-label="Timeline entries"><p>${[undefined, ...KINDS].map((candidate) =>
+    candidate === kind
+      ? html`<strong aria-current="true">${candidate ?? 'everything'}</strong> `
+      : html`<a href="${withQuery(`/console/tenants/${tenant.id}`, { tab: 'timeline', kind: candidate })}">${candidate ?? 'everything'}</a> `,
+  )}</p></nav>`;
+  if (!rows.length) return html`${kinds}${empty('Nothing happened to this tenant yet.')}`;
   const more = rows.length > limit ? rows[limit - 1]?.id : undefined;
   const kindTone = (kind: string) => (kind === 'call' ? 'warn' : kind === 'report' ? 'good' : kind === 'health' ? 'neutral' : 'neutral');
-  return html`<table><caption class="muted">Timeline, newest first</caption><thead><tr><th scope="col">When</th><th scope="col">Kind</th><th scope="col">What</th><th scope="col">Details</th></tr></thead><tbody>${rows
+  return html`${kinds}<table><caption class="muted">Timeline, newest first</caption><thead><tr><th scope="col">When</th><th scope="col">Kind</th><th scope="col">What</th><th scope="col">Details</th></tr></thead><tbody>${rows
     .slice(0, limit)
     .map((row) => {
       const detail = row.detail as Record<string, unknown>;
@@ -37,7 +45,7 @@ export async function renderTimeline(context: ConsoleContext, tenant: TenantReco
           : html`${row.action ?? ''}${row.from_status || row.to_status ? html` <span class="muted">${row.from_status ?? ''} → ${row.to_status ?? ''}</span>` : ''}`;
       return html`<tr><td>${when(row.at)}</td><td>${badge(row.kind, kindTone(row.kind))}</td><td>${what}<br><span class="muted">${row.actor_type ?? ''} ${row.actor_id ?? ''}</span></td>
 <td><details><summary>Details</summary>${json(detail)}</details></td></tr>`;
-    })}</tbody></table>${more ? html`<p><a href="${withQuery(`/console/tenants/${tenant.id}`, { tab: 'timeline', before: String(more) })}">Older entries</a></p>` : ''}`;
+    })}</tbody></table>${more ? html`<p><a href="${withQuery(`/console/tenants/${tenant.id}`, { tab: 'timeline', kind, before: String(more) })}">Older entries</a></p>` : ''}`;
 }
 
 const WINDOWS = [
@@ -68,6 +76,7 @@ async function renderHealth(context: ConsoleContext, tenant: TenantRecord): Prom
       ? html`<strong aria-current="true">${candidate.label}</strong> `
       : html`<a href="${withQuery(`/console/tenants/${tenant.id}`, { tab: 'health', window: candidate.id })}">${candidate.label}</a> `,
   )}</p></nav>
+${healthControls(context, tenant)}
 <dl class="facts"><dt>Now</dt><dd>${report.current ? report.current.state : 'not watched (not live)'}</dd>
 ${Object.entries(report.uptime).map(([key, value]) => html`<dt>Uptime ${key}</dt><dd>${uptimeText(value)}</dd>`)}</dl>
 <h2>Uptime, ${window.label}</h2>${barChart({ title: 'Uptime', points: uptime, max: 100, unit: '%', tone: (value) => (value >= 99 ? '#1a7f37' : value >= 90 ? '#8a5300' : '#b00020') })}
@@ -80,6 +89,17 @@ ${Object.entries(report.uptime).map(([key, value]) => html`<dt>Uptime ${key}</dt
         )}</tbody></table>`
       : empty('No failed or state-changing probes kept.')
   }`;
+}
+
+// Pause/resume and probe now, for a watched tenant (operators only: the services refuse clients).
+function healthControls(context: ConsoleContext, tenant: TenantRecord): SafeHtml {
+  if (!tenant.health_watched) return html``;
+  const base = `/console/tenants/${tenant.id}/health`;
+  return html`<div class="actions">${
+    tenant.health_paused
+      ? html`<span>${badge('paused', 'warn')} ${tenant.health_paused_reason ?? ''}</span>${postButton(`${base}/resume`, 'Resume probing', context.csrf)}`
+      : html`${postButton(`${base}/probe`, 'Probe now', context.csrf)}<form class="inline" method="post" action="${base}/pause">${csrfField(context.csrf)}<label class="inline" for="pause-reason">Reason</label> <input id="pause-reason" name="reason" maxlength="500"> <button type="submit" class="secondary">Pause probing</button></form>`
+  }</div>`;
 }
 
 function uptimeText(value: unknown): string {

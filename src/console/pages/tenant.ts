@@ -76,7 +76,7 @@ function liveRegion(context: ConsoleContext, tenant: TenantRecord, tabId: string
 <h1>${tenant.display_name} <span class="muted mono">${tenant.name}</span></h1>
 <p>${badge(tenant.status, statusTone(tenant.status))} ${tenant.failed_step ? badge(`${tenant.failed_step} failed`, 'bad') : ''} ${health}
 ${settling ? html`<span class="spinner muted">Waiting for the backend</span>` : ''}</p>
-<dl class="facts"><dt>Product</dt><dd><a href="/console/products/${tenant.product_id}">${tenant.product_name}</a></dd><dt>Plan</dt><dd>${tenant.plan_price_name ?? '—'}</dd><dt>Id</dt><dd class="mono">${tenant.id}</dd></dl>
+<dl class="facts"><dt>Product</dt><dd><a href="/console/products/${tenant.product_id}">${tenant.product_name}</a></dd><dt>Plan</dt><dd>${tenant.plan_price_name ?? '—'}</dd><dt>Id</dt><dd class="mono">${tenant.id}</dd><dt>Events</dt><dd><a href="/console/events?tenant=${tenant.id}">Its events</a></dd></dl>
 <div class="actions">${actions.map((action) =>
     postButton(`/console/tenants/${tenant.id}/actions/${action}`, ACTION_LABELS[action] ?? action, context.csrf, {
       secondary: action === 'undo',
