@@ -192,6 +192,9 @@ export async function findCallContext(db: Db, tenantId: string) {
   return context;
 }
 
+/** A tenant with its product's URLs and key, as `findCallContext` reads it. */
+export type CallContext = NonNullable<Awaited<ReturnType<typeof findCallContext>>>;
+
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (char) => `\\${char}`);
 }
