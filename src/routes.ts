@@ -17,6 +17,7 @@ import type { HttpApp } from './http/types.ts';
 import { identityDeps } from './identity/identity-deps.ts';
 import { registerIdentityRoutes } from './identity/register.ts';
 import { registerLoginLinkRoutes } from './login-links/login-links.routes.ts';
+import { registerMarketplaceFeature } from './marketplaces/register.ts';
 import { registerPeopleRoutes } from './people/people.routes.ts';
 import { registerRoleRoutes } from './people/roles.routes.ts';
 import type { Clock } from './platform/clock.ts';
@@ -80,4 +81,6 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   await registerIdentityRoutes(app, services);
   // commerce
   registerCommerceRoutes(app, services);
+  // marketplaces (maestrano)
+  registerMarketplaceFeature(app, services);
 }

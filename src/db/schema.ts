@@ -32,6 +32,16 @@ import type {
   UserPasswordsTable,
 } from './schema/identity.ts';
 import type {
+  BillsTable,
+  MarketplaceEnvironmentsTable,
+  MarketplaceGroupsTable,
+  MarketplaceMembersTable,
+  MarketplaceNoticesTable,
+  MarketplacesTable,
+  MarketplaceUsersTable,
+  RecurringBillsTable,
+} from './schema/marketplaces.ts';
+import type {
   ConnectionsTable,
   LoginLinksTable,
   MembershipsTable,
@@ -48,6 +58,7 @@ export type * from './schema/catalogue.ts';
 export type * from './schema/commerce.ts';
 export type * from './schema/events.ts';
 export type * from './schema/identity.ts';
+export type * from './schema/marketplaces.ts';
 export type * from './schema/people.ts';
 export type * from './schema/platform.ts';
 export type * from './schema/tenants.ts';
@@ -103,6 +114,15 @@ export interface Database {
   invoices: InvoicesTable;
   invoice_lines: InvoiceLinesTable;
   payments: PaymentsTable;
+  // marketplaces (maestrano) and bills
+  marketplace_environments: MarketplaceEnvironmentsTable;
+  marketplaces: MarketplacesTable;
+  marketplace_groups: MarketplaceGroupsTable;
+  marketplace_users: MarketplaceUsersTable;
+  marketplace_members: MarketplaceMembersTable;
+  marketplace_notices: MarketplaceNoticesTable;
+  recurring_bills: RecurringBillsTable;
+  bills: BillsTable;
 }
 
 export type ProductRow = Selectable<ProductsTable>;

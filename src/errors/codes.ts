@@ -131,6 +131,16 @@ export const ERROR_CODES = {
   'clock.not_sandbox': { status: 409, sysCode: '1821', message: 'Only a sandbox product has a commerce clock to move' },
   'clock.backwards': { status: 422, sysCode: '1822', message: 'A commerce clock only moves forward' },
 
+  // marketplaces (maestrano) and bills
+  'marketplace.not_found': { status: 404, sysCode: '1005', message: 'No such marketplace' },
+  'marketplace.name_taken': { status: 409, sysCode: '1801', message: 'The product has a marketplace with this name already' },
+  'group.not_found': { status: 404, sysCode: '1005', message: 'No such group in this marketplace' },
+  'group.deleted': { status: 409, sysCode: '1802', message: 'The group is deleted' },
+  'bill.not_found': { status: 404, sysCode: '1005', message: 'No such bill' },
+  'bill.not_cancellable': { status: 409, sysCode: '1811', message: 'The bill is invoiced (or cancelled) and cannot be cancelled' },
+  'recurring_bill.not_found': { status: 404, sysCode: '1005', message: 'No such recurring bill' },
+  'recurring_bill.not_cancellable': { status: 409, sysCode: '1812', message: 'The recurring bill has ended and cannot be cancelled' },
+
   // server
   'server.internal': { status: 500, sysCode: '1500', message: 'Something went wrong on our side; the request id names it in our logs' },
   'server.unavailable': { status: 503, sysCode: '1503', message: 'Landlord cannot reach its database right now' },

@@ -1,0 +1,109 @@
+import type { ColumnType, Generated } from 'kysely';
+import type { Json, Timestamp } from './columns.ts';
+
+/** Table types: marketplaces (Maestrano) and the product's bills (migration 0015, ADR 0012). bigint comes back as a string. */
+
+export interface MarketplaceEnvironmentsTable {
+  id: string;
+  product_id: string;
+  name: string;
+  key: string;
+  secret_hash: Buffer;
+  created_at: Timestamp;
+}
+
+export interface MarketplacesTable {
+  id: string;
+  product_id: string;
+  environment_id: string;
+  name: string;
+  nid: string;
+  app: Json<Record<string, unknown>>;
+  sso: Json<Record<string, string>>;
+  webhooks: Json<Record<string, unknown>>;
+  connec: Json<Record<string, unknown>>;
+  role_mapping: Json<Record<string, string>>;
+  api_id: string;
+  api_key_hash: Buffer;
+  api_key_sealed: Buffer;
+  created_at: Timestamp;
+}
+
+export interface MarketplaceGroupsTable {
+  tenant_id: string;
+  marketplace_id: string;
+  number: ColumnType<string, string | number | undefined, string | number>;
+  email: string | null;
+  currency: string;
+  timezone: string;
+  country: string | null;
+  city: string | null;
+  has_credit_card: ColumnType<boolean, boolean | undefined, boolean>;
+  deleted_at: Date | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface MarketplaceUsersTable {
+  user_id: string;
+  number: Generated<string>;
+  name: string;
+  surname: string;
+  country: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface MarketplaceMembersTable {
+  membership_id: string;
+  role: string;
+}
+
+export interface MarketplaceNoticesTable {
+  id: string;
+  tenant_id: string;
+  marketplace_id: string;
+  kind: 'group_deleted' | 'user_removed';
+  path: string;
+  created_at: Timestamp;
+}
+
+export interface RecurringBillsTable {
+  id: string;
+  number: Generated<string>;
+  product_id: string;
+  tenant_id: string;
+  price_cents: ColumnType<string, number | string, number | string>;
+  currency: string;
+  description: string;
+  period: string;
+  frequency: number;
+  cycles: number | null;
+  initial_cents: ColumnType<string, number | string, number | string>;
+  start_at: Timestamp;
+  status: string;
+  executions: ColumnType<number, number | undefined, number>;
+  last_execution_at: Date | null;
+  next_execution_at: Date | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface BillsTable {
+  id: string;
+  number: Generated<string>;
+  product_id: string;
+  tenant_id: string;
+  price_cents: ColumnType<string, number | string, number | string>;
+  currency: string;
+  description: string;
+  units: ColumnType<string | null, number | string | null, number | string | null>;
+  period_started_at: Date | null;
+  period_ended_at: Date | null;
+  status: string;
+  recurring_bill_id: string | null;
+  execution: number | null;
+  invoice_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}

@@ -1,0 +1,13 @@
+import type { HttpApp } from '../http/types.ts';
+import type { Services } from '../routes.ts';
+import { registerGroupRoutes } from './groups.routes.ts';
+import { registerMarketplaceConfigRoutes } from './marketplace-config.routes.ts';
+import { registerMarketplaceRoutes } from './marketplaces.routes.ts';
+
+/** Every route of the marketplace channel: the operators' `/v1` side and Maestrano's own paths. */
+export function registerMarketplaceFeature(app: HttpApp, services: Services): void {
+  const { db, clock, box } = services;
+  registerMarketplaceRoutes(app, db, { clock, box });
+  registerGroupRoutes(app, db, { clock });
+  registerMarketplaceConfigRoutes(app, db, { clock, box, baseUrl: services.baseUrl });
+}
