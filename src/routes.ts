@@ -82,5 +82,5 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   // commerce
   registerCommerceRoutes(app, services);
   // marketplaces (maestrano)
-  registerMarketplaceFeature(app, services);
+  await registerMarketplaceFeature(app, services);
 }

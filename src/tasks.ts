@@ -4,6 +4,7 @@ import { callBackendTask } from './backend-calls/call-backend.jobs.ts';
 import { CALL_TASK } from './backend-calls/call-kind.ts';
 import { callKinds } from './backend-calls/call-kinds.ts';
 import { reportDeadlineSweep } from './backend-calls/report-deadlines.ts';
+import { recurringBillsSweep } from './bills/recurring-bills.sweep.ts';
 import { healthTasks } from './health/health.node.ts';
 import { expiredIdentityRecordsSweep } from './identity/expired-records.ts';
 import { collectJobQueues, maintenanceSchedules, pruneIdempotencyKeys } from './jobs/maintenance.jobs.ts';
@@ -34,5 +35,7 @@ export function buildSweeps(services: Services): Sweep[] {
     reportDeadlineSweep({ db, clock, intervalMs: config.workerPollMs, kinds: callKinds().values() }),
     // identity
     expiredIdentityRecordsSweep({ db, clock }),
+    // bills (maestrano)
+    recurringBillsSweep({ db, clock, intervalMs: Math.max(config.workerPollMs, 1000) }),
   ];
 }

@@ -1,13 +1,17 @@
+import { registerBillRoutes } from '../bills/bills.routes.ts';
 import type { HttpApp } from '../http/types.ts';
 import type { Services } from '../routes.ts';
+import { registerAccountApi } from './account-api.routes.ts';
 import { registerGroupRoutes } from './groups.routes.ts';
 import { registerMarketplaceConfigRoutes } from './marketplace-config.routes.ts';
 import { registerMarketplaceRoutes } from './marketplaces.routes.ts';
 
-/** Every route of the marketplace channel: the operators' `/v1` side and Maestrano's own paths. */
-export function registerMarketplaceFeature(app: HttpApp, services: Services): void {
+/** Every route of the marketplace channel (the operators' `/v1` side and Maestrano's own paths) and of bills. */
+export async function registerMarketplaceFeature(app: HttpApp, services: Services): Promise<void> {
   const { db, clock, box } = services;
   registerMarketplaceRoutes(app, db, { clock, box });
   registerGroupRoutes(app, db, { clock });
   registerMarketplaceConfigRoutes(app, db, { clock, box, baseUrl: services.baseUrl });
+  registerBillRoutes(app, db, { clock });
+  await registerAccountApi(app, db, { clock });
 }
