@@ -70,6 +70,9 @@ export async function createRecurringBill(
   const start = input.startDate === undefined ? now : new Date(input.startDate);
   if (Number.isNaN(start.getTime()))
     throw new AppError('request.invalid', { message: 'startDate is not a date-time', parameter: 'startDate' });
+  // A start far in the past would bill a long history at once, which nobody asks for on purpose.
+  if (start.getTime() < now.getTime() - MAX_BACKDATE_MS)
+    throw new AppError('request.invalid', { message: 'startDate may be at most 24 hours in the past', parameter: 'startDate' });
   const currency = await billCurrency(db, tenant.id, input.currency);
   const id = newId();
   const initialCents = input.initialCents ?? 0;

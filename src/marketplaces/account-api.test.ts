@@ -239,19 +239,10 @@ describe('the account API, request by request', () => {
     expectShape(created.body.data, DOC_BILL);
     const { id, created_at, updated_at, ...rest } = created.body.data;
     expect(id).toMatch(/^bill-\d+$/);
-    expect(rest).toEqual(
-      { ...DOC_BILL, id: undefined, created_at: undefined, updated_at: undefined, group_id: group.uid, ...{} } && {
-        object: 'account_bill',
-        group_id: group.uid,
-        price_cents: 2000,
-        status: 'submitted',
-        currency: 'AUD',
-        units: null,
-        description: 'Product purchase',
-        period_started_at: null,
-        period_ended_at: null,
-      },
-    );
+    expect(created_at).toBe(updated_at);
+    // Every field but the id and the times is the document's example, but for the group (ours).
+    const { id: _id, created_at: _created, updated_at: _updated, ...example } = DOC_BILL;
+    expect(rest).toEqual({ ...example, group_id: group.uid });
     const read = await maestrano.account.get(`/api/v1/account/bills/${id}`);
     expect(read.body.data).toEqual(created.body.data);
     const list = await maestrano.account.get('/api/v1/account/bills');
