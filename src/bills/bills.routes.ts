@@ -22,6 +22,11 @@ const Ref = (description: string) => Type.String({ minLength: 1, maxLength: 200,
 const TenantParams = Type.Object({ tenant: Ref('Tenant id or name') });
 const BillParams = Type.Object({ tenant: Ref('Tenant id or name'), bill: Ref('Bill id or `bill-<n>`') });
 const RecurringParams = Type.Object({ tenant: Ref('Tenant id or name'), bill: Ref('Recurring bill id or `rbill-<n>`') });
+// The position after a list's last bill number, from its cursor.
+const cursorNumber = (cursor: string | undefined) => {
+  const key = decodeCursor(cursor, SERIAL_KEY);
+  return key === undefined ? undefined : Number(key);
+};
 const ListQuery = Type.Object(PageQuery, { additionalProperties: false });
 
 /** `/v1/tenants/{tenant}/bills` and `…/recurring-bills`: one-off and periodic charges of a tenant. */
@@ -64,7 +69,7 @@ export function registerBillRoutes(app: HttpApp, db: Db, deps: { clock: Clock })
       const limit = request.query.limit ?? 50;
       const rows = await findBills(db, principalOf(request), {
         tenantId: tenant.id,
-        afterNumber: decodeCursor(request.query.cursor, SERIAL_KEY),
+        afterNumber: cursorNumber(request.query.cursor),
         limit,
       });
       const page = toPage(rows, limit, (row) => row.number);
@@ -147,7 +152,7 @@ export function registerBillRoutes(app: HttpApp, db: Db, deps: { clock: Clock })
       const limit = request.query.limit ?? 50;
       const rows = await findRecurringBills(db, principalOf(request), {
         tenantId: tenant.id,
-        afterNumber: decodeCursor(request.query.cursor, SERIAL_KEY),
+        afterNumber: cursorNumber(request.query.cursor),
         limit,
       });
       const page = toPage(rows, limit, (row) => row.number);

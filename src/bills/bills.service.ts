@@ -108,7 +108,8 @@ export async function createBill(
 
 /** A bill by id or `bill-<n>` the caller may see (404 otherwise), locked when asked. */
 export async function requireBill(db: Db, principal: Principal, ref: string, options: { lock?: boolean; tenantId?: string } = {}) {
-  const number = /^bill-([1-9][0-9]{0,17})$/.exec(ref)?.[1];
+  const digits = /^bill-([1-9][0-9]{0,14})$/.exec(ref)?.[1];
+  const number = digits ? Number(digits) : undefined;
   const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(ref);
   let query = billQuery(db);
   query = number
@@ -147,7 +148,7 @@ export async function cancelBill(db: Db, clock: Clock, caller: Caller, ref: stri
 export async function findBills(
   db: Db,
   principal: Principal,
-  filter: { tenantId?: string; afterNumber?: string; limit: number },
+  filter: { tenantId?: string; afterNumber?: number; limit: number },
 ): Promise<BillRecord[]> {
   let query = billQuery(db)
     .orderBy('bills.number')

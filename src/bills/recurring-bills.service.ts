@@ -122,7 +122,8 @@ export async function createRecurringBill(
 
 /** A recurring bill by id or `rbill-<n>` the caller may see (404 otherwise), locked when asked. */
 export async function requireRecurringBill(db: Db, principal: Principal, ref: string, options: { lock?: boolean; tenantId?: string } = {}) {
-  const number = /^rbill-([1-9][0-9]{0,17})$/.exec(ref)?.[1];
+  const digits = /^rbill-([1-9][0-9]{0,14})$/.exec(ref)?.[1];
+  const number = digits ? Number(digits) : undefined;
   const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(ref);
   let query = recurringBillQuery(db);
   query = number
@@ -161,7 +162,7 @@ export async function cancelRecurringBill(db: Db, clock: Clock, caller: Caller, 
 export async function findRecurringBills(
   db: Db,
   principal: Principal,
-  filter: { tenantId?: string; afterNumber?: string; limit: number },
+  filter: { tenantId?: string; afterNumber?: number; limit: number },
 ): Promise<RecurringBillRecord[]> {
   let query = recurringBillQuery(db)
     .orderBy('recurring_bills.number')

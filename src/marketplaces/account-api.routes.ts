@@ -102,7 +102,7 @@ function registerGroupReads(app: HttpApp, db: Db, clock: Clock): void {
       .where('g.marketplace_id', '=', (request.principal as Principal).id)
       .where('g.deleted_at', 'is', null);
     const groupId = (request.query as Query).group_id;
-    if (groupId !== undefined) members = members.where('g.number', '=', numberOf('cld', groupId) ?? '0');
+    if (groupId !== undefined) members = members.where('g.number', '=', numberOf('cld', groupId) ?? 0);
     return db
       .selectFrom('marketplace_users as mu')
       .innerJoin('users', 'users.id', 'mu.user_id')

@@ -22,7 +22,7 @@ async function groupFilter(db: Db, request: FastifyRequest): Promise<string | un
     .selectFrom('marketplace_groups')
     .select('tenant_id')
     .where('marketplace_id', '=', principalOf(request).id)
-    .where('number', '=', numberOf('cld', uid) ?? '0')
+    .where('number', '=', numberOf('cld', uid) ?? 0)
     .executeTakeFirst();
   return row?.tenant_id ?? '00000000-0000-0000-0000-000000000000';
 }

@@ -50,7 +50,7 @@ export function accountGroup(row: GroupRecord) {
 
 /** A marketplace user as the account API reads it. */
 export interface AccountUserRow {
-  number: string;
+  number: number;
   name: string;
   surname: string;
   email: string;

@@ -50,7 +50,7 @@ export async function requireGroup(db: Db, marketplaceId: string, uid: string, o
   const number = numberOf('cld', uid);
   let query = groupQuery(db)
     .where('g.marketplace_id', '=', marketplaceId)
-    .where('g.number', '=', number ?? '0');
+    .where('g.number', '=', number ?? 0);
   if (options.lock) query = query.forUpdate('g');
   const row = number ? await query.executeTakeFirst() : undefined;
   if (!row) throw new AppError('group.not_found', { message: `No group "${uid}"`, parameter: 'group' });
@@ -66,9 +66,9 @@ export async function createGroup(db: Db, deps: LifecycleDeps, caller: Caller, m
   const timezone = body.timezone ?? 'UTC';
   if (!isValidZone(timezone))
     throw new AppError('request.invalid', { message: `"${timezone}" is not an IANA time zone`, parameter: 'timezone' });
-  const { number } = await sql<{ number: string }>`select nextval('marketplace_group_numbers')::text as number`
+  const { number } = await sql<{ number: number }>`select nextval('marketplace_group_numbers') as number`
     .execute(db)
-    .then((result) => result.rows[0] as { number: string });
+    .then((result) => result.rows[0] as { number: number });
   const tenant = await onboardTenant(db, deps, caller, { product: marketplace.product_id, name: groupUid(number), displayName: body.name });
   const now = deps.clock.now();
   await db
@@ -199,7 +199,7 @@ export async function removeGroupUser(
   const group = await requireGroup(db, marketplace.id, uid, { lock: true });
   const member = await groupMemberQuery(db)
     .where('g.tenant_id', '=', group.tenant_id)
-    .where('mu.number', '=', numberOf('usr', userRef) ?? '0')
+    .where('mu.number', '=', numberOf('usr', userRef) ?? 0)
     .executeTakeFirst();
   if (!member) throw new AppError('user.not_found', { message: `The group has no user "${userRef}"`, parameter: 'user' });
   await removeMembership(db, caller, group.tenant_id, member.login);

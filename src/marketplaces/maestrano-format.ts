@@ -20,7 +20,7 @@ export const billUid = (number: string | number) => `bill-${number}`;
 export const recurringBillUid = (number: string | number) => `rbill-${number}`;
 
 /** The number inside a Maestrano uid with this prefix (`cld-4` → `4`), or undefined for anything else. */
-export function numberOf(prefix: 'cld' | 'usr' | 'bill' | 'rbill', uid: string): string | undefined {
-  const match = /^([a-z]+)-([1-9][0-9]{0,17})$/.exec(uid);
-  return match && match[1] === prefix ? match[2] : undefined;
+export function numberOf(prefix: 'cld' | 'usr' | 'bill' | 'rbill', uid: string): number | undefined {
+  const match = /^([a-z]+)-([1-9][0-9]{0,14})$/.exec(uid);
+  return match && match[1] === prefix ? Number(match[2]) : undefined;
 }

@@ -1,8 +1,10 @@
 import { registerBillRoutes } from '../bills/bills.routes.ts';
 import type { HttpApp } from '../http/types.ts';
+import { identityDeps } from '../identity/identity-deps.ts';
 import type { Services } from '../routes.ts';
 import { registerAccountApi } from './account-api.routes.ts';
 import { registerGroupRoutes } from './groups.routes.ts';
+import { registerMaestranoSso } from './maestrano-sso.routes.ts';
 import { registerMarketplaceConfigRoutes } from './marketplace-config.routes.ts';
 import { registerMarketplaceRoutes } from './marketplaces.routes.ts';
 
@@ -14,4 +16,5 @@ export async function registerMarketplaceFeature(app: HttpApp, services: Service
   registerMarketplaceConfigRoutes(app, db, { clock, box, baseUrl: services.baseUrl });
   registerBillRoutes(app, db, { clock });
   await registerAccountApi(app, db, { clock });
+  registerMaestranoSso(app, db, { ...identityDeps(services.config, clock, services.baseUrl), box });
 }

@@ -1,7 +1,7 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { Json, Timestamp } from './columns.ts';
 
-/** Table types: marketplaces (Maestrano) and the product's bills (migration 0015, ADR 0012). bigint comes back as a string. */
+/** Table types: marketplaces (Maestrano) and the product's bills (migration 0015, ADR 0012). int8 comes back as a JS number (db/database.ts). */
 
 export interface MarketplaceEnvironmentsTable {
   id: string;
@@ -32,7 +32,7 @@ export interface MarketplacesTable {
 export interface MarketplaceGroupsTable {
   tenant_id: string;
   marketplace_id: string;
-  number: ColumnType<string, string | number | undefined, string | number>;
+  number: ColumnType<number, number | undefined, number>;
   email: string | null;
   currency: string;
   timezone: string;
@@ -46,7 +46,7 @@ export interface MarketplaceGroupsTable {
 
 export interface MarketplaceUsersTable {
   user_id: string;
-  number: Generated<string>;
+  number: Generated<number>;
   name: string;
   surname: string;
   country: string | null;
@@ -70,16 +70,16 @@ export interface MarketplaceNoticesTable {
 
 export interface RecurringBillsTable {
   id: string;
-  number: Generated<string>;
+  number: Generated<number>;
   product_id: string;
   tenant_id: string;
-  price_cents: ColumnType<string, number | string, number | string>;
+  price_cents: number;
   currency: string;
   description: string;
   period: string;
   frequency: number;
   cycles: number | null;
-  initial_cents: ColumnType<string, number | string, number | string>;
+  initial_cents: number;
   start_at: Timestamp;
   status: string;
   executions: ColumnType<number, number | undefined, number>;
@@ -91,10 +91,10 @@ export interface RecurringBillsTable {
 
 export interface BillsTable {
   id: string;
-  number: Generated<string>;
+  number: Generated<number>;
   product_id: string;
   tenant_id: string;
-  price_cents: ColumnType<string, number | string, number | string>;
+  price_cents: number;
   currency: string;
   description: string;
   units: ColumnType<string | null, number | string | null, number | string | null>;
