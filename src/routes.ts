@@ -1,8 +1,11 @@
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Authenticator } from './access/authenticator.ts';
 import { registerClientRoutes } from './access/clients.routes.ts';
 import { registerTokenRoutes } from './access/token.routes.ts';
 import { registerAuditRoutes } from './audit/audit.routes.ts';
+// calls and billing
+import { registerBillRoutes } from './billing/bills.routes.ts';
 import { registerCatalogueRoutes } from './catalogue/catalogue.routes.ts';
 // commerce
 import { registerCommerceRoutes } from './commerce/commerce.routes.ts';
@@ -20,6 +23,7 @@ import { registerLoginLinkRoutes } from './login-links/login-links.routes.ts';
 import { registerMarketplaceFeature } from './marketplaces/register.ts';
 import { registerPeopleRoutes } from './people/people.routes.ts';
 import { registerRoleRoutes } from './people/roles.routes.ts';
+import { registerPlanChangeRoutes } from './plan-changes/plan-changes.routes.ts';
 import type { Clock } from './platform/clock.ts';
 import type { OutboundHttp } from './platform/outbound.ts';
 import type { SecretBox } from './platform/secret-box.ts';
@@ -50,6 +54,8 @@ export interface Services {
   listener: Listener;
   /** Where browsers reach Landlord: `LANDLORD_PUBLIC_URL`, or the address this node listens on. */
   baseUrl: () => string;
+  /** The node's Prometheus registry (`/metrics`), for features' own counters. */
+  metrics?: Registry;
 }
 
 /** Registers every feature's routes on the app. */
@@ -81,6 +87,9 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   await registerIdentityRoutes(app, services);
   // commerce
   registerCommerceRoutes(app, services);
+  // calls and billing
+  registerPlanChangeRoutes(app, db, { clock });
+  registerBillRoutes(app, db, { clock });
   // marketplaces (maestrano)
   await registerMarketplaceFeature(app, services);
 }

@@ -4,12 +4,16 @@ import { callBackendTask } from './backend-calls/call-backend.jobs.ts';
 import { CALL_TASK } from './backend-calls/call-kind.ts';
 import { callKinds } from './backend-calls/call-kinds.ts';
 import { reportDeadlineSweep } from './backend-calls/report-deadlines.ts';
-import { recurringBillsSweep } from './bills/recurring-bills.sweep.ts';
+// calls and billing
+import { billInvoiceSweep } from './billing/bill-invoices.sweep.ts';
+import { recurringBillSweep } from './billing/recurring-bills.sweep.ts';
+import { renewalDeps, renewalsSweep } from './commerce/renewals.ts';
 import { healthTasks } from './health/health.node.ts';
 import { expiredIdentityRecordsSweep } from './identity/expired-records.ts';
 import { collectJobQueues, maintenanceSchedules, pruneIdempotencyKeys } from './jobs/maintenance.jobs.ts';
 import type { Sweep } from './jobs/sweeper.ts';
 import type { Schedule } from './jobs/worker.ts';
+import { planChangeSweep } from './plan-changes/plan-changes.sweep.ts';
 import type { Services } from './routes.ts';
 
 /** Every background task and schedule the features contribute, by task name. */
@@ -35,7 +39,11 @@ export function buildSweeps(services: Services): Sweep[] {
     reportDeadlineSweep({ db, clock, intervalMs: config.workerPollMs, kinds: callKinds().values() }),
     // identity
     expiredIdentityRecordsSweep({ db, clock }),
-    // bills (maestrano)
-    recurringBillsSweep({ db, clock, intervalMs: Math.max(config.workerPollMs, 1000) }),
+    // commerce
+    renewalsSweep(renewalDeps(services)),
+    // calls and billing
+    planChangeSweep({ db, clock, intervalMs: config.workerPollMs }),
+    recurringBillSweep({ db, clock, intervalMs: config.workerPollMs }),
+    billInvoiceSweep({ db, clock, intervalMs: config.workerPollMs }),
   ];
 }

@@ -1,4 +1,5 @@
 import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { BillsTable, RecurringBillsTable, SubscriptionChangesTable } from './schema/billing.ts';
 import type {
   ApiKeysTable,
   ClientsTable,
@@ -32,14 +33,12 @@ import type {
   UserPasswordsTable,
 } from './schema/identity.ts';
 import type {
-  BillsTable,
   MarketplaceEnvironmentsTable,
   MarketplaceGroupsTable,
   MarketplaceMembersTable,
   MarketplaceNoticesTable,
   MarketplacesTable,
   MarketplaceUsersTable,
-  RecurringBillsTable,
 } from './schema/marketplaces.ts';
 import type {
   ConnectionsTable,
@@ -54,6 +53,8 @@ import type {
 import type { AuditLogTable, IdempotencyKeysTable, LandlordNodesTable, LandlordSecretsTable, SigningKeysTable } from './schema/platform.ts';
 import type { TenantHealthTable, TenantProbeHourlyTable, TenantProbesTable, TenantsTable, TenantTimelineTable } from './schema/tenants.ts';
 
+// calls and billing
+export type * from './schema/billing.ts';
 export type * from './schema/catalogue.ts';
 export type * from './schema/commerce.ts';
 export type * from './schema/events.ts';
@@ -114,7 +115,9 @@ export interface Database {
   invoices: InvoicesTable;
   invoice_lines: InvoiceLinesTable;
   payments: PaymentsTable;
-  // marketplaces (maestrano) and bills
+  // calls and billing
+  subscription_changes: SubscriptionChangesTable;
+  // marketplaces (maestrano)
   marketplace_environments: MarketplaceEnvironmentsTable;
   marketplaces: MarketplacesTable;
   marketplace_groups: MarketplaceGroupsTable;

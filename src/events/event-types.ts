@@ -70,11 +70,24 @@ const COMMERCE_SCHEMAS: Record<string, TSchema> = Object.fromEntries([
       period: Type.Optional(Snapshot('period it opened')),
       trialEndAt: Type.Optional(Type.String({ format: 'date-time' })),
       error: Type.Optional(Type.String()),
+      reason: Type.Optional(Type.String()),
     }),
   ]),
   ...INVOICE_VERBS.map((verb) => [
     `invoice.${verb}`,
     Type.Object({ invoice: Snapshot('invoice'), subscription: Type.Optional(Snapshot('subscription')) }),
+  ]),
+]);
+
+// Calls and billing (ADR 0009): plan changes ride on subscription.plan_change_*; bills and recurring bills.
+const BILLING_SCHEMAS: Record<string, TSchema> = Object.fromEntries([
+  ...['created', 'invoiced', 'cancelled'].map((verb) => [
+    `bill.${verb}`,
+    Type.Object({ bill: Snapshot('bill'), invoice: Type.Optional(Snapshot('invoice')) }),
+  ]),
+  ...['created', 'executed', 'expired', 'cancelled'].map((verb) => [
+    `recurring_bill.${verb}`,
+    Type.Object({ recurringBill: Snapshot('recurring bill'), bill: Type.Optional(Snapshot('bill it made')) }),
   ]),
 ]);
 
@@ -99,6 +112,7 @@ export const EVENT_SCHEMAS: Record<string, TSchema> = {
   'tenant.availability.healthy': Type.Object({ tenant: Snapshot('tenant'), health: Snapshot('health record') }),
   'webhook_endpoint.disabled': Type.Object({ endpoint: Snapshot('webhook endpoint'), reason: Type.String() }),
   ...COMMERCE_SCHEMAS,
+  ...BILLING_SCHEMAS,
   ...Object.fromEntries(
     Object.entries({ ...CATALOGUE_VERBS, ...PEOPLE_VERBS, ...IDENTITY_VERBS }).flatMap(([objectType, verbs]) =>
       verbs.map((verb) => [`${objectType}.${verb}`, Type.Object(changed(objectType, verb))]),

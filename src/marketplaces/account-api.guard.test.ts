@@ -199,7 +199,7 @@ describe('bad input: 400 naming the field, nothing written', () => {
       .execute();
     const response = await mine.account.delete(`/api/v1/account/bills/${bill.body.data.id}`);
     expect(response.status).toBe(400);
-    expect(response.body.errors.bill[0]).toMatch(/invoiced/);
+    expect(response.body.errors.bill[0]).toMatch(/invoice/);
     expect((await mine.account.get(`/api/v1/account/bills/${bill.body.data.id}`)).body.data.status).toBe('invoiced');
   });
 });

@@ -1,4 +1,5 @@
-import type { BillRecord, RecurringBillRecord } from '../bills/bills.repo.ts';
+import { executionAt, type RecurrencePeriod } from '../billing/recurrence.ts';
+import type { MarketplaceBill, MarketplaceRecurringBill } from './account-bills.repo.ts';
 import type { GroupRecord } from './groups.repo.ts';
 import { billUid, groupUid, maestranoTime, recurringBillUid, userUid } from './maestrano-format.ts';
 
@@ -75,43 +76,54 @@ export function accountUser(row: AccountUserRow) {
   };
 }
 
-/** `account_bill`, in the document's field order. */
-export function accountBill(row: BillRecord) {
+/**
+ * `account_bill`, in the document's field order. Units: Landlord's default of one unit is
+ * Maestrano's `null` (no units given), as the document shows it.
+ */
+export function accountBill(row: MarketplaceBill) {
+  const units = Number(row.units);
   return {
     object: 'account_bill',
     id: billUid(row.number),
-    group_id: row.group_number ? groupUid(row.group_number) : null,
+    group_id: groupUid(row.group_number),
     created_at: maestranoTime(row.created_at),
     updated_at: maestranoTime(row.updated_at),
-    price_cents: Number(row.price_cents),
+    price_cents: row.price_cents,
     status: row.status,
     currency: row.currency,
-    units: row.units === null ? null : Number(row.units),
+    units: units === 1 ? null : units,
     description: row.description,
     period_started_at: maestranoTime(row.period_started_at),
     period_ended_at: maestranoTime(row.period_ended_at),
   };
 }
 
-/** `account_recurring_bill`, in the document's field order. */
-export function accountRecurringBill(row: RecurringBillRecord) {
+/**
+ * `account_recurring_bill`, in the document's field order. A cancelled one shows the
+ * execution that would have been next, as the document's DELETE answer does.
+ */
+export function accountRecurringBill(row: MarketplaceRecurringBill) {
+  const next =
+    row.status === 'cancelled'
+      ? executionAt(row.start_date, row.period as RecurrencePeriod, row.frequency, row.time_zone, row.executions)
+      : row.next_execution_at;
   return {
     object: 'account_recurring_bill',
     id: recurringBillUid(row.number),
-    group_id: row.group_number ? groupUid(row.group_number) : null,
+    group_id: groupUid(row.group_number),
     created_at: maestranoTime(row.created_at),
     updated_at: maestranoTime(row.updated_at),
-    price_cents: Number(row.price_cents),
+    price_cents: row.price_cents,
     status: row.status,
     currency: row.currency,
     description: row.description,
-    start_date: maestranoTime(row.start_at),
+    start_date: maestranoTime(row.start_date),
     period: row.period,
     frequency: row.frequency,
     cycles: row.cycles,
-    initial_cents: Number(row.initial_cents),
+    initial_cents: row.initial_cents,
     last_execution_at: maestranoTime(row.last_execution_at),
-    next_execution_at: maestranoTime(row.next_execution_at),
+    next_execution_at: maestranoTime(next),
     remaining_cycles: row.cycles === null ? null : row.cycles - row.executions,
   };
 }

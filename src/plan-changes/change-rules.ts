@@ -11,6 +11,10 @@ export type ChangeKind = (typeof CHANGE_KINDS)[number];
 export const CHANGE_TIMINGS = ['now', 'period_end'] as const;
 export type ChangeTiming = (typeof CHANGE_TIMINGS)[number];
 
+/** A change's statuses: `scheduled` (until the period end) → `calling` → `awaiting_report` (callback mode) → `applied` | `failed`. */
+export const CHANGE_STATUSES = ['scheduled', 'calling', 'awaiting_report', 'applied', 'failed'] as const;
+export type ChangeStatus = (typeof CHANGE_STATUSES)[number];
+
 /** What the rules need of a price. */
 export interface PriceTerms {
   cycle: string;

@@ -27,6 +27,8 @@ export interface ProrationInput {
   newAmountMinor: number;
   /** What the period actually charged for the old price (its invoice, or an earlier change's charge): the credit's cap. */
   chargedMinor: number;
+  /** The days the new price's amount is for, when its cycle is not the period's (default: the period's days). */
+  newPeriodDays?: number;
 }
 
 /** `amount × days / periodDays`, rounded half up, in exact integer arithmetic. */
@@ -50,7 +52,7 @@ export function prorationLines(input: ProrationInput): ProrationLine[] {
   const at = input.at < input.periodStart ? input.periodStart : input.at;
   const days = Math.min(periodDays, Math.max(0, calendarDaysBetween(input.zone, at, input.periodEnd)));
   const credit = Math.min(prorate(input.oldAmountMinor, days, periodDays), Math.max(0, input.chargedMinor));
-  const charge = prorate(input.newAmountMinor, days, periodDays);
+  const charge = prorate(input.newAmountMinor, days, input.newPeriodDays ?? periodDays);
   const covered = { days, periodDays, start: at, end: input.periodEnd };
   const lines: ProrationLine[] = [];
   if (credit > 0) lines.push({ kind: 'credit', amountMinor: -credit, ...covered });

@@ -2,6 +2,7 @@ import type { Updateable } from 'kysely';
 import type { Actor } from '../access/principal.ts';
 import type { AuditEntry } from '../audit/audit.repo.ts';
 import { addCallJob, firstAttempt } from '../backend-calls/call-kind.ts';
+import { cancelSubscriptionOfDeletedTenant } from '../commerce/tenant-hooks.ts';
 import type { Db } from '../db/database.ts';
 import type { TenantsTable } from '../db/schema.ts';
 import { AppError } from '../errors/app-error.ts';
@@ -182,6 +183,8 @@ export async function applyTransition(
   detail: TransitionDetail = {},
 ): Promise<TenantRecord> {
   const { state, next } = checkTransition(tenant, action, who.as);
+  // commerce: deleting a tenant cancels its live subscription in the same transaction.
+  if (action === 'delete') await cancelSubscriptionOfDeletedTenant(db, deps.clock, tenant.id, who.actor);
   // The tenant's health (which its events show) changes with the probing.
   const watchChanged = isLive(state.status) !== isLive(next.status);
   const health = watchChanged ? await syncHealthWatch(db, tenant, next.status, deps.clock.now()) : undefined;

@@ -1,7 +1,7 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { Json, Timestamp } from './columns.ts';
 
-/** Table types: marketplaces (Maestrano) and the product's bills (migration 0015, ADR 0012). int8 comes back as a JS number (db/database.ts). */
+/** Table types: marketplaces (Maestrano) (migration 0015, ADR 0012). int8 comes back as a JS number (db/database.ts). */
 
 export interface MarketplaceEnvironmentsTable {
   id: string;
@@ -66,44 +66,4 @@ export interface MarketplaceNoticesTable {
   kind: 'group_deleted' | 'user_removed';
   path: string;
   created_at: Timestamp;
-}
-
-export interface RecurringBillsTable {
-  id: string;
-  number: Generated<number>;
-  product_id: string;
-  tenant_id: string;
-  price_cents: number;
-  currency: string;
-  description: string;
-  period: string;
-  frequency: number;
-  cycles: number | null;
-  initial_cents: number;
-  start_at: Timestamp;
-  status: string;
-  executions: ColumnType<number, number | undefined, number>;
-  last_execution_at: Date | null;
-  next_execution_at: Date | null;
-  created_at: Timestamp;
-  updated_at: Timestamp;
-}
-
-export interface BillsTable {
-  id: string;
-  number: Generated<number>;
-  product_id: string;
-  tenant_id: string;
-  price_cents: number;
-  currency: string;
-  description: string;
-  units: ColumnType<string | null, number | string | null, number | string | null>;
-  period_started_at: Date | null;
-  period_ended_at: Date | null;
-  status: string;
-  recurring_bill_id: string | null;
-  execution: number | null;
-  invoice_id: string | null;
-  created_at: Timestamp;
-  updated_at: Timestamp;
 }
