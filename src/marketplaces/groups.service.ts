@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Caller, Principal } from '../access/principal.ts';
 import { insertAuditRecord } from '../audit/audit.repo.ts';
 import { isValidZone } from '../commerce/calendar.ts';
-import { cancelSubscription, createSubscription } from '../commerce/subscriptions.service.ts';
+import { cancelSubscriptionOfDeletedTenant } from '../commerce/tenant-hooks.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import { addMembership, removeMembership } from '../people/memberships.service.ts';
@@ -69,7 +69,12 @@ export async function createGroup(db: Db, deps: LifecycleDeps, caller: Caller, m
   const { number } = await sql<{ number: number }>`select nextval('marketplace_group_numbers') as number`
     .execute(db)
     .then((result) => result.rows[0] as { number: number });
-  const tenant = await onboardTenant(db, deps, caller, { product: marketplace.product_id, name: groupUid(number), displayName: body.name });
+  const tenant = await onboardTenant(db, deps, caller, {
+    product: marketplace.product_id,
+    name: groupUid(number),
+    displayName: body.name,
+    ...(body.price ? { plan: body.price } : {}),
+  });
   const now = deps.clock.now();
   await db
     .insertInto('marketplace_groups')
@@ -87,7 +92,6 @@ export async function createGroup(db: Db, deps: LifecycleDeps, caller: Caller, m
       updated_at: now,
     })
     .execute();
-  if (body.price) await createSubscription(db, deps, caller, tenant.id, { price: body.price });
   const view = toGroupView(await requireGroup(db, marketplace.id, groupUid(number)));
   await insertAuditRecord(db, caller.actor, {
     action: 'marketplace_group.create',
@@ -111,13 +115,8 @@ export async function deleteGroup(db: Db, deps: LifecycleDeps, caller: Caller, m
   const group = await requireGroup(db, marketplace.id, uid, { lock: true });
   if (group.deleted_at) return toGroupView(group);
   const now = deps.clock.now();
-  const live = await db
-    .selectFrom('subscriptions')
-    .select('id')
-    .where('tenant_id', '=', group.tenant_id)
-    .where('status', 'in', ['pending', 'trialing', 'active', 'past_due'])
-    .executeTakeFirst();
-  if (live) await cancelSubscription(db, deps, caller, group.tenant_id, 'now');
+  // Before the deletion's own cancellation, so the event says why: the marketplace cancelled.
+  await cancelSubscriptionOfDeletedTenant(db, deps.clock, group.tenant_id, caller.actor, 'marketplace');
   await deleteEventually(db, deps, caller, group.tenant_id, 'marketplace: group cancelled');
   await db.updateTable('marketplace_groups').set({ deleted_at: now, updated_at: now }).where('tenant_id', '=', group.tenant_id).execute();
   const path = fillPath(String((group.webhooks as { account: { group_path: string } }).account.group_path), { id: groupUid(group.number) });

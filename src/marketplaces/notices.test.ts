@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BackendSimulator, eventually, startBackendSimulator } from '../../test/helpers/backend-simulator.ts';
-import { uniqueName } from '../../test/helpers/fixtures.ts';
+import { createPlanPrice, uniqueName } from '../../test/helpers/fixtures.ts';
 import { startTestLandlord, type TestLandlord } from '../../test/helpers/landlord.ts';
 import { type PeopleProduct, peopleProduct, waitForStatus } from '../people/people.test-support.ts';
 import { addUser, type CreatedMarketplace, createGroup, createMarketplace, documentMarketplace } from './marketplaces.test-support.ts';
@@ -46,8 +46,9 @@ describe('DELETE notices to the app', () => {
     expect(deletesTo(path)).toHaveLength(1);
   });
 
-  it('deleting a group deletes its tenant and sends exactly one DELETE to group_path, even when asked twice', async () => {
-    const group = await createGroup(landlord, marketplace.id);
+  it('deleting a group deletes its tenant, cancels its subscription (reason marketplace) and sends exactly one DELETE to group_path, even when asked twice', async () => {
+    const price = await createPlanPrice(landlord.admin, product.name);
+    const group = await createGroup(landlord, marketplace.id, { price: price.price });
     await waitForStatus(landlord, group.tenant.name, 'created_as_active');
     expect((await landlord.admin.delete(`/v1/marketplaces/${marketplace.id}/groups/${group.uid}`)).status).toBe(200);
     expect((await landlord.admin.delete(`/v1/marketplaces/${marketplace.id}/groups/${group.uid}`)).status).toBe(200);
@@ -56,6 +57,13 @@ describe('DELETE notices to the app', () => {
     expect(request.headers.authorization).toBe(basic());
     await waitForStatus(landlord, group.tenant.name, 'deleted');
     expect(deletesTo(path)).toHaveLength(1);
+    const cancelled = await landlord.node.services.db
+      .selectFrom('events')
+      .select('data')
+      .where('tenant_id', '=', group.tenant.id)
+      .where('type', '=', 'subscription.canceled')
+      .execute();
+    expect(cancelled.map((event) => event.data.reason)).toEqual(['marketplace']);
   });
 
   it('a notice is retried through an app outage and arrives once the app is back', async () => {
