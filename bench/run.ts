@@ -8,6 +8,7 @@
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { runAccountApi } from './account-api.ts';
 import { runApi } from './api.ts';
 import { closeAdmin, dropAll, waitForConnections } from './database.ts';
 import { runEvents } from './events.ts';
@@ -20,7 +21,7 @@ import { appendResults, describeMachine, RESULTS_FILE, type ScenarioReport, sect
 import { cleanupStartup, runStartup } from './startup.ts';
 import { runVerify } from './verify.ts';
 
-const SCENARIOS = ['api', 'lifecycle', 'events', 'health', 'startup', 'verify', 'oidc'] as const;
+const SCENARIOS = ['api', 'lifecycle', 'events', 'health', 'startup', 'verify', 'oidc', 'account-api'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values, positionals } = parseArgs({
@@ -114,6 +115,11 @@ async function runOne(scenario: Scenario): Promise<ScenarioReport> {
   } else if (scenario === 'oidc') {
     return runOidc(
       quick ? { codes: 600, connections: 50, durationS: 3, warmupS: 1 } : { codes: 3000, connections: 50, durationS: 10, warmupS: 2 },
+      log,
+    );
+  } else if (scenario === 'account-api') {
+    return runAccountApi(
+      quick ? { groups: 100, connections: 50, durationS: 3, warmupS: 1 } : { groups: 500, connections: 50, durationS: 10, warmupS: 2 },
       log,
     );
   } else {
