@@ -1,14 +1,18 @@
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import type { Authenticator } from '../access/authenticator.ts';
 import type { Db } from '../db/database.ts';
+import { AppError } from '../errors/app-error.ts';
 import { callerOf } from '../http/caller.ts';
 import { envelope, errors, ok } from '../http/envelope.ts';
 import type { HttpApp } from '../http/types.ts';
 import type { Clock } from '../platform/clock.ts';
 import { Group, GroupCreate, GroupUser, GroupUserCreate } from './groups.schemas.ts';
 import { addGroupUser, createGroup, deleteGroup, removeGroupUser } from './groups.service.ts';
+import { authenticateMarketplace, marketplacePrincipal } from './marketplaces.service.ts';
 
 const tags = ['Marketplaces'];
-const WHO = 'Super admins and the admins of the marketplace’s product.';
+const WHO = 'Super admins, the admins of the marketplace’s product, and the marketplace itself (HTTP Basic `api.id:api.key`).';
 const Ref = (description: string) => Type.String({ minLength: 1, maxLength: 200, description });
 const MarketplaceParams = Type.Object({ marketplace: Ref('Marketplace id or name') });
 const GroupParams = Type.Object({ marketplace: Ref('Marketplace id or name'), group: Ref('Group uid (`cld-4`)') });
@@ -19,10 +23,23 @@ const GroupUserParams = Type.Object({
 });
 
 /** `/v1/marketplaces/{marketplace}/groups…`: the customer groups a marketplace sells to, and their users. */
-export function registerGroupRoutes(app: HttpApp, db: Db, deps: { clock: Clock }): void {
+export function registerGroupRoutes(app: HttpApp, db: Db, deps: { clock: Clock; authenticator: Authenticator }): void {
+  // Operators' bearer credentials as everywhere, or the marketplace's own `api.id:api.key` (HTTP Basic).
+  const auth = {
+    config: { public: true, throttled: true },
+    onRequest: async (request: FastifyRequest) => {
+      if (/^Basic\s/i.test(request.headers.authorization ?? '')) {
+        const marketplace = await authenticateMarketplace(db, request.headers.authorization);
+        if (!marketplace) throw new AppError('auth.invalid_credential');
+        request.principal = marketplacePrincipal(marketplace);
+      } else request.principal = await deps.authenticator.authenticate(request.headers.authorization);
+    },
+  };
+
   app.post(
     '/v1/marketplaces/:marketplace/groups',
     {
+      ...auth,
       schema: {
         tags,
         summary: 'Create a group',
@@ -43,6 +60,7 @@ export function registerGroupRoutes(app: HttpApp, db: Db, deps: { clock: Clock }
   app.delete(
     '/v1/marketplaces/:marketplace/groups/:group',
     {
+      ...auth,
       schema: {
         tags,
         summary: 'Delete a group (the customer cancelled)',
@@ -60,6 +78,7 @@ export function registerGroupRoutes(app: HttpApp, db: Db, deps: { clock: Clock }
   app.post(
     '/v1/marketplaces/:marketplace/groups/:group/users',
     {
+      ...auth,
       schema: {
         tags,
         summary: 'Add a user to a group',
@@ -80,6 +99,7 @@ export function registerGroupRoutes(app: HttpApp, db: Db, deps: { clock: Clock }
   app.delete(
     '/v1/marketplaces/:marketplace/groups/:group/users/:user',
     {
+      ...auth,
       schema: {
         tags,
         summary: 'Remove a user from a group',

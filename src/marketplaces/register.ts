@@ -11,7 +11,7 @@ import { registerMarketplaceRoutes } from './marketplaces.routes.ts';
 export async function registerMarketplaceFeature(app: HttpApp, services: Services): Promise<void> {
   const { db, clock, box } = services;
   registerMarketplaceRoutes(app, db, { clock, box });
-  registerGroupRoutes(app, db, { clock });
+  registerGroupRoutes(app, db, { clock, authenticator: services.authenticator });
   registerMarketplaceConfigRoutes(app, db, { clock, box, baseUrl: services.baseUrl });
   await registerAccountApi(app, db, { clock });
   registerMaestranoSso(app, db, { ...identityDeps(services.config, clock, services.baseUrl), box });
