@@ -8,6 +8,7 @@
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { runAccountApi } from './account-api.ts';
 import { runApi } from './api.ts';
 import { runConsole } from './console.ts';
 import { closeAdmin, dropAll, waitForConnections } from './database.ts';
@@ -37,6 +38,7 @@ const SCENARIOS = [
   'usage',
   'entitlements',
   'console',
+  'account-api',
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
@@ -148,6 +150,11 @@ async function runOne(scenario: Scenario): Promise<ScenarioReport> {
   } else if (scenario === 'console') {
     return runConsole(
       quick ? { tenants: 10_000, requests: 100, concurrency: 1 } : { tenants: 100_000, requests: 400, concurrency: 1 },
+      log,
+    );
+  } else if (scenario === 'account-api') {
+    return runAccountApi(
+      quick ? { groups: 100, connections: 50, durationS: 3, warmupS: 1 } : { groups: 500, connections: 50, durationS: 10, warmupS: 2 },
       log,
     );
   } else if (scenario === 'renewals') {

@@ -21,6 +21,7 @@ import type { HttpApp } from './http/types.ts';
 import { identityDeps } from './identity/identity-deps.ts';
 import { registerIdentityRoutes } from './identity/register.ts';
 import { registerLoginLinkRoutes } from './login-links/login-links.routes.ts';
+import { registerMarketplaceFeature } from './marketplaces/register.ts';
 import { registerPaymentRoutes } from './payments/payments.routes.ts';
 import { registerPeopleRoutes } from './people/people.routes.ts';
 import { registerRoleRoutes } from './people/roles.routes.ts';
@@ -99,4 +100,6 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   // console
   await registerConsole(app, services);
   await registerPaymentRoutes(app, db, { clock, box });
+  // marketplaces (maestrano)
+  await registerMarketplaceFeature(app, services);
 }

@@ -40,6 +40,14 @@ import type {
   UserPasswordsTable,
 } from './schema/identity.ts';
 import type {
+  MarketplaceEnvironmentsTable,
+  MarketplaceGroupsTable,
+  MarketplaceMembersTable,
+  MarketplaceNoticesTable,
+  MarketplacesTable,
+  MarketplaceUsersTable,
+} from './schema/marketplaces.ts';
+import type {
   ConnectionsTable,
   LoginLinksTable,
   MembershipsTable,
@@ -60,6 +68,7 @@ export type * from './schema/commerce.ts';
 export type * from './schema/console.ts';
 export type * from './schema/events.ts';
 export type * from './schema/identity.ts';
+export type * from './schema/marketplaces.ts';
 export type * from './schema/people.ts';
 export type * from './schema/platform.ts';
 export type * from './schema/tenants.ts';
@@ -118,6 +127,13 @@ export interface Database {
   payments: PaymentsTable;
   // calls and billing
   subscription_changes: SubscriptionChangesTable;
+  // marketplaces (maestrano)
+  marketplace_environments: MarketplaceEnvironmentsTable;
+  marketplaces: MarketplacesTable;
+  marketplace_groups: MarketplaceGroupsTable;
+  marketplace_users: MarketplaceUsersTable;
+  marketplace_members: MarketplaceMembersTable;
+  marketplace_notices: MarketplaceNoticesTable;
   recurring_bills: RecurringBillsTable;
   bills: BillsTable;
   // usage

@@ -177,6 +177,11 @@ export const ERROR_CODES = {
     sysCode: '1914',
     message: "The event's signature does not check out with the product's provider secret",
   },
+  // marketplaces (maestrano)
+  'marketplace.not_found': { status: 404, sysCode: '1005', message: 'No such marketplace' },
+  'marketplace.name_taken': { status: 409, sysCode: '1801', message: 'The product has a marketplace with this name already' },
+  'group.not_found': { status: 404, sysCode: '1005', message: 'No such group in this marketplace' },
+  'group.deleted': { status: 409, sysCode: '1802', message: 'The group is deleted' },
 
   // server
   'server.internal': { status: 500, sysCode: '1500', message: 'Something went wrong on our side; the request id names it in our logs' },
