@@ -4,6 +4,8 @@ import { registerClientRoutes } from './access/clients.routes.ts';
 import { registerTokenRoutes } from './access/token.routes.ts';
 import { registerAuditRoutes } from './audit/audit.routes.ts';
 import { registerCatalogueRoutes } from './catalogue/catalogue.routes.ts';
+// commerce
+import { registerCommerceRoutes } from './commerce/commerce.routes.ts';
 import type { Config } from './config/config.ts';
 import { registerConnectionRoutes } from './connections/connections.routes.ts';
 import { createConnectionVerifier } from './connections/verifier.ts';
@@ -76,4 +78,6 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   registerResellerRoutes(app, db, { clock });
   await registerResellerApi(app, db, { clock, keyRing: services.keyRing, publicUrl: services.config.publicUrl });
   await registerIdentityRoutes(app, services);
+  // commerce
+  registerCommerceRoutes(app, services);
 }

@@ -36,6 +36,7 @@ export function toPriceView(row: PriceRow): PriceView {
     customDays: row.custom_days,
     amount: row.amount_minor,
     currency: row.currency,
+    trialDays: row.trial_days,
     published: row.published,
     version: row.version,
     createdAt: row.created_at.toISOString(),

@@ -12,6 +12,11 @@ const Cycle = Type.Union(
 const CustomDays = Type.Integer({ minimum: 1, maximum: 3650, description: 'Length of a `custom` cycle in days; only with `custom`' });
 const Amount = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'In minor units (cents)' });
 const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, e.g. `EUR`' });
+const TrialDays = Type.Integer({
+  minimum: 0,
+  maximum: 730,
+  description: 'Days of free trial a new subscription to this price starts with; 0 when omitted',
+});
 const PriceName = SystemName('Price name, unique within the product (RoSaaS calls it `planPriceSystemName`)');
 
 export const PriceCreate = Type.Object(
@@ -21,6 +26,7 @@ export const PriceCreate = Type.Object(
     customDays: Type.Optional(Nullable(CustomDays)),
     amount: Amount,
     currency: Currency,
+    trialDays: Type.Optional(TrialDays),
     published: Type.Optional(Type.Boolean({ description: 'Offered for sale; false (a draft) when omitted' })),
   },
   { additionalProperties: false },
@@ -34,6 +40,7 @@ export const PriceUpdate = Type.Object(
     customDays: Type.Optional(Nullable(CustomDays)),
     amount: Type.Optional(Amount),
     currency: Type.Optional(Currency),
+    trialDays: Type.Optional(TrialDays),
   },
   { additionalProperties: false },
 );
@@ -48,6 +55,7 @@ export const Price = Type.Object({
   customDays: Nullable(Type.Integer()),
   amount: Type.Integer(),
   currency: Type.String(),
+  trialDays: Type.Integer(),
   published: Type.Boolean(),
   version: Type.Integer(),
   createdAt: Timestamp,

@@ -95,6 +95,7 @@ export async function createPrice(
       custom_days: customDays,
       amount_minor: body.amount,
       currency: body.currency,
+      trial_days: body.trialDays ?? 0,
       published: body.published ?? false,
       created_at: now,
       updated_at: now,
@@ -133,7 +134,7 @@ export async function updatePrice(
   const cycle = body.cycle ?? current.cycle;
   const customDays = body.customDays !== undefined ? body.customDays : cycle === 'custom' ? current.custom_days : null;
   assertCycle(cycle, customDays);
-  const changes = definedOnly({ name: body.name, amount_minor: body.amount, currency: body.currency });
+  const changes = definedOnly({ name: body.name, amount_minor: body.amount, currency: body.currency, trial_days: body.trialDays });
   const row = await guardUnique(
     repo.updatePrice(db, current.id, { ...changes, cycle, custom_days: customDays, updated_at: deps.clock.now() }),
     'price.name_taken',

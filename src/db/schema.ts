@@ -9,6 +9,15 @@ import type {
   ProductsTable,
   SpecificationsTable,
 } from './schema/catalogue.ts';
+import type {
+  InvoiceCountersTable,
+  InvoiceLinesTable,
+  InvoicesTable,
+  PaymentsTable,
+  ProductBillingTable,
+  SubscriptionPeriodsTable,
+  SubscriptionsTable,
+} from './schema/commerce.ts';
 import type { EventsTable, WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable } from './schema/events.ts';
 import type {
   OidcClientsTable,
@@ -36,6 +45,7 @@ import type { AuditLogTable, IdempotencyKeysTable, LandlordNodesTable, LandlordS
 import type { TenantHealthTable, TenantProbeHourlyTable, TenantProbesTable, TenantsTable, TenantTimelineTable } from './schema/tenants.ts';
 
 export type * from './schema/catalogue.ts';
+export type * from './schema/commerce.ts';
 export type * from './schema/events.ts';
 export type * from './schema/identity.ts';
 export type * from './schema/people.ts';
@@ -85,6 +95,14 @@ export interface Database {
   saml_certificates: SamlCertificatesTable;
   saml_providers: SamlProvidersTable;
   saml_requests: SamlRequestsTable;
+  // commerce
+  product_billing: ProductBillingTable;
+  subscriptions: SubscriptionsTable;
+  subscription_periods: SubscriptionPeriodsTable;
+  invoice_counters: InvoiceCountersTable;
+  invoices: InvoicesTable;
+  invoice_lines: InvoiceLinesTable;
+  payments: PaymentsTable;
 }
 
 export type ProductRow = Selectable<ProductsTable>;

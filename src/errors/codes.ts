@@ -115,6 +115,22 @@ export const ERROR_CODES = {
   },
   'access_token.invalid': { status: 401, sysCode: '1702', message: 'The access token is not valid for this product, expired or altered' },
 
+  // commerce: subscriptions, invoices, payments, commerce clocks (ADR 0008)
+  'subscription.not_found': { status: 404, sysCode: '1005', message: 'The tenant has no subscription' },
+  'subscription.exists': { status: 409, sysCode: '1801', message: 'The tenant has a live subscription already' },
+  'subscription.not_live': { status: 409, sysCode: '1802', message: 'The subscription is canceled or expired' },
+  'subscription.not_trialing': { status: 409, sysCode: '1803', message: 'The subscription is not in its trial' },
+  'subscription.invalid_price': { status: 422, sysCode: '1804', message: "The price is not a plan price of the tenant's product" },
+  'subscription.no_cancellation': { status: 409, sysCode: '1805', message: 'No cancellation is scheduled' },
+  'invoice.not_found': { status: 404, sysCode: '1005', message: 'No such invoice' },
+  'invoice.not_draft': { status: 409, sysCode: '1811', message: 'Only a draft invoice can be finalized' },
+  'invoice.not_open': { status: 409, sysCode: '1812', message: 'The invoice is not open' },
+  'payment.exceeds_balance': { status: 422, sysCode: '1813', message: 'The payment is more than the invoice still owes' },
+  'payment.currency_mismatch': { status: 422, sysCode: '1814', message: 'The payment is in another currency than the invoice' },
+  'payment.reference_taken': { status: 409, sysCode: '1815', message: 'This provider reference was recorded for another payment' },
+  'clock.not_sandbox': { status: 409, sysCode: '1821', message: 'Only a sandbox product has a commerce clock to move' },
+  'clock.backwards': { status: 422, sysCode: '1822', message: 'A commerce clock only moves forward' },
+
   // server
   'server.internal': { status: 500, sysCode: '1500', message: 'Something went wrong on our side; the request id names it in our logs' },
   'server.unavailable': { status: 503, sysCode: '1503', message: 'Landlord cannot reach its database right now' },

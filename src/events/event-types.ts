@@ -42,6 +42,42 @@ const IDENTITY_VERBS: Record<string, string[]> = {
   saml_certificate: ['rotated'],
 };
 
+// Commerce (ADR 0008): subscriptions and invoices. Each carries the object as it was after the step it tells about.
+const SUBSCRIPTION_VERBS = [
+  'created',
+  'updated',
+  'activated',
+  'trial_will_end',
+  'trial_ended',
+  'renewed',
+  'renewal_failed',
+  'plan_change_requested',
+  'plan_changed',
+  'plan_change_failed',
+  'cancel_scheduled',
+  'canceled',
+  'expired',
+  'past_due',
+  'recovered',
+];
+const INVOICE_VERBS = ['created', 'finalized', 'paid', 'voided'];
+const COMMERCE_SCHEMAS: Record<string, TSchema> = Object.fromEntries([
+  ...SUBSCRIPTION_VERBS.map((verb) => [
+    `subscription.${verb}`,
+    Type.Object({
+      subscription: Snapshot('subscription'),
+      before: Before('subscription'),
+      period: Type.Optional(Snapshot('period it opened')),
+      trialEndAt: Type.Optional(Type.String({ format: 'date-time' })),
+      error: Type.Optional(Type.String()),
+    }),
+  ]),
+  ...INVOICE_VERBS.map((verb) => [
+    `invoice.${verb}`,
+    Type.Object({ invoice: Snapshot('invoice'), subscription: Type.Optional(Snapshot('subscription')) }),
+  ]),
+]);
+
 /**
  * Every event type and the schema of its `data`, in one place: the OpenAPI document
  * publishes them, and the feed filters check types against them.
@@ -62,6 +98,7 @@ export const EVENT_SCHEMAS: Record<string, TSchema> = {
   'tenant.availability.unhealthy': Type.Object({ tenant: Snapshot('tenant'), health: Snapshot('health record') }),
   'tenant.availability.healthy': Type.Object({ tenant: Snapshot('tenant'), health: Snapshot('health record') }),
   'webhook_endpoint.disabled': Type.Object({ endpoint: Snapshot('webhook endpoint'), reason: Type.String() }),
+  ...COMMERCE_SCHEMAS,
   ...Object.fromEntries(
     Object.entries({ ...CATALOGUE_VERBS, ...PEOPLE_VERBS, ...IDENTITY_VERBS }).flatMap(([objectType, verbs]) =>
       verbs.map((verb) => [`${objectType}.${verb}`, Type.Object(changed(objectType, verb))]),

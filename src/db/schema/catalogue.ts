@@ -65,6 +65,7 @@ export interface PlanPricesTable {
   custom_days: number | null;
   amount_minor: number;
   currency: string;
+  trial_days: Defaulted<number>;
   published: Defaulted<boolean>;
   version: Defaulted<number>;
   created_at: Timestamp;

@@ -1,0 +1,90 @@
+import { requireRole } from '../access/principal.ts';
+import { insertAuditRecord } from '../audit/audit.repo.ts';
+import type { Db } from '../db/database.ts';
+import { AppError } from '../errors/app-error.ts';
+import { callerOf } from '../http/caller.ts';
+import { envelope, errors, ok } from '../http/envelope.ts';
+import type { HttpApp } from '../http/types.ts';
+import { principalOf } from '../http/types.ts';
+import type { Clock } from '../platform/clock.ts';
+import { getVisibleProduct } from '../products/products.service.ts';
+import { type BillingSettings, findBillingSettings, saveBillingSettings } from './billing-settings.ts';
+import { isValidZone } from './calendar.ts';
+import { BillingSettingsUpdate, BillingSettingsView, ProductParams } from './commerce.schemas.ts';
+
+const tags = ['Subscriptions'];
+
+/** The settings as the API shows them, with the product's commerce clock now. */
+export function toBillingView(settings: BillingSettings, clock: Clock) {
+  return {
+    productId: settings.productId,
+    timeZone: settings.timeZone,
+    trialWillEndDays: settings.trialWillEndDays,
+    sandbox: settings.sandbox,
+    clock: new Date(clock.now().getTime() + settings.clockOffsetMs).toISOString(),
+    version: settings.version,
+  };
+}
+
+/** `/v1/products/{product}/billing`: the billing time zone, the trial notice lead, sandbox mode. */
+export function registerBillingRoutes(app: HttpApp, db: Db, deps: { clock: Clock }): void {
+  app.get(
+    '/v1/products/:product/billing',
+    {
+      schema: {
+        tags,
+        summary: 'Get a product’s billing settings',
+        params: ProductParams,
+        response: { 200: envelope(BillingSettingsView), ...errors(401, 404, 429) },
+      },
+    },
+    async (request) => {
+      const product = await getVisibleProduct(db, principalOf(request), request.params.product);
+      return ok(toBillingView(await findBillingSettings(db, product.id), deps.clock));
+    },
+  );
+
+  app.patch(
+    '/v1/products/:product/billing',
+    {
+      schema: {
+        tags,
+        summary: 'Change a product’s billing settings',
+        description:
+          'Operators only. A new time zone applies to subscriptions created from now on (each keeps the calendar it started on). Leaving sandbox mode resets the commerce clock to real time only when it was never moved.',
+        params: ProductParams,
+        body: BillingSettingsUpdate,
+        response: { 200: envelope(BillingSettingsView), ...errors(400, 401, 403, 404, 409, 413, 429) },
+      },
+    },
+    async (request) => {
+      const caller = callerOf(request);
+      requireRole(caller.principal, 'super_admin', 'product_admin');
+      const body = request.body;
+      if (body.timeZone !== undefined && !isValidZone(body.timeZone))
+        throw new AppError('request.invalid', { message: `"${body.timeZone}" is not an IANA time zone`, parameter: 'timeZone' });
+      const saved = await db.transaction().execute(async (tx) => {
+        const product = await getVisibleProduct(tx, caller.principal, request.params.product);
+        const before = await findBillingSettings(tx, product.id, { lock: true });
+        // A clock that moved ahead cannot come back: a product whose commerce already ran ahead stays a sandbox.
+        if (body.sandbox === false && before.clockOffsetMs > 0)
+          throw new AppError('clock.backwards', {
+            message: 'The commerce clock was moved ahead; it cannot go back to real time',
+            parameter: 'sandbox',
+          });
+        const next = { ...before, ...Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)) } as BillingSettings;
+        const after = await saveBillingSettings(tx, next, deps.clock.now());
+        await insertAuditRecord(tx, caller.actor, {
+          action: 'product.billing',
+          objectType: 'product',
+          objectId: product.id,
+          productId: product.id,
+          before: toBillingView(before, deps.clock),
+          after: toBillingView(after, deps.clock),
+        });
+        return after;
+      });
+      return ok(toBillingView(saved, deps.clock));
+    },
+  );
+}

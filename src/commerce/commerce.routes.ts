@@ -1,0 +1,13 @@
+import type { HttpApp } from '../http/types.ts';
+import type { Services } from '../routes.ts';
+import { registerBillingRoutes } from './billing.routes.ts';
+import { registerInvoiceRoutes } from './invoices.routes.ts';
+import { registerSubscriptionRoutes } from './subscriptions.routes.ts';
+
+/** Every commerce route: billing settings and clocks, subscriptions, invoices. */
+export function registerCommerceRoutes(app: HttpApp, services: Services): void {
+  const { db, clock } = services;
+  registerBillingRoutes(app, db, { clock });
+  registerSubscriptionRoutes(app, db, { clock });
+  registerInvoiceRoutes(app, db, { clock });
+}

@@ -1,0 +1,146 @@
+/**
+ * Stores what `advanceSubscription` worked out, for one subscription or a whole claimed batch, in one statement:
+ * periods, invoices (numbered per product without gaps: the counter row is bumped, and so locked, here), their
+ * lines, the events in each tenant's sequence, the subscriptions' new state and the tenants' mirrored plan price.
+ * `(subscription, number)` on periods, `period_id` on invoices and `source_key` on lines are unique, so
+ * applying a step twice fails instead of billing twice.
+ */
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+import { EVENTS_CHANNEL } from '../events/events.repo.ts';
+import { newId } from '../platform/ids.ts';
+import type { Advance } from './subscription-engine.ts';
+import { LIVE_STATUSES } from './subscription-state.ts';
+
+const json = (rows: unknown[]) => JSON.stringify(rows);
+
+/**
+ * Applies advances computed from rows this transaction holds locked (or just inserted). Throws — and writes
+ * nothing — when any subscription changed since it was read or a period, invoice or line exists already.
+ */
+export async function applyAdvances(db: Db, advances: readonly Advance[], now: Date): Promise<void> {
+  if (advances.length === 0) return;
+  const periods = advances.flatMap((a) =>
+    a.periods.map((p) => ({
+      id: p.id,
+      subscription_id: p.subscriptionId,
+      product_id: p.productId,
+      tenant_id: p.tenantId,
+      number: p.number,
+      start_at: p.startAt,
+      end_at: p.endAt,
+      price_id: p.priceId,
+      amount_minor: p.amountMinor,
+      currency: p.currency,
+      trial: p.trial,
+    })),
+  );
+  const invoices = advances.flatMap((a) =>
+    a.invoices.map((i, seq) => ({
+      id: i.id,
+      line_id: i.lineId,
+      product_id: i.productId,
+      tenant_id: i.tenantId,
+      subscription_id: i.subscriptionId,
+      period_id: i.periodId,
+      currency: i.currency,
+      total_minor: i.totalMinor,
+      at: i.at,
+      seq,
+      description: i.description,
+      period_start: i.periodStart,
+      period_end: i.periodEnd,
+    })),
+  );
+  const events = advances.flatMap((a) =>
+    a.events.map((e, ord) => ({
+      id: newId(),
+      type: e.type,
+      product_id: a.state.productId,
+      tenant_id: a.state.tenantId,
+      ord,
+      occurred_at: e.at,
+      data: e.data,
+      invoice_id: e.invoiceId ?? null,
+    })),
+  );
+  const subscriptions = advances.map(({ before, state }) => ({
+    id: state.id,
+    version: before.version,
+    tenant_id: state.tenantId,
+    status: state.status,
+    anchor_at: state.anchorAt,
+    anchor_number: state.anchorNumber,
+    trial_notice_sent: state.trialNoticeSent,
+    ended_at: state.endedAt,
+    current_period_number: state.currentPeriodNumber,
+    current_period_start: state.currentPeriodStart,
+    current_period_end: state.currentPeriodEnd,
+    next_action_at: state.nextActionAt,
+    plan_price_id: LIVE_STATUSES.includes(state.status) ? state.priceId : null,
+  }));
+  const result = await sql<{ updated: number; periods: number; lines: number; events: number }>`
+    with
+    p_in as (select * from jsonb_to_recordset(${json(periods)}::jsonb) as x(id uuid, subscription_id uuid, product_id uuid,
+      tenant_id uuid, number int, start_at timestamptz, end_at timestamptz, price_id uuid, amount_minor bigint, currency text, trial boolean)),
+    periods as (
+      insert into subscription_periods (id, subscription_id, product_id, tenant_id, number, start_at, end_at, price_id, amount_minor,
+        currency, trial, created_at)
+      select id, subscription_id, product_id, tenant_id, number, start_at, end_at, price_id, amount_minor, currency, trial, ${now}::timestamptz
+      from p_in returning 1),
+    i_in as (select * from jsonb_to_recordset(${json(invoices)}::jsonb) as x(id uuid, line_id uuid, product_id uuid, tenant_id uuid,
+      subscription_id uuid, period_id uuid, currency text, total_minor bigint, at timestamptz, seq int, description text,
+      period_start timestamptz, period_end timestamptz)),
+    wanted as (select product_id, count(*)::bigint as k from i_in group by product_id),
+    bumped as (
+      insert into invoice_counters as c (product_id, last_number) select product_id, k from wanted
+      on conflict (product_id) do update set last_number = c.last_number + excluded.last_number
+      returning product_id, last_number),
+    numbered as (
+      select i.*, b.last_number - w.k + row_number() over (partition by i.product_id order by i.at, i.subscription_id, i.seq) as number
+      from i_in i join bumped b using (product_id) join wanted w using (product_id)),
+    invoiced as (
+      insert into invoices (id, product_id, tenant_id, subscription_id, period_id, status, number, currency, total_minor, paid_minor,
+        finalized_at, paid_at, created_at, updated_at)
+      select id, product_id, tenant_id, subscription_id, period_id, case when total_minor = 0 then 'paid' else 'open' end, number,
+        currency, total_minor, 0, at, case when total_minor = 0 then at end, at, at
+      from numbered returning 1),
+    lines as (
+      insert into invoice_lines (id, invoice_id, product_id, kind, source_key, description, quantity, amount_minor, currency,
+        period_start, period_end, created_at)
+      select line_id, id, product_id, 'period', 'period:' || period_id, description, 1, total_minor, currency, period_start, period_end, at
+      from numbered returning 1),
+    s_in as (select * from jsonb_to_recordset(${json(subscriptions)}::jsonb) as x(id uuid, version int, tenant_id uuid, status text,
+      anchor_at timestamptz, anchor_number int, trial_notice_sent boolean, ended_at timestamptz, current_period_number int,
+      current_period_start timestamptz, current_period_end timestamptz, next_action_at timestamptz, plan_price_id uuid)),
+    updated as (
+      update subscriptions s set status = x.status, anchor_at = x.anchor_at, anchor_number = x.anchor_number,
+        trial_notice_sent = x.trial_notice_sent, ended_at = x.ended_at, current_period_number = x.current_period_number,
+        current_period_start = x.current_period_start, current_period_end = x.current_period_end, next_action_at = x.next_action_at,
+        renewal_failures = 0, renewal_failed_at = null, renewal_error = null, version = s.version + 1, updated_at = ${now}::timestamptz
+      from s_in x where s.id = x.id and s.version = x.version
+      returning s.id),
+    e_in as (select * from jsonb_to_recordset(${json(events)}::jsonb) as x(id uuid, type text, product_id uuid, tenant_id uuid, ord int,
+      occurred_at timestamptz, data jsonb, invoice_id uuid)),
+    e_count as (select tenant_id, count(*)::bigint as k from e_in group by tenant_id),
+    tenants_seq as (
+      update tenants t set event_seq = t.event_seq + c.k, plan_price_id = x.plan_price_id,
+        version = t.version + (t.plan_price_id is distinct from x.plan_price_id)::int
+      from e_count c join s_in x using (tenant_id) where t.id = c.tenant_id
+      returning t.id, t.event_seq, c.k, (t.plan_price_id is distinct from x.plan_price_id) as plan_changed),
+    recorded as (
+      insert into events (id, type, product_id, tenant_id, tenant_seq, occurred_at, data)
+      select e.id, e.type, e.product_id, e.tenant_id, s.event_seq - s.k + row_number() over (partition by e.tenant_id order by e.ord),
+        e.occurred_at, case when e.invoice_id is null then e.data else jsonb_set(e.data, '{invoice,number}', to_jsonb(n.number)) end
+      from e_in e join tenants_seq s on s.id = e.tenant_id left join numbered n on n.id = e.invoice_id
+      returning 1)
+    select (select count(*) from updated)::int as updated, (select count(*) from periods)::int as periods,
+      (select count(*) from lines)::int as lines, (select count(*) from recorded)::int as events,
+      (select count(*) from (select pg_notify(${EVENTS_CHANNEL}, '') from (select 1 from recorded limit 1) as any_event) as n)::int as notified`.execute(
+    db,
+  );
+  const counts = result.rows[0];
+  if (!counts || counts.updated !== subscriptions.length || counts.events !== events.length) {
+    throw new Error(`subscriptions changed while they were advanced (${counts?.updated ?? 0} of ${subscriptions.length} updated)`);
+  }
+}
