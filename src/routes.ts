@@ -29,6 +29,7 @@ import { registerResellerRoutes } from './resellers/resellers.routes.ts';
 import { registerRosaasRoutes } from './rosaas/rosaas.routes.ts';
 import { registerLifecycleRoutes } from './tenants/lifecycle.routes.ts';
 import { registerTenantRoutes } from './tenants/tenants.routes.ts';
+import { registerUsageRoutes } from './usage/usage.routes.ts';
 import { registerWebhookRoutes } from './webhooks/webhooks.routes.ts';
 
 /** The shared parts every feature is built from. */
@@ -80,4 +81,6 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   await registerIdentityRoutes(app, services);
   // commerce
   registerCommerceRoutes(app, services);
+  // usage
+  await registerUsageRoutes(app, db, { clock, listener: services.listener, authenticator: services.authenticator, verifier });
 }

@@ -9,6 +9,7 @@ import type { Services } from './routes.ts';
 import { callBackendTask } from './tenants/lifecycle.jobs.ts';
 import { reportDeadlineSweep } from './tenants/report-deadlines.ts';
 import { CALL_TASK } from './tenants/transitions.ts';
+import { usageLimitSweep } from './usage/limits.ts';
 
 /** Every background task and schedule the features contribute, by task name. */
 export function buildTasks(services: Services, pool: pg.Pool): { tasks: TaskList; schedules: Schedule[] } {
@@ -33,5 +34,7 @@ export function buildSweeps(services: Services): Sweep[] {
     reportDeadlineSweep({ db, clock, intervalMs: config.workerPollMs }),
     // identity
     expiredIdentityRecordsSweep({ db, clock }),
+    // usage
+    usageLimitSweep({ db, clock }),
   ];
 }

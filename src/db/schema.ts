@@ -43,6 +43,7 @@ import type {
 } from './schema/people.ts';
 import type { AuditLogTable, IdempotencyKeysTable, LandlordNodesTable, LandlordSecretsTable, SigningKeysTable } from './schema/platform.ts';
 import type { TenantHealthTable, TenantProbeHourlyTable, TenantProbesTable, TenantsTable, TenantTimelineTable } from './schema/tenants.ts';
+import type { UsageAdjustmentsTable, UsageCrossingsTable, UsageEventsTable, UsageTotalsTable } from './schema/usage.ts';
 
 export type * from './schema/catalogue.ts';
 export type * from './schema/commerce.ts';
@@ -51,6 +52,7 @@ export type * from './schema/identity.ts';
 export type * from './schema/people.ts';
 export type * from './schema/platform.ts';
 export type * from './schema/tenants.ts';
+export type * from './schema/usage.ts';
 
 /** Every table Landlord's queries touch, for Kysely's types. */
 export interface Database {
@@ -103,6 +105,11 @@ export interface Database {
   invoices: InvoicesTable;
   invoice_lines: InvoiceLinesTable;
   payments: PaymentsTable;
+  // usage
+  usage_events: UsageEventsTable;
+  usage_totals: UsageTotalsTable;
+  usage_adjustments: UsageAdjustmentsTable;
+  usage_crossings: UsageCrossingsTable;
 }
 
 export type ProductRow = Selectable<ProductsTable>;

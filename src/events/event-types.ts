@@ -77,6 +77,24 @@ const COMMERCE_SCHEMAS: Record<string, TSchema> = Object.fromEntries([
     Type.Object({ invoice: Snapshot('invoice'), subscription: Type.Optional(Snapshot('subscription')) }),
   ]),
 ]);
+// Usage: a threshold of a limit crossed (once per window), and a limit left again.
+const LimitFacts = {
+  tenant: Type.Object({ id: Type.String(), name: Type.String() }),
+  feature: Type.String(),
+  threshold: Type.Integer({ description: 'Percent of the limit' }),
+  limit: Type.Integer(),
+  used: Type.Integer(),
+  windowStart: Type.String({ format: 'date-time' }),
+  windowEnd: Nullable(Type.String({ format: 'date-time' })),
+};
+const USAGE_EVENT_SCHEMAS: Record<string, TSchema> = {
+  'usage.threshold_reached': Type.Object(LimitFacts),
+  'usage.limit_reached': Type.Object(LimitFacts),
+  'usage.limit_cleared': Type.Object({
+    ...LimitFacts,
+    reason: Type.String({ description: '`new_window`, `plan_changed`, `limit_raised` or `correction`' }),
+  }),
+};
 
 /**
  * Every event type and the schema of its `data`, in one place: the OpenAPI document
@@ -99,6 +117,8 @@ export const EVENT_SCHEMAS: Record<string, TSchema> = {
   'tenant.availability.healthy': Type.Object({ tenant: Snapshot('tenant'), health: Snapshot('health record') }),
   'webhook_endpoint.disabled': Type.Object({ endpoint: Snapshot('webhook endpoint'), reason: Type.String() }),
   ...COMMERCE_SCHEMAS,
+  // usage
+  ...USAGE_EVENT_SCHEMAS,
   ...Object.fromEntries(
     Object.entries({ ...CATALOGUE_VERBS, ...PEOPLE_VERBS, ...IDENTITY_VERBS }).flatMap(([objectType, verbs]) =>
       verbs.map((verb) => [`${objectType}.${verb}`, Type.Object(changed(objectType, verb))]),
