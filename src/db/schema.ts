@@ -42,6 +42,15 @@ import type {
   UsersTable,
 } from './schema/people.ts';
 import type { AuditLogTable, IdempotencyKeysTable, LandlordNodesTable, LandlordSecretsTable, SigningKeysTable } from './schema/platform.ts';
+import type {
+  BillingProfilesTable,
+  PaymentConnectionsTable,
+  PromoCodesTable,
+  PromoRedemptionsTable,
+  RoomlePackagesTable,
+  RoomleProductsTable,
+  RoomleTenantsTable,
+} from './schema/roomle.ts';
 import type { TenantHealthTable, TenantProbeHourlyTable, TenantProbesTable, TenantsTable, TenantTimelineTable } from './schema/tenants.ts';
 import type { UsageAdjustmentsTable, UsageCrossingsTable, UsageEventsTable, UsageTotalsTable } from './schema/usage.ts';
 
@@ -51,6 +60,7 @@ export type * from './schema/events.ts';
 export type * from './schema/identity.ts';
 export type * from './schema/people.ts';
 export type * from './schema/platform.ts';
+export type * from './schema/roomle.ts';
 export type * from './schema/tenants.ts';
 export type * from './schema/usage.ts';
 
@@ -110,6 +120,14 @@ export interface Database {
   usage_totals: UsageTotalsTable;
   usage_adjustments: UsageAdjustmentsTable;
   usage_crossings: UsageCrossingsTable;
+  // roomle
+  roomle_products: RoomleProductsTable;
+  roomle_packages: RoomlePackagesTable;
+  roomle_tenants: RoomleTenantsTable;
+  billing_profiles: BillingProfilesTable;
+  payment_connections: PaymentConnectionsTable;
+  promo_codes: PromoCodesTable;
+  promo_redemptions: PromoRedemptionsTable;
 }
 
 export type ProductRow = Selectable<ProductsTable>;

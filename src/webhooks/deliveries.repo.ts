@@ -41,6 +41,7 @@ export async function insertDeliveriesFor(db: Db, events: SequencedEvent[], now:
       join webhook_endpoints endpoint
         on endpoint.enabled
         and (endpoint.product_id is null or endpoint.product_id = event.product_id)
+        and (endpoint.tenant_id is null or endpoint.tenant_id = event.tenant_id)
         and (cardinality(endpoint.event_types) = 0 or event.type = any(endpoint.event_types))
       on conflict (endpoint_id, event_id) do nothing
       returning 1
