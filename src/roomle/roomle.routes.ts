@@ -4,6 +4,7 @@ import type { Clock } from '../platform/clock.ts';
 import type { SecretBox } from '../platform/secret-box.ts';
 import type { RoomleAuthDeps } from './roomle-auth.ts';
 import { installRoomleScope } from './roomle-http.ts';
+import { registerRoomlePeopleRoutes } from './roomle-people.ts';
 import { registerRoomleSettingsRoutes } from './roomle-settings.ts';
 import { registerRoomleTenantRoutes } from './roomle-tenants.routes.ts';
 
@@ -24,5 +25,6 @@ export async function registerRoomleRoutes(app: HttpApp, db: Db, deps: RoomleRou
     const scope = plugin as unknown as HttpApp;
     installRoomleScope(scope, deps);
     registerRoomleTenantRoutes(scope, db, deps);
+    registerRoomlePeopleRoutes(scope, db, deps);
   });
 }
