@@ -3,10 +3,12 @@ import type { HttpApp } from '../http/types.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { SecretBox } from '../platform/secret-box.ts';
 import type { RoomleAuthDeps } from './roomle-auth.ts';
+import { registerRoomleBillingRoutes } from './roomle-billing.ts';
 import { installRoomleScope } from './roomle-http.ts';
 import { registerRoomlePeopleRoutes } from './roomle-people.ts';
 import { registerRoomleSettingsRoutes } from './roomle-settings.ts';
 import { registerRoomleTenantRoutes } from './roomle-tenants.routes.ts';
+import { registerRoomleUsageRoutes } from './roomle-usages.ts';
 
 /** What the Roomle API needs. */
 export interface RoomleRouteDeps extends RoomleAuthDeps {
@@ -26,5 +28,7 @@ export async function registerRoomleRoutes(app: HttpApp, db: Db, deps: RoomleRou
     installRoomleScope(scope, deps);
     registerRoomleTenantRoutes(scope, db, deps);
     registerRoomlePeopleRoutes(scope, db, deps);
+    registerRoomleBillingRoutes(scope, db, deps);
+    registerRoomleUsageRoutes(scope, db, deps);
   });
 }

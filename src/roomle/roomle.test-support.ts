@@ -16,7 +16,7 @@ export interface RoomleProduct extends PeopleProduct {
   prices: Record<'tenant_basic' | 'tenant_premium', string>;
 }
 
-/** Creates a product, plans `basic` and `premium` with a price each, and turns the Roomle API on. */
+/** Creates a product, plans `basic` (with the metered feature `renders`) and `premium` with a price each, and turns the Roomle API on. */
 export async function roomleProduct(landlord: TestLandlord, backendUrl: string): Promise<RoomleProduct> {
   const product = await peopleProduct(landlord, backendUrl);
   const prices = {} as RoomleProduct['prices'];
@@ -36,6 +36,13 @@ export async function roomleProduct(landlord: TestLandlord, backendUrl: string):
     );
     await must(landlord.admin.post(`/v1/products/${product.name}/plans/${plan}/publish`), 200);
     await must(landlord.admin.post(`/v1/products/${product.name}/plans/${plan}/prices/${price}/publish`), 200);
+    if (pkg === 'tenant_basic') {
+      await must(
+        landlord.admin.post(`/v1/products/${product.name}/features`, { name: 'renders', displayName: 'Renders', type: 'number' }),
+        201,
+      );
+      await must(landlord.admin.post(`/v1/products/${product.name}/plans/${plan}/features`, { feature: 'renders', limit: 100 }), 201);
+    }
     prices[pkg] = price;
     packages[plan] = pkg;
   }
