@@ -2,10 +2,12 @@ import type { Db } from '../db/database.ts';
 import type { HttpApp } from '../http/types.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { SecretBox } from '../platform/secret-box.ts';
+import { registerPromoCodeRoutes } from '../promo-codes/promo-codes.routes.ts';
 import type { RoomleAuthDeps } from './roomle-auth.ts';
 import { registerRoomleBillingRoutes } from './roomle-billing.ts';
 import { installRoomleScope } from './roomle-http.ts';
 import { registerRoomlePeopleRoutes } from './roomle-people.ts';
+import { registerRoomlePromocodeRoutes } from './roomle-promocode.ts';
 import { registerRoomleSettingsRoutes } from './roomle-settings.ts';
 import { registerRoomleTenantRoutes } from './roomle-tenants.routes.ts';
 import { registerRoomleUsageRoutes } from './roomle-usages.ts';
@@ -23,6 +25,7 @@ export interface RoomleRouteDeps extends RoomleAuthDeps {
  */
 export async function registerRoomleRoutes(app: HttpApp, db: Db, deps: RoomleRouteDeps): Promise<void> {
   registerRoomleSettingsRoutes(app, db, deps);
+  registerPromoCodeRoutes(app, db, deps);
   await app.register(async (plugin) => {
     const scope = plugin as unknown as HttpApp;
     installRoomleScope(scope, deps);
@@ -30,5 +33,6 @@ export async function registerRoomleRoutes(app: HttpApp, db: Db, deps: RoomleRou
     registerRoomlePeopleRoutes(scope, db, deps);
     registerRoomleBillingRoutes(scope, db, deps);
     registerRoomleUsageRoutes(scope, db, deps);
+    registerRoomlePromocodeRoutes(scope, db, deps);
   });
 }
