@@ -3,6 +3,8 @@ import type { Authenticator } from './access/authenticator.ts';
 import { registerClientRoutes } from './access/clients.routes.ts';
 import { registerTokenRoutes } from './access/token.routes.ts';
 import { registerAuditRoutes } from './audit/audit.routes.ts';
+// calls and billing
+import { registerBillRoutes } from './billing/bills.routes.ts';
 import { registerCatalogueRoutes } from './catalogue/catalogue.routes.ts';
 // commerce
 import { registerCommerceRoutes } from './commerce/commerce.routes.ts';
@@ -19,6 +21,7 @@ import { registerIdentityRoutes } from './identity/register.ts';
 import { registerLoginLinkRoutes } from './login-links/login-links.routes.ts';
 import { registerPeopleRoutes } from './people/people.routes.ts';
 import { registerRoleRoutes } from './people/roles.routes.ts';
+import { registerPlanChangeRoutes } from './plan-changes/plan-changes.routes.ts';
 import type { Clock } from './platform/clock.ts';
 import type { OutboundHttp } from './platform/outbound.ts';
 import type { SecretBox } from './platform/secret-box.ts';
@@ -82,6 +85,9 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   await registerIdentityRoutes(app, services);
   // commerce
   registerCommerceRoutes(app, services);
+  // calls and billing
+  registerPlanChangeRoutes(app, db, { clock });
+  registerBillRoutes(app, db, { clock });
   // usage
   await registerUsageRoutes(app, db, { clock, listener: services.listener, authenticator: services.authenticator, verifier });
   // roomle

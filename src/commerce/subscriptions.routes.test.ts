@@ -239,3 +239,42 @@ describe('invoices and payments', () => {
     expect((await landlord.admin.get(`/v1/tenants/${tenant.name}/invoices?status=void`)).body.data).toHaveLength(1);
   });
 });
+
+describe('tenants and their subscriptions', () => {
+  it('subscribes a tenant created on a price in the statement that creates it, and cancels it when the tenant is deleted', async () => {
+    const tenant = await createTenant(landlord.admin, product.name, { plan: price.price });
+    const read = await landlord.admin.get(sub(tenant.name));
+    expect(read.status).toBe(200);
+    expect(read.body.data).toMatchObject({ status: 'active', priceId: price.id, currentPeriod: { number: 0 } });
+    const types = (await eventsOf(tenant.id)).map((e) => e.type);
+    expect(types.indexOf('subscription.created')).toBeGreaterThan(types.indexOf('tenant.created'));
+    expect(types).toContain('invoice.finalized');
+    const deleted = await landlord.admin.delete(`/v1/tenants/${tenant.name}`);
+    expect(deleted.status).toBeLessThan(300);
+    const after = await landlord.admin.get(sub(tenant.name));
+    expect(after.body.data).toMatchObject({ status: 'canceled', endedAt: '2024-01-31T10:00:00.000Z' });
+    const tenantRow = await landlord.node.services.db
+      .selectFrom('tenants')
+      .select('plan_price_id')
+      .where('id', '=', tenant.id)
+      .executeTakeFirst();
+    expect(tenantRow?.plan_price_id).toBeNull();
+  });
+
+  it('writes neither tenant nor subscription when the tenant cannot be created', async () => {
+    const first = await createTenant(landlord.admin, product.name);
+    const again = await landlord.admin.post('/v1/tenants', {
+      product: product.name,
+      name: first.name,
+      displayName: 'Again',
+      plan: price.price,
+    });
+    expect(again.status).toBe(409);
+    const count = await landlord.node.services.db
+      .selectFrom('subscriptions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('tenant_id', '=', first.id)
+      .executeTakeFirst();
+    expect(Number(count?.n)).toBe(0);
+  });
+});

@@ -6,16 +6,17 @@
  */
 import { type Caller, type Principal, requireRole } from '../access/principal.ts';
 import { insertAuditRecord } from '../audit/audit.repo.ts';
-import { findPriceForProduct } from '../catalogue/prices.repo.ts';
+import { findPriceForProduct, type ProductPriceRow } from '../catalogue/prices.repo.ts';
 import type { Db } from '../db/database.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { AppError } from '../errors/app-error.ts';
 import { recordEvent } from '../events/events.repo.ts';
 import { toPage } from '../http/pagination.ts';
+import { findHeldBoundaries } from '../plan-changes/plan-changes.sweep.ts';
 import type { Clock } from '../platform/clock.ts';
 import { newId } from '../platform/ids.ts';
 import { getVisibleTenant } from '../tenants/tenants.service.ts';
-import { findBillingSettings } from './billing-settings.ts';
+import { type BillingSettings, findBillingSettings } from './billing-settings.ts';
 import { boundary, cycleOfPrice } from './calendar.ts';
 import { advanceSubscription } from './subscription-engine.ts';
 import {
@@ -81,35 +82,12 @@ export async function createSubscription(db: Db, deps: CommerceDeps, caller: Cal
   if (Number.isNaN(startAt.getTime()) || startAt.getTime() < now.getTime() - MAX_BACKDATE_MS) {
     throw new AppError('request.invalid', { message: 'startAt may be at most 24 hours in the past', parameter: 'startAt' });
   }
-  const trialDays = body.trialDays ?? price.trial_days;
-  const trialEnd = trialDays > 0 ? boundary(startAt, { unit: 'day', count: trialDays }, settings.timeZone, 1) : null;
-  const notice =
-    trialEnd && settings.trialWillEndDays > 0
-      ? boundary(trialEnd, { unit: 'day', count: settings.trialWillEndDays }, settings.timeZone, -1)
-      : null;
-  const cycle = cycleOfPrice({ cycle: price.cycle, customDays: price.custom_days });
   let row: SubscriptionRow;
   try {
-    row = await repo.insertSubscription(db, {
-      id: newId(),
-      product_id: tenant.product_id,
-      tenant_id: tenant.id,
-      price_id: price.id,
-      status: 'pending',
-      cycle_unit: cycle?.unit ?? null,
-      cycle_count: cycle?.count ?? null,
-      amount_minor: price.amount_minor,
-      currency: price.currency,
-      time_zone: settings.timeZone,
-      anchor_at: startAt,
-      start_at: startAt,
-      trial_end_at: trialEnd,
-      trial_notice_at: notice,
-      auto_renew: body.autoRenew ?? true,
-      next_action_at: startAt,
-      created_at: now,
-      updated_at: now,
-    });
+    row = await repo.insertSubscription(
+      db,
+      newSubscriptionValues({ tenantId: tenant.id, price, settings, now, startAt, trialDays: body.trialDays, autoRenew: body.autoRenew }),
+    );
   } catch (error) {
     if (isUniqueViolation(error)) throw new AppError('subscription.exists', { parameter: 'tenant' });
     throw error;
@@ -126,9 +104,53 @@ export async function createSubscription(db: Db, deps: CommerceDeps, caller: Cal
   return applyDue(db, row, now);
 }
 
+/**
+ * The row of a new (pending) subscription: the price's cycle, amount and currency and the product's zone as
+ * they are now, the trial's end `trialDays` local days after the start and its notice the product's lead before.
+ */
+export function newSubscriptionValues(input: {
+  tenantId: string;
+  price: ProductPriceRow;
+  settings: BillingSettings;
+  now: Date;
+  startAt: Date;
+  trialDays?: number;
+  autoRenew?: boolean;
+}) {
+  const { price, settings, startAt, now } = input;
+  const trialDays = input.trialDays ?? price.trial_days;
+  const trialEnd = trialDays > 0 ? boundary(startAt, { unit: 'day', count: trialDays }, settings.timeZone, 1) : null;
+  const lead = settings.trialWillEndDays;
+  const notice = trialEnd && lead > 0 ? boundary(trialEnd, { unit: 'day', count: lead }, settings.timeZone, -1) : null;
+  const cycle = cycleOfPrice({ cycle: price.cycle, customDays: price.custom_days });
+  return {
+    id: newId(),
+    product_id: price.product_id,
+    tenant_id: input.tenantId,
+    price_id: price.id,
+    status: 'pending',
+    cycle_unit: cycle?.unit ?? null,
+    cycle_count: cycle?.count ?? null,
+    amount_minor: price.amount_minor,
+    currency: price.currency,
+    time_zone: settings.timeZone,
+    anchor_at: startAt,
+    start_at: startAt,
+    trial_end_at: trialEnd,
+    trial_notice_at: notice,
+    auto_renew: input.autoRenew ?? true,
+    next_action_at: startAt,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
 /** Applies whatever is due for a locked (or just written) subscription as of `now`; returns the row as stored. */
 export async function applyDue(db: Db, row: SubscriptionRow, now: Date): Promise<SubscriptionRow> {
-  const advance = advanceSubscription(stateOf(row), now);
+  // A period-end plan change in flight holds its boundary's renewal until it resolves (ADR 0009).
+  const held = (await findHeldBoundaries(db, [row.id])).get(row.id);
+  const until = held && held.getTime() <= now.getTime() ? new Date(held.getTime() - 1) : now;
+  const advance = advanceSubscription(stateOf(row), until);
   if (!advance) return row;
   await applyAdvances(db, [advance], now);
   const stored = await repo.findTenantSubscription(db, row.tenant_id);

@@ -1,4 +1,5 @@
 import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { BillsTable, RecurringBillsTable, SubscriptionChangesTable } from './schema/billing.ts';
 import type {
   ApiKeysTable,
   ClientsTable,
@@ -54,6 +55,8 @@ import type {
 import type { TenantHealthTable, TenantProbeHourlyTable, TenantProbesTable, TenantsTable, TenantTimelineTable } from './schema/tenants.ts';
 import type { UsageAdjustmentsTable, UsageCrossingsTable, UsageEventsTable, UsageTotalsTable } from './schema/usage.ts';
 
+// calls and billing
+export type * from './schema/billing.ts';
 export type * from './schema/catalogue.ts';
 export type * from './schema/commerce.ts';
 export type * from './schema/events.ts';
@@ -128,6 +131,10 @@ export interface Database {
   payment_connections: PaymentConnectionsTable;
   promo_codes: PromoCodesTable;
   promo_redemptions: PromoRedemptionsTable;
+  // calls and billing
+  subscription_changes: SubscriptionChangesTable;
+  recurring_bills: RecurringBillsTable;
+  bills: BillsTable;
 }
 
 export type ProductRow = Selectable<ProductsTable>;

@@ -171,6 +171,31 @@ export const ERROR_CODES = {
     message: 'The tenant has a live subscription; a promo code on it would be a plan change',
   },
 
+  // calls and billing: plan changes, bills, recurring bills (ADR 0009)
+  'plan_change.not_found': { status: 404, sysCode: '1005', message: 'No such plan change' },
+  'plan_change.invalid_price': { status: 422, sysCode: '1901', message: "The price is not a published plan price of the tenant's product" },
+  'plan_change.same_price': { status: 422, sysCode: '1902', message: 'The subscription is on this price already' },
+  'plan_change.currency_mismatch': { status: 422, sysCode: '1903', message: "The price's currency is not the subscription's" },
+  'plan_change.cycle_not_supported': {
+    status: 422,
+    sysCode: '1904',
+    message: 'A price paid once (unlimited) cannot be changed to or from',
+  },
+  'plan_change.in_flight': { status: 409, sysCode: '1905', message: 'The subscription has a plan change in flight already' },
+  'plan_change.backend_url_missing': { status: 409, sysCode: '1906', message: 'The product has no backend URL for this kind of change' },
+  'plan_change.not_in_flight': { status: 409, sysCode: '1907', message: 'No plan change of this kind is waiting for a report' },
+  'plan_change.not_started': { status: 409, sysCode: '1908', message: 'The subscription has not started yet' },
+  'plan_change.cancel_scheduled': {
+    status: 409,
+    sysCode: '1909',
+    message: 'The subscription ends at its period end: nothing to change then',
+  },
+  'bill.not_found': { status: 404, sysCode: '1005', message: 'No such bill' },
+  'bill.invoiced': { status: 409, sysCode: '1911', message: 'The bill is on an invoice already: it can no longer be cancelled' },
+  'recurring_bill.not_found': { status: 404, sysCode: '1005', message: 'No such recurring bill' },
+  'recurring_bill.expired': { status: 409, sysCode: '1912', message: 'The recurring bill has made all its cycles' },
+  'recurring_bill.invalid_frequency': { status: 422, sysCode: '1913', message: 'The period and frequency do not go together' },
+
   // server
   'server.internal': { status: 500, sysCode: '1500', message: 'Something went wrong on our side; the request id names it in our logs' },
   'server.unavailable': { status: 503, sysCode: '1503', message: 'Landlord cannot reach its database right now' },

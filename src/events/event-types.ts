@@ -70,6 +70,7 @@ const COMMERCE_SCHEMAS: Record<string, TSchema> = Object.fromEntries([
       period: Type.Optional(Snapshot('period it opened')),
       trialEndAt: Type.Optional(Type.String({ format: 'date-time' })),
       error: Type.Optional(Type.String()),
+      reason: Type.Optional(Type.String()),
     }),
   ]),
   ...INVOICE_VERBS.map((verb) => [
@@ -96,6 +97,18 @@ const USAGE_EVENT_SCHEMAS: Record<string, TSchema> = {
   }),
 };
 
+// Calls and billing (ADR 0009): plan changes ride on subscription.plan_change_*; bills and recurring bills.
+const BILLING_SCHEMAS: Record<string, TSchema> = Object.fromEntries([
+  ...['created', 'invoiced', 'cancelled'].map((verb) => [
+    `bill.${verb}`,
+    Type.Object({ bill: Snapshot('bill'), invoice: Type.Optional(Snapshot('invoice')) }),
+  ]),
+  ...['created', 'executed', 'expired', 'cancelled'].map((verb) => [
+    `recurring_bill.${verb}`,
+    Type.Object({ recurringBill: Snapshot('recurring bill'), bill: Type.Optional(Snapshot('bill it made')) }),
+  ]),
+]);
+
 /**
  * Every event type and the schema of its `data`, in one place: the OpenAPI document
  * publishes them, and the feed filters check types against them.
@@ -119,6 +132,7 @@ export const EVENT_SCHEMAS: Record<string, TSchema> = {
   ...COMMERCE_SCHEMAS,
   // usage
   ...USAGE_EVENT_SCHEMAS,
+  ...BILLING_SCHEMAS,
   ...Object.fromEntries(
     Object.entries({ ...CATALOGUE_VERBS, ...PEOPLE_VERBS, ...IDENTITY_VERBS }).flatMap(([objectType, verbs]) =>
       verbs.map((verb) => [`${objectType}.${verb}`, Type.Object(changed(objectType, verb))]),

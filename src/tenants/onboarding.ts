@@ -1,4 +1,5 @@
 import type { Caller } from '../access/principal.ts';
+import { startTenantSubscription } from '../commerce/tenant-hooks.ts';
 import type { Db } from '../db/database.ts';
 import type { StoredAnswer, WriteClaim } from '../http/idempotency.ts';
 import type { ProvisioningSettings } from '../products/products.schemas.ts';
@@ -41,9 +42,12 @@ export async function onboardTenant(
   const who = { actor: caller.actor, as: 'system' as const };
   const sendCreation = (record: TenantRecord) =>
     planTransition(deps, record, 'send_creation_request', who, { reason: 'provisioning.autoSendCreation' });
-  return writeTenant(db, prepared, {
+  const record = await writeTenant(db, prepared, {
     prepare,
     claim: idempotency && ((when, record) => idempotency.claim.cte({ answer: idempotency.answer(record), when })),
     transition: provisioning.autoSendCreation ? sendCreation : undefined,
   });
+  // commerce: the subscription written with the tenant opens its first period now (else the renewals sweep does).
+  if (record && prepared.log.along) await startTenantSubscription(db, deps.clock, record.id);
+  return record;
 }

@@ -115,7 +115,14 @@ export type FirstTransition = Pick<TransitionPlan, 'values' | 'entries' | 'along
 export async function insertTenantLogged(
   db: Db,
   row: NewTenantRow,
-  log: { actor: Actor; audit: AuditEntry; event: NewEvent; rulesFingerprint: string },
+  log: {
+    actor: Actor;
+    audit: AuditEntry;
+    event: NewEvent;
+    rulesFingerprint: string;
+    /** More rows the new tenant comes with (its subscription), as a CTE per row of `created`, and their events. */
+    along?: { cte: (from: RawBuilder<unknown>) => RawBuilder<unknown>; events: NewEvent[] };
+  },
   claim?: (when: RawBuilder<boolean>) => RawBuilder<unknown>,
   first?: FirstTransition,
 ): Promise<NewTenantOutcome> {
@@ -123,10 +130,11 @@ export async function insertTenantLogged(
   const rulesHold = sql<boolean>`(select fingerprint from rules) = ${log.rulesFingerprint}`;
   const proceed = claim ? sql<boolean>`exists (select 1 from claim)` : rulesHold;
   const state = first?.values;
-  const events = [
-    { event: log.event, seq: sql`1` },
-    ...(first?.along.events ?? []).map((event, index) => ({ event, seq: sql`${index + 2}` })),
-  ];
+  // The tenant's events are numbered 1, 2, 3… in the order they happen: created, its first transition, its subscription.
+  const events = [log.event, ...(first?.along.events ?? []), ...(log.along?.events ?? [])].map((event, index) => ({
+    event,
+    seq: sql`${index + 1}`,
+  }));
   // Without `first`, empty CTEs keep the statement's shape (and its prepared text) the same.
   const logged = first ? timelineInsert(first.at, first.entries, sql`created`) : sql`select 1 where false`;
   const jobs = addJobsPerRow(first?.along.jobs ?? [], sql`created`);
@@ -146,6 +154,7 @@ export async function insertTenantLogged(
       where ${proceed}
       returning *),
     audited as (${auditInsert(log.actor, log.audit, sql`created`)}),
+    ${log.along ? sql`along as (${log.along.cte(sql`created`)}),` : sql``}
     logged as (${logged}),
     jobs as (${jobs}),
     recorded as (${eventsInsert(events, sql`created`)})
@@ -191,6 +200,9 @@ export async function findCallContext(db: Db, tenantId: string) {
   const [context] = await executePrepared(db, query);
   return context;
 }
+
+/** A tenant with its product's URLs and key, as `findCallContext` reads it. */
+export type CallContext = NonNullable<Awaited<ReturnType<typeof findCallContext>>>;
 
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (char) => `\\${char}`);

@@ -4,6 +4,7 @@ import { insertAuditRecord } from '../audit/audit.repo.ts';
 import { findPriceForProduct } from '../catalogue/prices.repo.ts';
 import { checkSpecificationValues } from '../catalogue/specification-values.ts';
 import { findProductWithRules, findPublishedSpecificationRules, rulesFingerprint } from '../catalogue/specifications.repo.ts';
+import { newTenantSubscription } from '../commerce/tenant-hooks.ts';
 import type { Db } from '../db/database.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { AppError, assertNoProblems } from '../errors/app-error.ts';
@@ -100,12 +101,12 @@ export async function prepareTenant(db: Db, deps: TenantDeps, caller: Caller, bo
   const checked = checkSpecificationValues(product.rules, body.specifications ?? {});
   assertNoProblems(checked.problems);
 
-  let planPrice: { id: string; name: string } | null = null;
+  let planPrice: Awaited<ReturnType<typeof findPriceForProduct>> | null = null;
   if (body.plan !== undefined) {
     const price = await findPriceForProduct(db, product.id, body.plan);
     if (!price) throw new AppError('tenant.invalid_plan', { message: `The product has no plan price "${body.plan}"`, parameter: 'plan' });
     if (!price.published || !price.plan_published) throw new AppError('price.not_published', { parameter: 'plan' });
-    planPrice = { id: price.id, name: price.name };
+    planPrice = price;
   }
 
   const now = deps.clock.now();
@@ -146,7 +147,9 @@ export async function prepareTenant(db: Db, deps: TenantDeps, caller: Caller, bo
   };
   const event = eventFromAudit(audit);
   if (!event) throw new Error('tenant.create has no event');
-  return { row, record, log: { actor: caller.actor, audit, event, rulesFingerprint: rulesFingerprint(product.rules) } };
+  // commerce: a tenant created on a price is subscribed to it in the same statement.
+  const along = planPrice ? await newTenantSubscription(db, deps.clock, { tenantId: row.id, price: planPrice }) : undefined;
+  return { row, record, log: { actor: caller.actor, audit, event, rulesFingerprint: rulesFingerprint(product.rules), along } };
 }
 
 /**
