@@ -10,6 +10,8 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runApi } from './api.ts';
 import { closeAdmin, dropAll, waitForConnections } from './database.ts';
+// usage
+import { runEntitlements } from './entitlements.ts';
 import { runEvents } from './events.ts';
 import { runHealth } from './health.ts';
 import { profiling } from './landlord.ts';
@@ -18,9 +20,10 @@ import { runOidc } from './oidc.ts';
 import { stopAll } from './processes.ts';
 import { appendResults, describeMachine, RESULTS_FILE, type ScenarioReport, section } from './report.ts';
 import { cleanupStartup, runStartup } from './startup.ts';
+import { runUsage } from './usage.ts';
 import { runVerify } from './verify.ts';
 
-const SCENARIOS = ['api', 'lifecycle', 'events', 'health', 'startup', 'verify', 'oidc'] as const;
+const SCENARIOS = ['api', 'lifecycle', 'events', 'health', 'startup', 'verify', 'oidc', 'usage', 'entitlements'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values, positionals } = parseArgs({
@@ -114,6 +117,18 @@ async function runOne(scenario: Scenario): Promise<ScenarioReport> {
   } else if (scenario === 'oidc') {
     return runOidc(
       quick ? { codes: 600, connections: 50, durationS: 3, warmupS: 1 } : { codes: 3000, connections: 50, durationS: 10, warmupS: 2 },
+      log,
+    );
+  } else if (scenario === 'usage') {
+    return runUsage(
+      quick
+        ? { tenants: 20, batches: { 100: 100, 1000: 20 }, inFlight: 4 }
+        : { tenants: 100, batches: { 100: 1000, 1000: 200 }, inFlight: 4 },
+      log,
+    );
+  } else if (scenario === 'entitlements') {
+    return runEntitlements(
+      quick ? { tenants: 20, connections: 50, durationS: 3, warmupS: 1 } : { tenants: 100, connections: 50, durationS: 10, warmupS: 2 },
       log,
     );
   } else {

@@ -118,7 +118,7 @@ export async function startLandlord(config: Config, options: StartOptions = {}):
     // Known once the node listens (tests use port 0); LANDLORD_PUBLIC_URL when set.
     let listeningUrl = '';
     const baseUrl = () => config.publicUrl ?? listeningUrl;
-    const services: Services = { db, box, clock, keyRing, config, log, http, nodeId: node.id, authenticator, listener, baseUrl };
+    const services: Services = { db, box, clock, keyRing, config, log, http, nodeId: node.id, authenticator, listener, baseUrl, metrics };
 
     let componentsStarted = false;
     const app = await createHttpApp({

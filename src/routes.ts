@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Authenticator } from './access/authenticator.ts';
 import { registerClientRoutes } from './access/clients.routes.ts';
 import { registerTokenRoutes } from './access/token.routes.ts';
@@ -54,6 +55,8 @@ export interface Services {
   listener: Listener;
   /** Where browsers reach Landlord: `LANDLORD_PUBLIC_URL`, or the address this node listens on. */
   baseUrl: () => string;
+  /** The node's Prometheus registry (`/metrics`), for features' own counters. */
+  metrics?: Registry;
 }
 
 /** Registers every feature's routes on the app. */

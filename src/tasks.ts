@@ -7,6 +7,7 @@ import { reportDeadlineSweep } from './backend-calls/report-deadlines.ts';
 // calls and billing
 import { billInvoiceSweep } from './billing/bill-invoices.sweep.ts';
 import { recurringBillSweep } from './billing/recurring-bills.sweep.ts';
+import { renewalDeps, renewalsSweep } from './commerce/renewals.ts';
 import { healthTasks } from './health/health.node.ts';
 import { expiredIdentityRecordsSweep } from './identity/expired-records.ts';
 import { collectJobQueues, maintenanceSchedules, pruneIdempotencyKeys } from './jobs/maintenance.jobs.ts';
@@ -15,6 +16,7 @@ import type { Schedule } from './jobs/worker.ts';
 import { planChangeSweep } from './plan-changes/plan-changes.sweep.ts';
 import type { Services } from './routes.ts';
 import { usageLimitSweep } from './usage/limits.ts';
+import { usageOverageSweep } from './usage/overage.ts';
 
 /** Every background task and schedule the features contribute, by task name. */
 export function buildTasks(services: Services, pool: pg.Pool): { tasks: TaskList; schedules: Schedule[] } {
@@ -39,11 +41,14 @@ export function buildSweeps(services: Services): Sweep[] {
     reportDeadlineSweep({ db, clock, intervalMs: config.workerPollMs, kinds: callKinds().values() }),
     // identity
     expiredIdentityRecordsSweep({ db, clock }),
+    // commerce
+    renewalsSweep(renewalDeps(services)),
     // usage
     usageLimitSweep({ db, clock }),
     // calls and billing
     planChangeSweep({ db, clock, intervalMs: config.workerPollMs }),
     recurringBillSweep({ db, clock, intervalMs: config.workerPollMs }),
     billInvoiceSweep({ db, clock, intervalMs: config.workerPollMs }),
+    usageOverageSweep({ db, clock }),
   ];
 }

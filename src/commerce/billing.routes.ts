@@ -10,7 +10,8 @@ import type { Clock } from '../platform/clock.ts';
 import { getVisibleProduct } from '../products/products.service.ts';
 import { type BillingSettings, findBillingSettings, saveBillingSettings } from './billing-settings.ts';
 import { isValidZone } from './calendar.ts';
-import { BillingSettingsUpdate, BillingSettingsView, ProductParams } from './commerce.schemas.ts';
+import { BillingSettingsUpdate, BillingSettingsView, ClockAdvance, ClockView, ProductParams } from './commerce.schemas.ts';
+import { type RenewalDeps, renewProductNow } from './renewals.ts';
 
 const tags = ['Subscriptions'];
 
@@ -27,7 +28,7 @@ export function toBillingView(settings: BillingSettings, clock: Clock) {
 }
 
 /** `/v1/products/{product}/billing`: the billing time zone, the trial notice lead, sandbox mode. */
-export function registerBillingRoutes(app: HttpApp, db: Db, deps: { clock: Clock }): void {
+export function registerBillingRoutes(app: HttpApp, db: Db, deps: { clock: Clock; renewals: RenewalDeps }): void {
   app.get(
     '/v1/products/:product/billing',
     {
@@ -85,6 +86,51 @@ export function registerBillingRoutes(app: HttpApp, db: Db, deps: { clock: Clock
         return after;
       });
       return ok(toBillingView(saved, deps.clock));
+    },
+  );
+
+  app.post(
+    '/v1/products/:product/clock/advance',
+    {
+      schema: {
+        tags,
+        summary: 'Move a sandbox product’s commerce clock forward',
+        description:
+          'Operators only, sandbox products only (409 otherwise). Everything commerce does for the product — trials, renewals, cancellations at period end — runs as of this clock; the answer comes once all work due up to `to` is done. The clock keeps running from `to` and never goes back (422).',
+        params: ProductParams,
+        body: ClockAdvance,
+        response: { 200: envelope(ClockView), ...errors(400, 401, 403, 404, 409, 413, 422, 429) },
+      },
+    },
+    async (request) => {
+      const caller = callerOf(request);
+      requireRole(caller.principal, 'super_admin', 'product_admin');
+      const to = new Date(request.body.to);
+      const productId = await db.transaction().execute(async (tx) => {
+        const product = await getVisibleProduct(tx, caller.principal, request.params.product);
+        const before = await findBillingSettings(tx, product.id, { lock: true });
+        if (!before.sandbox) throw new AppError('clock.not_sandbox', { parameter: 'product' });
+        const real = deps.clock.now().getTime();
+        if (to.getTime() < real + before.clockOffsetMs)
+          throw new AppError('clock.backwards', {
+            message: `The clock is at ${new Date(real + before.clockOffsetMs).toISOString()}`,
+            parameter: 'to',
+          });
+        const after = await saveBillingSettings(tx, { ...before, clockOffsetMs: to.getTime() - real }, new Date(real));
+        await insertAuditRecord(tx, caller.actor, {
+          action: 'product.advance_clock',
+          objectType: 'product',
+          objectId: product.id,
+          productId: product.id,
+          before: toBillingView(before, deps.clock),
+          after: toBillingView(after, deps.clock),
+        });
+        return product.id;
+      });
+      // Answer once every subscription of the product is up to the new time.
+      const renewed = await renewProductNow(deps.renewals, productId);
+      const settings = await findBillingSettings(db, productId);
+      return ok({ productId, now: new Date(deps.clock.now().getTime() + settings.clockOffsetMs).toISOString(), renewed });
     },
   );
 }

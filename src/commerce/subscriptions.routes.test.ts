@@ -248,6 +248,21 @@ describe('tenants and their subscriptions', () => {
     expect(read.body.data).toMatchObject({ status: 'active', priceId: price.id, currentPeriod: { number: 0 } });
     const types = (await eventsOf(tenant.id)).map((e) => e.type);
     expect(types.indexOf('subscription.created')).toBeGreaterThan(types.indexOf('tenant.created'));
+    const client = landlord.as(await clientToken(landlord, product.id));
+    const rosaas = await client.get(`/api/management/apps/v1/tenants/${tenant.name}`);
+    expect(rosaas.body.data.subscription).toEqual({
+      id: read.body.data.id,
+      status: 'active',
+      planPriceId: price.id,
+      planPriceSystemName: price.price,
+      planName: price.plan,
+      periodStartDate: '2024-01-31T10:00:00.000Z',
+      periodEndDate: '2024-02-29T10:00:00.000Z',
+      trialEndDate: null,
+      autoRenew: true,
+      cancelDate: null,
+      lastResetDate: null,
+    });
     expect(types).toContain('invoice.finalized');
     const deleted = await landlord.admin.delete(`/v1/tenants/${tenant.name}`);
     expect(deleted.status).toBeLessThan(300);

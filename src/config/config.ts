@@ -54,6 +54,9 @@ export interface Config {
   readonly sessionMaxHours: number;
   /** A background component down this long while the database answers cannot be restarted: the process exits (70). */
   readonly componentGiveUpSeconds: number;
+  // commerce
+  /** Subscriptions the renewals sweep claims and renews in one transaction. */
+  readonly renewalBatchSize: number;
 }
 
 /** A configuration value that stops start-up; the message names the variable. */
@@ -93,6 +96,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     sessionIdleMinutes: integer(env, 'LANDLORD_SESSION_IDLE_MINUTES', 60, 1, 7 * 24 * 60),
     sessionMaxHours: integer(env, 'LANDLORD_SESSION_MAX_HOURS', 12, 1, 24 * 90),
     componentGiveUpSeconds: integer(env, 'LANDLORD_COMPONENT_GIVE_UP_SECONDS', 120, 1, 86_400),
+    // commerce
+    renewalBatchSize: integer(env, 'LANDLORD_RENEWAL_BATCH_SIZE', 500, 1, 10_000),
   };
   return Object.freeze(config);
 }

@@ -131,12 +131,12 @@ export const ERROR_CODES = {
   'clock.not_sandbox': { status: 409, sysCode: '1821', message: 'Only a sandbox product has a commerce clock to move' },
   'clock.backwards': { status: 422, sysCode: '1822', message: 'A commerce clock only moves forward' },
   // usage metering: outcomes of single events (in a 200) and errors of the usage routes
-  'usage.conflict': { status: 409, sysCode: '1801', message: 'An event with this id and a different body was stored already' },
-  'usage.no_subscription': { status: 422, sysCode: '1802', message: 'The tenant had no live subscription at that time' },
-  'usage.feature_not_in_plan': { status: 422, sysCode: '1803', message: 'The tenant’s plan did not include the feature at that time' },
-  'usage.window_closed': { status: 422, sysCode: '1804', message: 'The event’s window closed (its grace period is over)' },
-  'usage.in_future': { status: 422, sysCode: '1805', message: 'The event’s timestamp is too far in the future' },
-  'usage.tenant_not_found': { status: 422, sysCode: '1806', message: 'No such tenant in this product' },
+  'usage.conflict': { status: 409, sysCode: '1851', message: 'An event with this id and a different body was stored already' },
+  'usage.no_subscription': { status: 422, sysCode: '1852', message: 'The tenant had no live subscription at that time' },
+  'usage.feature_not_in_plan': { status: 422, sysCode: '1853', message: 'The tenant’s plan did not include the feature at that time' },
+  'usage.window_closed': { status: 422, sysCode: '1854', message: 'The event’s window closed (its grace period is over)' },
+  'usage.in_future': { status: 422, sysCode: '1855', message: 'The event’s timestamp is too far in the future' },
+  'usage.tenant_not_found': { status: 422, sysCode: '1856', message: 'No such tenant in this product' },
 
   // Roomle tenant API and promo codes (ADR 0013)
   'roomle.not_enabled': { status: 422, sysCode: '2101', message: 'The product does not serve the Roomle API' },

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { readPublishedSpecifications } from '../catalogue/catalogue.read.ts';
+import { rosaasSubscriptionOf } from '../commerce/rosaas-subscription.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import { callerOf } from '../http/caller.ts';
@@ -112,10 +113,15 @@ export function registerRosaasTenantRoutes(app: HttpApp, db: Db, deps: Lifecycle
         tags,
         summary: 'Get tenant',
         params: NameParams,
+        description: 'With `subscription`: the plan, status and current period of the tenant’s live (or latest) subscription.',
         response: { 200: rosaasEnvelope(RosaasTenant), ...errors(400, 401, 429) },
       },
     },
-    async (request) => rosaasOk(await view(await getVisibleTenant(db, principalOf(request), request.params.name))),
+    async (request) => {
+      const record = await getVisibleTenant(db, principalOf(request), request.params.name);
+      // commerce: the subscription's plan and period
+      return rosaasOk({ ...(await view(record)), subscription: await rosaasSubscriptionOf(db, record.id) });
+    },
   );
 
   app.get(

@@ -28,6 +28,24 @@ export const RosaasTenant = Type.Object({
   specifications: Type.Array(Type.Object({ systemName: Type.String(), displayName: Type.String(), value: Type.Unknown() })),
   createdDate: Type.String({ format: 'date-time' }),
   editedDate: Type.String({ format: 'date-time' }),
+  // commerce: on the single-tenant read
+  subscription: Type.Optional(
+    Nullable(
+      Type.Object({
+        id: Type.String(),
+        status: Type.String(),
+        planPriceId: Type.String(),
+        planPriceSystemName: Nullable(Type.String()),
+        planName: Nullable(Type.String()),
+        periodStartDate: Nullable(Type.String({ format: 'date-time' })),
+        periodEndDate: Nullable(Type.String({ format: 'date-time' })),
+        trialEndDate: Nullable(Type.String({ format: 'date-time' })),
+        autoRenew: Type.Boolean(),
+        cancelDate: Nullable(Type.String({ format: 'date-time' })),
+        lastResetDate: Nullable(Type.String({ format: 'date-time', description: 'When the usage windows were last reset (plan reset)' })),
+      }),
+    ),
+  ),
 });
 
 export const RosaasCreateTenant = Type.Object(

@@ -29,20 +29,28 @@ export interface EntitlementsCache {
 export async function createEntitlementsCache(deps: { db: Db; clock: Clock; listener: Listener }): Promise<EntitlementsCache> {
   const cache = new Map<string, { value: TenantEntitlements | undefined; expires: number }>();
   const refsOfTenant = new Map<string, Set<string>>();
-  // Bumped by every invalidation: a computation that raced with one must not cache what it read before it.
-  let generation = 0;
+  // Invalidations are numbered. A computation that raced with one about its tenant (or with a
+  // clear of everything) must not cache what it read before it; one about another tenant does
+  // not matter, so a busy node still caches.
+  let sequence = 0;
+  let clearedAt = 0;
+  const forgottenAt = new Map<string, number>();
   const clearAll = () => {
-    generation++;
+    clearedAt = ++sequence;
     cache.clear();
     refsOfTenant.clear();
+    forgottenAt.clear();
   };
   const forget = (tenantIds: readonly string[]) => {
-    generation++;
+    if (forgottenAt.size > MAX_CACHED) return clearAll();
+    sequence++;
     for (const id of tenantIds) {
+      forgottenAt.set(id, sequence);
       for (const ref of refsOfTenant.get(id) ?? []) cache.delete(ref);
       refsOfTenant.delete(id);
     }
   };
+  const staleSince = (readAt: number, tenantId: string) => clearedAt > readAt || (forgottenAt.get(tenantId) ?? 0) > readAt;
   await deps.listener.on(USAGE_CHANNEL, (payload) => (payload ? forget(payload.split(',')) : clearAll()));
   await deps.listener.on(EVENTS_CHANNEL, (payload) => (payload ? forget([payload]) : clearAll()));
 
@@ -53,10 +61,10 @@ export async function createEntitlementsCache(deps: { db: Db; clock: Clock; list
       const now = Date.now();
       const hit = cache.get(ref);
       if (hit && hit.expires > now && (hit.value === undefined || hit.value.validUntil > deps.clock.now().getTime())) return hit.value;
-      const readAt = generation;
+      const readAt = sequence;
       const value = await computeEntitlements(deps.db, deps.clock, ref);
       // Unknown tenants are not cached: a tenant created a moment later records no event that names it beforehand.
-      if (readAt === generation && value?.cacheable) {
+      if (value?.cacheable && !staleSince(readAt, value.view.tenant.id)) {
         if (cache.size >= MAX_CACHED) clearAll();
         cache.set(ref, { value, expires: now + CACHE_TTL_MS });
         const tenantId = value.view.tenant.id;

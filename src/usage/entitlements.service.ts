@@ -16,6 +16,8 @@ export interface TenantEntitlements {
   validUntil: number;
   /** False for a sandbox product, whose clock moves on request. */
   cacheable: boolean;
+  /** The product's commerce "now" they were computed for. */
+  now: Date;
 }
 
 /**
@@ -80,6 +82,7 @@ export async function computeEntitlements(db: Db, clock: Clock, tenantRef: strin
     productFeatures: new Set(names.map((row) => row.name)),
     validUntil,
     cacheable: !product.sandbox,
+    now: product.now,
   };
 }
 

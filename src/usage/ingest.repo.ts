@@ -52,30 +52,39 @@ export interface BatchWritten {
 export async function insertUsageBatch(db: Db, productId: string, now: Date, rows: readonly EventRow[]): Promise<BatchWritten> {
   const sorted = [...rows].sort((a, b) => (a.producerId < b.producerId ? -1 : a.producerId > b.producerId ? 1 : 0));
   const column = <T>(pick: (row: EventRow) => T) => sorted.map(pick);
+  // The windows the batch touches, once each (few): events name theirs by number, which keeps the statement small.
+  const keyOf = (row: EventRow) => `${row.tenantId}|${row.featureId}|${row.windowStart.getTime()}`;
+  const numbers = new Map<string, number>();
+  const keys: EventRow[] = [];
+  for (const row of rows) {
+    if (numbers.has(keyOf(row))) continue;
+    numbers.set(keyOf(row), keys.length + 1);
+    keys.push(row);
+  }
   const result = await sql<BatchWritten>`
-    with input as (
+    with windows as (
+      select * from unnest(${keys.map((key) => key.tenantId)}::uuid[], ${keys.map((key) => key.featureId)}::uuid[],
+        ${keys.map((key) => key.windowStart.toISOString())}::timestamptz[], ${keys.map((key) => key.windowEnd?.toISOString() ?? null)}::timestamptz[],
+        ${keys.map((key) => key.planFeatureId)}::uuid[]) with ordinality as w(tenant_id, feature_id, window_start, window_end, plan_feature_id, k)
+    ),
+    input as (
       select * from unnest(
-        ${column((row) => row.producerId)}::text[], ${column((row) => row.tenantId)}::uuid[],
-        ${column((row) => row.featureId)}::uuid[], ${column((row) => row.planFeatureId)}::uuid[],
+        ${column((row) => row.producerId)}::text[], ${column((row) => numbers.get(keyOf(row)))}::int[],
         ${column((row) => row.quantity)}::bigint[], ${column((row) => row.occurredAt.toISOString())}::timestamptz[],
-        ${column((row) => row.windowStart.toISOString())}::timestamptz[], ${column((row) => row.windowEnd?.toISOString() ?? null)}::timestamptz[],
         ${column((row) => (row.properties ? JSON.stringify(row.properties) : null))}::jsonb[], ${column((row) => row.bodyHash)}::text[]
-      ) with ordinality as i(producer_id, tenant_id, feature_id, plan_feature_id, quantity, occurred_at, window_start, window_end, properties, body_hash, n)
+      ) with ordinality as i(producer_id, k, quantity, occurred_at, properties, body_hash, n)
     ),
     inserted as (
       insert into usage_events (product_id, producer_id, tenant_id, feature_id, quantity, occurred_at, window_start, properties, body_hash, received_at)
-      select ${productId}::uuid, producer_id, tenant_id, feature_id, quantity, occurred_at, window_start, properties, decode(body_hash, 'hex'), ${now}::timestamptz
-      from input order by n
+      select ${productId}::uuid, i.producer_id, w.tenant_id, w.feature_id, i.quantity, i.occurred_at, w.window_start, i.properties,
+        decode(i.body_hash, 'hex'), ${now}::timestamptz
+      from input i join windows w using (k) order by i.n
       on conflict (product_id, producer_id) do nothing
       returning producer_id, tenant_id, feature_id, window_start, quantity
     ),
     sums as (
       select tenant_id, feature_id, window_start, sum(quantity)::bigint as quantity, count(*)::bigint as events
       from inserted group by tenant_id, feature_id, window_start
-    ),
-    windows as (
-      select distinct on (tenant_id, feature_id, window_start) tenant_id, feature_id, window_start, window_end, plan_feature_id
-      from input order by tenant_id, feature_id, window_start
     ),
     totals as (
       insert into usage_totals as t (tenant_id, feature_id, window_start, window_end, product_id, quantity, events, updated_at)

@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
 import { type Caller, requireRole } from '../access/principal.ts';
 import type { Db } from '../db/database.ts';
-import { AppError, assertNoProblems, type ErrorItem, errorItem } from '../errors/app-error.ts';
+import { AppError, errorItem } from '../errors/app-error.ts';
 import type { ErrorCode } from '../errors/codes.ts';
 import type { Clock } from '../platform/clock.ts';
 import { getVisibleProduct } from '../products/products.service.ts';
 import { type EventRow, findStoredHashes, flagOverLimit, insertUsageBatch } from './ingest.repo.ts';
+import { resolveBatch } from './ingest-resolve.ts';
 import type { UsageBatchBody, UsageBatchResultView, UsageEventInputBody, UsageOutcomeView } from './usage.schemas.ts';
-import { loadPlanFeatures, loadSpans, loadUsageProduct, spanAt } from './usage-context.ts';
+import { type SubscriptionSpan, spanAt } from './usage-context.ts';
 import { notifyUsageChange, recordCrossing } from './usage-events.ts';
-import { closesAt, windowAt } from './windows.ts';
+import { closesAt, type UsageWindow, windowAt } from './windows.ts';
 
 /** An event may be stamped at most this far ahead of the product's clock (producers' clocks drift). */
 export const MAX_FUTURE_MS = 5 * 60_000;
@@ -37,19 +38,24 @@ export async function ingestUsage(
   const productRef = body.product ?? caller.principal.productId;
   if (!productRef)
     throw new AppError('request.invalid', { message: '"product" is required for a credential of no one product', parameter: 'product' });
-  const product = await getVisibleProduct(db, caller.principal, productRef);
-  const features = await resolveFeatures(db, product.id, body.events);
-  const tenants = await resolveTenants(db, product.id, body.events);
-  const context = await loadUsageProduct(db, deps.clock, product.id);
-  const spans = await loadSpans(
-    db,
-    [...new Set(tenants.values())].map((tenant) => tenant.id),
-  );
-  const planFeatures = await loadPlanFeatures(
-    db,
-    [...spans.values()].flat().map((span) => span.planId),
-  );
+  // A client's own product needs no lookup: the one statement that resolves the batch checks it exists.
+  const productId =
+    body.product === undefined && caller.principal.productId
+      ? caller.principal.productId
+      : (await getVisibleProduct(db, caller.principal, productRef)).id;
+  const { product: context, features, tenants, spans, planFeatures } = await resolveBatch(db, deps.clock, productId, body.events);
+  const product = { id: productId };
 
+  // A batch's events mostly fall in a few windows: the calendar is asked once per window, not per event.
+  const lastWindow = new Map<string, UsageWindow>();
+  const windowOf = (reset: string, span: SubscriptionSpan, at: Date): UsageWindow => {
+    const key = `${span.id}|${reset}`;
+    const known = lastWindow.get(key);
+    if (known && known.start.getTime() <= at.getTime() && (known.end === null || at.getTime() < known.end.getTime())) return known;
+    const window = windowAt(reset, context.zone, span, at);
+    lastWindow.set(key, window);
+    return window;
+  };
   const firstIndex = new Map<string, number>();
   const judged: Judged[] = body.events.map((event) => {
     const tenant = tenants.get(event.tenant);
@@ -61,7 +67,7 @@ export async function ingestUsage(
     if (!span) return { outcome: 'rejected', code: 'usage.no_subscription' };
     const metered = planFeatures.get(span.planId)?.get(feature.id);
     if (!metered) return { outcome: 'rejected', code: 'usage.feature_not_in_plan' };
-    const window = windowAt(metered.reset, context.zone, span, occurredAt);
+    const window = windowOf(metered.reset, span, occurredAt);
     if (closesAt(window, span, context.graceMs) <= context.now.getTime()) return { outcome: 'rejected', code: 'usage.window_closed' };
     return {
       outcome: 'candidate',
@@ -150,48 +156,6 @@ function rejected(id: string, code: ErrorCode): UsageOutcomeView {
   return { id, outcome: 'rejected', code, message: errorItem(code).message };
 }
 
-/** The features named, by name; a name the product lacks, or a feature it does not meter, is a 400. */
-async function resolveFeatures(db: Db, productId: string, events: readonly UsageEventInputBody[]) {
-  const names = [...new Set(events.map((event) => event.feature))];
-  const rows = await db
-    .selectFrom('features')
-    .select(['id', 'name', 'type'])
-    .where('product_id', '=', productId)
-    .where('name', 'in', names)
-    .execute();
-  const byName = new Map(rows.map((row) => [row.name, row]));
-  const problems: ErrorItem[] = [];
-  events.forEach((event, index) => {
-    const feature = byName.get(event.feature);
-    const parameter = `events.${index}.feature`;
-    if (!feature) problems.push(errorItem('request.invalid', `The product has no feature "${event.feature}"`, parameter));
-    else if (feature.type !== 'number')
-      problems.push(errorItem('request.invalid', `"${event.feature}" is a ${feature.type} feature: it is not metered`, parameter));
-  });
-  assertNoProblems(problems.slice(0, 20));
-  return byName;
-}
-
-/** The tenants named (by id or name) that belong to the product, by the reference used. */
-async function resolveTenants(db: Db, productId: string, events: readonly UsageEventInputBody[]) {
-  const refs = [...new Set(events.map((event) => event.tenant))];
-  const ids = refs
-    .filter((ref) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref))
-    .map((ref) => ref.toLowerCase());
-  const rows = await db
-    .selectFrom('tenants')
-    .select(['id', 'name'])
-    .where('product_id', '=', productId)
-    .where((eb) => eb.or([eb('name', 'in', refs), ...(ids.length ? [eb('id', 'in', ids)] : [])]))
-    .execute();
-  const byRef = new Map<string, { id: string; name: string }>();
-  for (const ref of refs) {
-    const row = rows.find((candidate) => candidate.name === ref || candidate.id === ref.toLowerCase());
-    if (row) byRef.set(ref, row);
-  }
-  return byRef;
-}
-
 /** Flags the inserted events that took a window past its limit (the running total in batch order). */
 async function flagEventsOverLimit(
   db: Db,
@@ -205,7 +169,9 @@ async function flagEventsOverLimit(
   for (const row of rows) {
     if (!inserted.has(row.producerId)) continue;
     const key = windowKey(row.tenantId, row.featureId, row.windowStart);
-    byWindow.set(key, [...(byWindow.get(key) ?? []), row]);
+    const list = byWindow.get(key);
+    if (list) list.push(row);
+    else byWindow.set(key, [row]);
   }
   const flagged: string[] = [];
   for (const total of totals) {

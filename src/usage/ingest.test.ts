@@ -65,7 +65,7 @@ describe('POST /v1/usage', () => {
   });
 
   it('rejects events it cannot count, each with its code, and counts the rest', async () => {
-    const tenant = await subscribedTenant(landlord, product, { since: new Date('2026-03-01T00:00:00Z') });
+    const tenant = await subscribedTenant(landlord, product, { since: new Date('2026-03-01T00:00:00Z'), clock });
     const foreign = await subscribedTenant(landlord, other);
     const answer = await product.client.post('/v1/usage', {
       events: [
@@ -91,7 +91,7 @@ describe('POST /v1/usage', () => {
 
   it('accepts a late event until the grace after its window ends, then rejects it', async () => {
     // Anchored on the 10th at 12:00: the window before ends 2026-03-10T12:00Z.
-    const tenant = await subscribedTenant(landlord, product, { since: new Date('2026-01-10T12:00:00Z') });
+    const tenant = await subscribedTenant(landlord, product, { since: new Date('2026-01-10T12:00:00Z'), clock });
     const lastWindow = new Date('2026-03-10T11:59:59Z');
     // The operator key, not the client's token: moving the clock an hour would expire the token.
     const send = () =>

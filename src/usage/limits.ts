@@ -67,11 +67,13 @@ export async function reconcileCrossings(db: Db, usage: WindowUsage, now: Date, 
  */
 export async function sweepLimits(deps: { db: Db; clock: Clock }): Promise<number> {
   const now = deps.clock.now();
+  // Window ends are compared with each product's commerce clock (a sandbox product's runs ahead).
   const due = await sql<{ tenant_id: string }>`
     select distinct tenant_id from (
-      select tenant_id from usage_crossings
-      where cleared_at is null and (checked_at <= ${new Date(now.getTime() - RECHECK_MS)}::timestamptz or window_end <= ${now}::timestamptz)
-      order by checked_at limit ${BATCH}
+      select c.tenant_id from usage_crossings c left join product_billing b on b.product_id = c.product_id
+      where c.cleared_at is null and (c.checked_at <= ${new Date(now.getTime() - RECHECK_MS)}::timestamptz
+        or c.window_end <= ${now}::timestamptz + coalesce(b.clock_offset_ms, 0) * interval '1 millisecond')
+      order by c.checked_at limit ${BATCH}
     ) as due`.execute(deps.db);
   let handled = 0;
   for (const { tenant_id } of due.rows) if (await reconcileTenant(deps, tenant_id)) handled++;
@@ -96,7 +98,7 @@ async function reconcileTenant(deps: { db: Db; clock: Clock }, tenantId: string)
       for update of c skip locked`.execute(tx);
     if (open.rows.length === 0) return false;
     const entitlements = await computeEntitlements(tx, deps.clock, tenantId);
-    const now = deps.clock.now();
+    const now = entitlements?.now ?? deps.clock.now();
     const clear: { feature_id: string; window_start: Date; threshold: number }[] = [];
     for (const row of open.rows) {
       const current = entitlements?.view.features.find((feature) => feature.feature === row.feature_name);
@@ -132,7 +134,7 @@ async function reconcileTenant(deps: { db: Db; clock: Clock }, tenantId: string)
       );
     }
     await sql`
-      update usage_crossings c set checked_at = ${now}::timestamptz,
+      update usage_crossings c set checked_at = ${deps.clock.now()}::timestamptz,
         cleared_at = case when k.feature_id is null then null else ${now}::timestamptz end
       from (select * from usage_crossings where tenant_id = ${tenantId}::uuid and cleared_at is null) o
       left join unnest(${clear.map((row) => row.feature_id)}::uuid[], ${clear.map((row) => row.window_start.toISOString())}::timestamptz[],

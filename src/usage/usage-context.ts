@@ -1,11 +1,13 @@
 import { sql } from 'kysely';
+import { DEFAULT_BILLING_ZONE } from '../commerce/calendar.ts';
 import type { Db } from '../db/database.ts';
 import type { Clock } from '../platform/clock.ts';
 
 /**
  * What usage needs to know about subscriptions and products: who was subscribed to
- * which plan when, from which anchor, in which zone, and what "now" is for the product.
- * Kept in one file so that the rest of usage does not depend on how commerce stores them.
+ * which plan when, from which anchor, in which zone, and what "now" is for the product
+ * (commerce's tables, ADR 0008). Kept in one file so that the rest of usage does not
+ * depend on how commerce stores them.
  */
 
 /** A subscription's life: live in `[start, end)` (end null: still live), on `planId`, periods from `anchor`. */
@@ -16,7 +18,13 @@ export interface SubscriptionSpan {
   anchor: Date;
   start: Date;
   end: Date | null;
+  /** The zone its periods are counted in (the product's billing zone when it subscribed). */
+  zone: string;
+  /** The currency it bills in. */
+  currency: string;
 }
+
+const ENDED = ['canceled', 'expired'];
 
 /** A product's usage settings and its "now" (a sandbox product's own commerce clock). */
 export interface UsageProduct {
@@ -38,42 +46,100 @@ export interface MeteredFeature {
   reset: string;
   enforcement: string;
   thresholds: number[];
+  /** Per unit over the limit, in minor units of the subscription's currency; null: no overage billing. */
+  overageUnitPrice: number | null;
 }
 
-/** The product's usage settings and clock. */
+/** The product's usage settings, billing zone and commerce clock (a sandbox product's own). */
 export async function loadUsageProduct(db: Db, clock: Clock, productId: string): Promise<UsageProduct> {
-  const row = await sql<{ id: string; grace: number }>`
-    select id, usage_grace_minutes as grace from products where id = ${productId}`.execute(db);
+  const row = await sql<{ grace: number; zone: string | null; sandbox: boolean | null; offset: number | null }>`
+    select p.usage_grace_minutes as grace, b.time_zone as zone, b.sandbox, b.clock_offset_ms as offset
+    from products p left join product_billing b on b.product_id = p.id
+    where p.id = ${productId}::uuid`.execute(db);
   const product = row.rows[0];
   if (!product) throw new Error(`product ${productId} vanished`);
-  return { id: product.id, zone: 'UTC', graceMs: product.grace * 60_000, sandbox: false, now: clock.now() };
+  return toUsageProduct(productId, product, clock);
+}
+
+/** A product's usage settings from its row (`usage_grace_minutes`, and its `product_billing` row if any). */
+export function toUsageProduct(
+  productId: string,
+  row: { grace: number; zone: string | null; sandbox: boolean | null; offset: number | string | null },
+  clock: Clock,
+): UsageProduct {
+  return {
+    id: productId,
+    zone: row.zone ?? DEFAULT_BILLING_ZONE,
+    graceMs: row.grace * 60_000,
+    sandbox: row.sandbox ?? false,
+    now: new Date(clock.now().getTime() + Number(row.offset ?? 0)),
+  };
 }
 
 /**
- * Every subscription span of the tenants given, by tenant id. Until subscriptions are
- * stored, a tenant with a plan price counts as subscribed since it was created, its
- * anchor the creation instant.
+ * Every subscription of the tenants given, as spans of life, by tenant id: live from its
+ * start until it ended (canceled or expired), on the plan of its price, its periods
+ * counted from its anchor (a trial moves the anchor to the trial's end) in its zone.
  */
 export async function loadSpans(db: Db, tenantIds: readonly string[]): Promise<Map<string, SubscriptionSpan[]>> {
-  const spans = new Map<string, SubscriptionSpan[]>();
-  if (tenantIds.length === 0) return spans;
+  if (tenantIds.length === 0) return new Map();
   const rows = await db
-    .selectFrom('tenants')
-    .innerJoin('plan_prices', 'plan_prices.id', 'tenants.plan_price_id')
+    .selectFrom('subscriptions')
+    .innerJoin('plan_prices', 'plan_prices.id', 'subscriptions.price_id')
     .innerJoin('plans', 'plans.id', 'plan_prices.plan_id')
-    .select(['tenants.id as tenant_id', 'tenants.created_at', 'plans.id as plan_id', 'plans.name as plan_name'])
-    .where('tenants.id', 'in', tenantIds)
+    .select([
+      'subscriptions.id',
+      'subscriptions.tenant_id',
+      'subscriptions.status',
+      'subscriptions.anchor_at',
+      'subscriptions.start_at',
+      'subscriptions.ended_at',
+      'subscriptions.updated_at',
+      'subscriptions.time_zone',
+      'subscriptions.currency',
+      'plans.id as plan_id',
+      'plans.name as plan_name',
+    ])
+    .where('subscriptions.tenant_id', 'in', [...tenantIds])
+    .orderBy('subscriptions.start_at')
     .execute();
+  return groupSpans(rows);
+}
+
+/** A subscription row as spans are built from (timestamps as Dates or as JSON strings). */
+export interface SpanRow {
+  id: string;
+  tenant_id: string;
+  status: string;
+  anchor_at: Date | string;
+  start_at: Date | string;
+  ended_at: Date | string | null;
+  updated_at: Date | string;
+  time_zone: string;
+  currency: string;
+  plan_id: string;
+  plan_name: string;
+}
+
+/** Subscription rows (ordered by start) as spans by tenant id. */
+export function groupSpans(rows: readonly SpanRow[]): Map<string, SubscriptionSpan[]> {
+  const spans = new Map<string, SubscriptionSpan[]>();
   for (const row of rows) {
-    const span = {
-      id: row.tenant_id,
+    // A subscription that ended without a recorded end ended when it last changed.
+    const ended = row.ended_at ?? (ENDED.includes(row.status) ? row.updated_at : null);
+    const span: SubscriptionSpan = {
+      id: row.id,
       planId: row.plan_id,
       planName: row.plan_name,
-      anchor: row.created_at,
-      start: row.created_at,
-      end: null,
+      anchor: new Date(row.anchor_at),
+      start: new Date(row.start_at),
+      end: ended === null ? null : new Date(ended),
+      zone: row.time_zone,
+      currency: row.currency,
     };
-    spans.set(row.tenant_id, [...(spans.get(row.tenant_id) ?? []), span]);
+    const list = spans.get(row.tenant_id);
+    if (list) list.push(span);
+    else spans.set(row.tenant_id, [span]);
   }
   return spans;
 }
@@ -86,8 +152,7 @@ export function spanAt(spans: readonly SubscriptionSpan[] | undefined, instant: 
 
 /** The metered features of the plans given: plan id → feature id → feature. */
 export async function loadPlanFeatures(db: Db, planIds: readonly string[]): Promise<Map<string, Map<string, MeteredFeature>>> {
-  const byPlan = new Map<string, Map<string, MeteredFeature>>();
-  if (planIds.length === 0) return byPlan;
+  if (planIds.length === 0) return new Map();
   const rows = await db
     .selectFrom('plan_features')
     .innerJoin('features', 'features.id', 'plan_features.feature_id')
@@ -98,6 +163,7 @@ export async function loadPlanFeatures(db: Db, planIds: readonly string[]): Prom
       'plan_features.reset',
       'plan_features.enforcement',
       'plan_features.thresholds',
+      'plan_features.overage_unit_price_minor',
       'features.id as feature_id',
       'features.name as feature_name',
       'features.type',
@@ -105,6 +171,26 @@ export async function loadPlanFeatures(db: Db, planIds: readonly string[]): Prom
     .where('plan_features.plan_id', 'in', [...new Set(planIds)])
     .orderBy('features.name')
     .execute();
+  return groupPlanFeatures(rows);
+}
+
+/** A plan feature row joined with its feature. */
+export interface PlanFeatureRow {
+  id: string;
+  plan_id: string;
+  limit_value: number | null;
+  reset: string;
+  enforcement: string;
+  thresholds: number[];
+  overage_unit_price_minor: number | null;
+  feature_id: string;
+  feature_name: string;
+  type: string;
+}
+
+/** Plan feature rows as plan id → feature id → feature. */
+export function groupPlanFeatures(rows: readonly PlanFeatureRow[]): Map<string, Map<string, MeteredFeature>> {
+  const byPlan = new Map<string, Map<string, MeteredFeature>>();
   for (const row of rows) {
     const features = byPlan.get(row.plan_id) ?? new Map<string, MeteredFeature>();
     features.set(row.feature_id, {
@@ -112,10 +198,11 @@ export async function loadPlanFeatures(db: Db, planIds: readonly string[]): Prom
       featureId: row.feature_id,
       featureName: row.feature_name,
       type: row.type,
-      limit: row.limit_value,
+      limit: row.limit_value === null ? null : Number(row.limit_value),
       reset: row.reset,
       enforcement: row.enforcement,
       thresholds: row.thresholds,
+      overageUnitPrice: row.overage_unit_price_minor === null ? null : Number(row.overage_unit_price_minor),
     });
     byPlan.set(row.plan_id, features);
   }

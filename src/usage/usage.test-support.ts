@@ -1,7 +1,10 @@
 import { uniqueName } from '../../test/helpers/fixtures.ts';
 import { type ApiClient, type ApiResponse, apiClient } from '../../test/helpers/http.ts';
 import type { TestLandlord } from '../../test/helpers/landlord.ts';
+import type { manualClock } from '../platform/clock.ts';
 import { newId } from '../platform/ids.ts';
+
+type ManualClock = ReturnType<typeof manualClock>;
 
 /**
  * Test helpers of the usage tests: a product with metered features on one plan, its
@@ -75,22 +78,19 @@ export async function usageProduct(
   };
 }
 
-/** An active tenant of the product on its plan, subscribed from `since` (the clock's now by default). */
+/**
+ * An active tenant of the product, subscribed to its price from `since` (the clock's now by
+ * default) through the subscriptions API: the test's manual clock is moved to `since` for it.
+ */
 export async function subscribedTenant(
   landlord: TestLandlord,
   product: UsageProduct,
-  options: { since?: Date; status?: string } = {},
+  options: { since?: Date; status?: string; clock?: ManualClock; subscribe?: boolean } = {},
 ): Promise<{ id: string; name: string }> {
   const { db, clock } = landlord.node.services;
-  const price = await db
-    .selectFrom('plan_prices')
-    .select('id')
-    .where('product_id', '=', product.id)
-    .where('name', '=', product.price)
-    .executeTakeFirstOrThrow();
   const id = newId();
   const name = uniqueName('tenant');
-  const since = options.since ?? clock.now();
+  const now = clock.now();
   await db
     .insertInto('tenants')
     .values({
@@ -101,11 +101,18 @@ export async function subscribedTenant(
       status: options.status ?? 'active',
       specifications: '{}',
       metadata: '{}',
-      plan_price_id: price.id,
-      created_at: since,
-      updated_at: since,
+      created_at: options.since ?? now,
+      updated_at: options.since ?? now,
     })
     .execute();
+  if (options.subscribe === false) return { id, name };
+  if (options.since && !options.clock) throw new Error('subscribing in the past needs the manual clock');
+  try {
+    if (options.since) options.clock?.set(options.since);
+    await must(landlord.admin.post(`/v1/tenants/${id}/subscription`, { price: product.price }), 201);
+  } finally {
+    options.clock?.set(now);
+  }
   return { id, name };
 }
 

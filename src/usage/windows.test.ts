@@ -4,13 +4,15 @@ import type { SubscriptionSpan } from './usage-context.ts';
 import { closesAt, windowAt } from './windows.ts';
 
 const at = (iso: string, deltaMs = 0) => new Date(new Date(iso).getTime() + deltaMs);
-const span = (anchor: string, end: string | null = null): SubscriptionSpan => ({
+const span = (anchor: string, end: string | null = null, zone = 'UTC'): SubscriptionSpan => ({
   id: 's',
   planId: 'p',
   planName: 'plan',
   anchor: new Date(anchor),
   start: new Date(anchor),
   end: end ? new Date(end) : null,
+  zone,
+  currency: 'EUR',
 });
 const iso = (window: { start: Date; end: Date | null }) => [window.start.toISOString(), window.end?.toISOString() ?? null];
 
@@ -48,7 +50,7 @@ describe('usage windows on both sides of each edge (−1 ms, 0, +1 ms)', () => {
   });
 
   it('a monthly window follows the anchor in the billing zone (local Jan 31 in New York)', () => {
-    const sub = span('2026-02-01T04:00:00Z'); // 2026-01-31 23:00 in New York
+    const sub = span('2026-02-01T04:00:00Z', null, 'America/New_York'); // 2026-01-31 23:00 in New York
     expect(iso(windowAt('month', 'America/New_York', sub, at('2026-03-01T03:59:59.999Z')))).toEqual([
       '2026-02-01T04:00:00.000Z',
       '2026-03-01T04:00:00.000Z', // Feb 28 23:00 EST
@@ -90,7 +92,7 @@ describe('usage windows on both sides of each edge (−1 ms, 0, +1 ms)', () => {
         fc.constantFrom('day', 'week', 'month', 'year'),
         fc.constantFrom(...zones),
         (anchor, offset, reset, zone) => {
-          const sub = span(anchor.toISOString());
+          const sub = span(anchor.toISOString(), null, zone);
           const instant = new Date(anchor.getTime() + offset);
           const window = windowAt(reset, zone, sub, instant);
           const end = window.end as Date;

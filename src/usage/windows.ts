@@ -11,8 +11,9 @@ export interface UsageWindow {
  * The window of a plan feature's `reset` that contains `instant`, derived every time from
  * the subscription (never stored as a "current period" that could go stale):
  * - `day`: the local calendar day in the product's billing zone;
- * - `week`, `month`, `year`: the period of that length counted from the subscription's anchor
- *   (a monthly allowance resets when the bill renews; an anchor on the 31st gives Feb 28/29);
+ * - `week`, `month`, `year`: the period of that length counted from the subscription's anchor in
+ *   the subscription's zone (a monthly allowance resets when the bill renews; an anchor on the
+ *   31st gives Feb 28/29);
  * - `never`: the subscription's life from its start.
  */
 export function windowAt(reset: string, zone: string, span: SubscriptionSpan, instant: Date): UsageWindow {
@@ -24,7 +25,7 @@ export function windowAt(reset: string, zone: string, span: SubscriptionSpan, in
     case 'week':
     case 'month':
     case 'year': {
-      const period = periodContaining(span.anchor, { unit: reset, count: 1 }, zone, instant);
+      const period = periodContaining(span.anchor, { unit: reset, count: 1 }, span.zone, instant);
       return { start: period.start, end: period.end };
     }
     default:

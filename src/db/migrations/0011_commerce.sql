@@ -105,6 +105,7 @@ create table invoices (
 );
 create index invoices_tenant_idx on invoices (tenant_id, id);
 create index invoices_product_idx on invoices (product_id, id);
+create index invoices_subscription_idx on invoices (subscription_id) where subscription_id is not null;
 
 create table invoice_lines (
   id uuid primary key,

@@ -49,9 +49,12 @@ create table usage_totals (
   adjusted bigint not null default 0,
   events bigint not null default 0,
   updated_at timestamptz not null,
+  -- Set once the window's grace is over and its overage (if any) is invoiced: it is settled.
+  settled_at timestamptz,
   primary key (tenant_id, feature_id, window_start)
 );
-create index usage_totals_product_idx on usage_totals (product_id, window_end);
+-- The overage sweep looks only at windows not settled yet, the earliest ended first.
+create index usage_totals_unsettled_idx on usage_totals (window_end) where settled_at is null and window_end is not null;
 
 -- Operators' corrections: a signed quantity and a reason, never an edited event.
 create table usage_adjustments (

@@ -26,6 +26,7 @@ export interface UsageTotalsTable {
   adjusted: Defaulted<number>;
   events: Defaulted<number>;
   updated_at: Timestamp;
+  settled_at: Timestamp | null;
 }
 
 export interface UsageAdjustmentsTable {

@@ -1,0 +1,197 @@
+/**
+ * The renewals sweep: everything time does to subscriptions — starts, trial notices and ends, renewals of every
+ * missed boundary in order, cancellations at period end, expiries — for the subscriptions that are due, as of
+ * each product's commerce clock. A claimed batch is renewed in one transaction with set-based SQL (the claim,
+ * then one statement for all periods, invoices, lines, events and updates); if that batch fails, its
+ * subscriptions are retried one per transaction, so one that cannot renew is recorded as failing — retried with
+ * backoff, counted in `/metrics`, told once per streak as `subscription.renewal_failed` — and blocks no other.
+ */
+import { sql } from 'kysely';
+import { Counter, type Registry } from 'prom-client';
+import type { Db } from '../db/database.ts';
+import { recordEvent } from '../events/events.repo.ts';
+import type { Sweep } from '../jobs/sweeper.ts';
+import type { Clock } from '../platform/clock.ts';
+import type { Services } from '../routes.ts';
+import { type Advance, advanceSubscription } from './subscription-engine.ts';
+import { nextActionOf, type SubscriptionRow, stateOf, subscriptionView } from './subscription-state.ts';
+import { applyAdvances } from './subscriptions.writer.ts';
+
+/** What the renewals sweep needs. */
+export interface RenewalDeps {
+  db: Db;
+  clock: Clock;
+  /** Backoff of a failing subscription: base × 2^(failures − 1), at most an hour. */
+  retryBaseMs: number;
+  intervalMs: number;
+  batchSize?: number;
+  metrics?: Registry;
+}
+
+type Claimed = SubscriptionRow & { clock_offset_ms: number };
+
+const MAX_BACKOFF_MS = 60 * 60 * 1000;
+const counters = new WeakMap<Registry, Counter<'outcome'>>();
+
+function renewalCounter(registry: Registry | undefined): Counter<'outcome'> | undefined {
+  if (!registry) return undefined;
+  let counter = counters.get(registry);
+  if (!counter) {
+    counter = new Counter({
+      name: 'landlord_subscription_renewals_total',
+      help: 'Subscriptions the renewals sweep advanced (`renewed`) or failed to (`failed`)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    });
+    counters.set(registry, counter);
+  }
+  return counter;
+}
+
+/**
+ * Claims up to `limit` due subscriptions (locked, skipping those another node holds): due when their next action
+ * is at or before the product's commerce now. `productId` narrows to one product (a sandbox clock's advance).
+ */
+async function claimDue(db: Db, now: Date, limit: number, productId?: string): Promise<Claimed[]> {
+  const result = await sql<Claimed>`
+    select s.*, coalesce(b.clock_offset_ms, 0)::bigint as clock_offset_ms
+    from subscriptions s left join product_billing b on b.product_id = s.product_id
+    where s.next_action_at <= ${now}::timestamptz + (select coalesce(max(clock_offset_ms), 0) from product_billing) * interval '1 millisecond'
+      and s.next_action_at <= ${now}::timestamptz + coalesce(b.clock_offset_ms, 0) * interval '1 millisecond'
+      ${productId ? sql`and s.product_id = ${productId}::uuid` : sql``}
+    order by s.next_action_at
+    limit ${limit}
+    for update of s skip locked`.execute(db);
+  return result.rows;
+}
+
+/** What is due for each claimed row; a row with nothing due (its due time is stale) gets its next action fixed. */
+function advancesOf(rows: Claimed[], now: Date): { advances: Advance[]; stale: Claimed[] } {
+  const advances: Advance[] = [];
+  const stale: Claimed[] = [];
+  for (const row of rows) {
+    const advance = advanceSubscription(stateOf(row), new Date(now.getTime() + Number(row.clock_offset_ms)));
+    if (advance) advances.push(advance);
+    else stale.push(row);
+  }
+  return { advances, stale };
+}
+
+async function fixStale(db: Db, rows: Claimed[]): Promise<void> {
+  for (const row of rows) {
+    await db
+      .updateTable('subscriptions')
+      .set({ next_action_at: nextActionOf(stateOf(row)) })
+      .where('id', '=', row.id)
+      .execute();
+  }
+}
+
+/** Records a subscription's failed renewal in its own transaction: the streak, the backoff, one event per streak. */
+async function recordFailure(db: Db, id: string, error: unknown, now: Date, retryBaseMs: number): Promise<void> {
+  const message = error instanceof Error ? error.message : String(error);
+  await db.transaction().execute(async (tx) => {
+    const [row] = (
+      await sql<Claimed>`
+        select s.*, coalesce(b.clock_offset_ms, 0)::bigint as clock_offset_ms
+        from subscriptions s left join product_billing b on b.product_id = s.product_id
+        where s.id = ${id}::uuid for update of s`.execute(tx)
+    ).rows;
+    if (!row) return;
+    const failures = row.renewal_failures + 1;
+    const backoff = Math.min(MAX_BACKOFF_MS, retryBaseMs * 2 ** Math.min(failures - 1, 30));
+    // The retry is due on the product's own clock (a sandbox clock runs ahead of real time).
+    const retryAt = new Date(now.getTime() + Number(row.clock_offset_ms) + backoff);
+    await tx
+      .updateTable('subscriptions')
+      .set({
+        renewal_failures: failures,
+        renewal_failed_at: now,
+        renewal_error: message.slice(0, 1000),
+        next_action_at: retryAt,
+      })
+      .where('id', '=', id)
+      .execute();
+    if (failures === 1) {
+      await recordEvent(tx, {
+        type: 'subscription.renewal_failed',
+        productId: row.product_id,
+        tenantId: row.tenant_id,
+        occurredAt: now,
+        data: { subscription: subscriptionView(stateOf(row)), error: message.slice(0, 1000) },
+      });
+    }
+  });
+}
+
+/**
+ * One pass over at most `limit` due subscriptions: the batch in one transaction, or — when it fails — each on its
+ * own. Returns how many subscriptions were claimed.
+ */
+export async function renewDue(deps: RenewalDeps, limit: number, productId?: string): Promise<number> {
+  const { db, clock } = deps;
+  const now = clock.now();
+  const counter = renewalCounter(deps.metrics);
+  let claimedIds: string[] = [];
+  try {
+    const renewed = await db.transaction().execute(async (tx) => {
+      const rows = await claimDue(tx, now, limit, productId);
+      claimedIds = rows.map((row) => row.id);
+      const { advances, stale } = advancesOf(rows, now);
+      await applyAdvances(tx, advances, now);
+      await fixStale(tx, stale);
+      return advances.length;
+    });
+    counter?.inc({ outcome: 'renewed' }, renewed);
+    return claimedIds.length;
+  } catch (batchError) {
+    if (claimedIds.length === 0) throw batchError;
+  }
+  // The batch failed as a whole: one transaction per subscription finds the one(s) at fault.
+  for (const id of claimedIds) {
+    try {
+      await db.transaction().execute(async (tx) => {
+        const row = await sql<Claimed>`
+          select s.*, coalesce(b.clock_offset_ms, 0)::bigint as clock_offset_ms
+          from subscriptions s left join product_billing b on b.product_id = s.product_id
+          where s.id = ${id}::uuid for update of s skip locked`.execute(tx);
+        const { advances, stale } = advancesOf(row.rows, now);
+        await applyAdvances(tx, advances, now);
+        await fixStale(tx, stale);
+        counter?.inc({ outcome: 'renewed' }, advances.length);
+      });
+    } catch (error) {
+      counter?.inc({ outcome: 'failed' });
+      await recordFailure(db, id, error, now, deps.retryBaseMs);
+    }
+  }
+  return claimedIds.length;
+}
+
+/** The renewal settings of a node. */
+export function renewalDeps(services: Services): RenewalDeps {
+  const { db, clock, config, metrics } = services;
+  return { db, clock, retryBaseMs: config.retryBaseMs, intervalMs: config.workerPollMs, batchSize: config.renewalBatchSize, metrics };
+}
+
+/** The renewals sweep, one entry of `buildSweeps`. */
+export function renewalsSweep(deps: RenewalDeps): Sweep {
+  const batchSize = deps.batchSize ?? 500;
+  return {
+    name: 'renewals',
+    intervalMs: deps.intervalMs,
+    batchSize,
+    sweepOnce: () => renewDue(deps, batchSize),
+  };
+}
+
+/** Renews everything due for one product up to its commerce clock, batch after batch (a sandbox clock's advance). */
+export async function renewProductNow(deps: RenewalDeps, productId: string): Promise<number> {
+  const batchSize = deps.batchSize ?? 500;
+  let total = 0;
+  for (;;) {
+    const handled = await renewDue(deps, batchSize, productId);
+    total += handled;
+    if (handled < batchSize) return total;
+  }
+}
