@@ -19,11 +19,12 @@ import { runLifecycle } from './lifecycle.ts';
 import { runOidc } from './oidc.ts';
 import { stopAll } from './processes.ts';
 import { appendResults, describeMachine, RESULTS_FILE, type ScenarioReport, section } from './report.ts';
+import { runRoomleRead } from './roomle.ts';
 import { cleanupStartup, runStartup } from './startup.ts';
 import { runUsage } from './usage.ts';
 import { runVerify } from './verify.ts';
 
-const SCENARIOS = ['api', 'lifecycle', 'events', 'health', 'startup', 'verify', 'oidc', 'usage', 'entitlements'] as const;
+const SCENARIOS = ['api', 'lifecycle', 'events', 'health', 'startup', 'verify', 'oidc', 'usage', 'entitlements', 'roomle-read'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values, positionals } = parseArgs({
@@ -131,6 +132,8 @@ async function runOne(scenario: Scenario): Promise<ScenarioReport> {
       quick ? { tenants: 20, connections: 50, durationS: 3, warmupS: 1 } : { tenants: 100, connections: 50, durationS: 10, warmupS: 2 },
       log,
     );
+  } else if (scenario === 'roomle-read') {
+    return runRoomleRead(quick ? { connections: 50, durationS: 3, warmupS: 1 } : { connections: 50, durationS: 10, warmupS: 2 }, log);
   } else {
     return runStartup({ restarts: quick ? 1 : 3 }, log);
   }
