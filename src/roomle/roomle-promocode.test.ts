@@ -154,3 +154,28 @@ describe('POST /v2/tenants/{id}/promocode/', () => {
     expect((await must(landlord.admin.get(`/v1/products/${product.name}/promo-codes/${promo.code}`), 200)).body.data.redemptions).toBe(0);
   });
 });
+
+describe('promo codes under concurrency', () => {
+  it('a code with one redemption left is won by exactly one of several tenants redeeming at once', async () => {
+    const promo = await defineCode({ maxRedemptions: 1 });
+    const racers = await Promise.all([tenantWithUser(), tenantWithUser(), tenantWithUser(), tenantWithUser()]);
+    const answers = await Promise.all(racers.map(({ tenant, client }) => redeem(client, tenant, promo.code)));
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 422, 422, 422]);
+    for (const answer of answers.filter((one) => one.status === 422)) expect(answer.body.error.code).toBe('promo_code.exhausted');
+    expect((await must(landlord.admin.get(`/v1/products/${product.name}/promo-codes/${promo.code}`), 200)).body.data.redemptions).toBe(1);
+    const subscribed = await Promise.all(racers.map(({ tenant }) => landlord.admin.get(`/v1/tenants/${tenant.name}/subscription`)));
+    expect(subscribed.filter((answer) => answer.status === 200)).toHaveLength(1);
+  });
+
+  it('one tenant redeeming the same code many times at once gets it once', async () => {
+    const promo = await defineCode();
+    const { tenant, client } = await tenantWithUser();
+    const answers = await Promise.all(Array.from({ length: 5 }, () => redeem(client, tenant, promo.code)));
+    expect(answers.filter((answer) => answer.status === 200)).toHaveLength(1);
+    for (const answer of answers.filter((one) => one.status !== 200)) {
+      expect(answer.status, answer.text).toBe(409);
+      expect(answer.body.error.code).toBe('promo_code.already_used');
+    }
+    expect((await must(landlord.admin.get(`/v1/products/${product.name}/promo-codes/${promo.code}`), 200)).body.data.redemptions).toBe(1);
+  });
+});

@@ -86,3 +86,13 @@ export async function findRoomleProductIds(db: Db): Promise<string[]> {
   const rows = await db.selectFrom('roomle_products').select('product_id').execute();
   return rows.map((row) => row.product_id);
 }
+
+/** Tenants of the products serving the Roomle API (one product's, or all), by number after `after`, at most `limit`. */
+export async function findRoomleTenants(db: Db, productId: string | null, after: number, limit: number): Promise<RoomleTenantRow[]> {
+  const product = productId ? sql`and t.product_id = ${productId}::uuid` : sql``;
+  const rows =
+    await sql<RoomleTenantRow>`${SELECT} where rp.product_id is not null and t.number > ${after} ${product} order by t.number limit ${limit}`.execute(
+      db,
+    );
+  return rows.rows;
+}

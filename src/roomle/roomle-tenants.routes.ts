@@ -1,3 +1,4 @@
+import { Type } from 'typebox';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { HttpApp } from '../http/types.ts';
@@ -13,6 +14,7 @@ import {
 } from './roomle.schemas.ts';
 import { roomleCallerOf } from './roomle-auth.ts';
 import { roomleOk } from './roomle-http.ts';
+import { findRoomleTenants } from './roomle-tenants.repo.ts';
 import { createRoomleTenant, type RoomleDeps, resolveTenant, roomleTenantView, updateRoomleTenant } from './roomle-tenants.service.ts';
 
 const MANAGER = 'tenant_management';
@@ -35,6 +37,33 @@ export function registerRoomleTenantRoutes(app: HttpApp, db: Db, deps: RoomleDep
       const who = roomleCallerOf(request);
       const row = await db.transaction().execute((tx) => createRoomleTenant(tx, deps, who, request.body));
       return reply.code(201).send(roomleOk(deps.clock, 'tenant', roomleTenantView(row, true, deps.box)));
+    },
+  );
+
+  app.get(
+    '/v2/tenants',
+    {
+      schema: {
+        tags,
+        summary: 'List tenants',
+        description:
+          'Operators: the tenants of the products serving the Roomle API (their own product’s for a product admin), by number, `limit` (≤ 500) after `after`. A user or an apiKey: its current tenant.',
+        querystring: Type.Object(
+          { after: Type.Optional(Type.Integer({ minimum: 0 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: wrapped('tenants', Type.Array(RoomleTenant)), ...roomleErrors(400, 401, 403, 429) },
+      },
+    },
+    async (request) => {
+      const who = roomleCallerOf(request);
+      const manager = who.rights.has(MANAGER);
+      const rows =
+        who.via === 'operator'
+          ? await findRoomleTenants(db, who.productId, request.query.after ?? 0, request.query.limit ?? 100)
+          : [await resolveTenant(db, who, 'me')];
+      const tenants = rows.map((row) => roomleTenantView(row, manager, deps.box));
+      return roomleOk(deps.clock, 'tenants', tenants, tenants.length);
     },
   );
 

@@ -269,3 +269,44 @@ describe('DELETE /v2/tenants/{id}/', () => {
     expect((await native(tenant.name)).status).toBe('created_as_active');
   });
 });
+
+describe('GET /v2/tenants/', () => {
+  it('lists the Roomle tenants by number for operators, only the current tenant for a user', async () => {
+    const a = await roomleTenant(landlord, product);
+    const b = await roomleTenant(landlord, product);
+    const page = await must(landlord.admin.get(`/v2/tenants/?after=${a.id - 1}&limit=2`), 200);
+    expect(page.body.tenants.map((tenant: { id: number }) => tenant.id)).toEqual([a.id, b.id]);
+    expect(page.body.meta.total).toBe(2);
+    expect(page.body.tenants[0].apiKey).toBe(a.apiKey);
+    const user = await roomleUser(landlord, b.name, []);
+    const mine = await must(
+      apiClient(landlord.url, await accessToken(landlord, product, await native(b.name), user)).get('/v2/tenants/'),
+      200,
+    );
+    expect(mine.body.tenants.map((tenant: { id: number }) => tenant.id)).toEqual([b.id]);
+    expect(mine.body.tenants[0]).not.toHaveProperty('apiKey');
+    expect((await landlord.admin.get('/v2/tenants/?limit=501')).body.error.field).toBe('querystring.limit');
+  });
+});
+
+describe('PUT /v1/products/{product}/roomle', () => {
+  it('maps plans to packages; an unknown plan or package is a 400 naming it, and nothing changes', async () => {
+    const before = await must(landlord.admin.get(`/v1/products/${product.name}/roomle`), 200);
+    const unknownPlan = await landlord.admin.put(`/v1/products/${product.name}/roomle`, { packages: { 'no-such-plan': 'tenant_basic' } });
+    expect(unknownPlan.status).toBe(400);
+    expect(unknownPlan.body.metadata.errors[0].parameter).toBe('packages.no-such-plan');
+    const [plan] = Object.keys(before.body.data.packages);
+    const unknownPackage = await landlord.admin.put(`/v1/products/${product.name}/roomle`, {
+      packages: { [plan as string]: 'tenant_gold' },
+    });
+    expect(unknownPackage.status).toBe(400);
+    expect(unknownPackage.body.metadata.errors[0].parameter).toMatch(/^packages/);
+    expect((await must(landlord.admin.get(`/v1/products/${product.name}/roomle`), 200)).body.data).toEqual(before.body.data);
+    // A product that does not serve the API: its tenants are not Roomle tenants.
+    const other = await must(landlord.admin.post('/v1/products', { name: uniqueName('plain'), displayName: 'Plain' }), 201);
+    expect((await landlord.admin.get(`/v1/products/${other.body.data.name}/roomle`)).status).toBe(422);
+    const refused = await landlord.admin.post('/v2/tenants/', { name: uniqueName('rt'), label: 'x', product: other.body.data.name });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error).toMatchObject({ code: 'roomle.not_enabled', field: 'product' });
+  });
+});
