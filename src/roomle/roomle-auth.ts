@@ -4,7 +4,8 @@ import { API_AUDIENCE, type Authenticator } from '../access/authenticator.ts';
 import type { Caller, Principal } from '../access/principal.ts';
 import type { ConnectionVerifier } from '../connections/verifier.ts';
 import { AppError } from '../errors/app-error.ts';
-import { verifyTenantAccessToken } from '../oidc/access-tokens.ts';
+import { type TenantAccess, verifyTenantAccessToken } from '../oidc/access-tokens.ts';
+import type { Clock } from '../platform/clock.ts';
 import type { KeyRing } from '../platform/signing-keys.ts';
 
 /** Roomle's rights, as the product's permissions name them. */
@@ -41,6 +42,7 @@ export interface RoomleAuthDeps {
   keyRing: KeyRing;
   /** The OpenID Connect issuer (Landlord's public URL): user tokens name it. */
   issuer: () => string;
+  clock: Clock;
 }
 
 declare module 'fastify' {
@@ -71,7 +73,21 @@ function delegate(kind: Principal['kind'], id: string, productId: string, name: 
   return { principal, actor: { type: kind, id, requestId } };
 }
 
-async function userCaller(deps: RoomleAuthDeps, token: string, requestId: string): Promise<RoomleCaller> {
+// Verified user tokens, so a client's every request does not pay for the signature again. An entry
+// lives until the token expires or for 60 s (a retired signing key stops verifying within that), and the
+// map is emptied when it holds 10,000 (a bound, not an LRU: a refill costs one verification each).
+const VERIFIED_TTL_MS = 60_000;
+const MAX_VERIFIED = 10_000;
+type Verified = Map<string, { access: TenantAccess; productName: string; until: number }>;
+
+async function verifyUserToken(
+  deps: RoomleAuthDeps,
+  verified: Verified,
+  token: string,
+): Promise<{ access: TenantAccess; productName: string }> {
+  const now = deps.clock.now().getTime();
+  const hit = verified.get(token);
+  if (hit && hit.until > now) return hit;
   let audience: unknown;
   try {
     audience = decodeJwt(token).aud;
@@ -82,6 +98,13 @@ async function userCaller(deps: RoomleAuthDeps, token: string, requestId: string
   const productName = Array.isArray(audience) ? audience[0] : audience;
   if (typeof productName !== 'string') throw new AppError('access_token.invalid');
   const access = await verifyTenantAccessToken(deps.keyRing, deps.issuer(), productName, token);
+  if (verified.size >= MAX_VERIFIED) verified.clear();
+  verified.set(token, { access, productName, until: Math.min(access.expiresAt.getTime(), now + VERIFIED_TTL_MS) });
+  return { access, productName };
+}
+
+async function userCaller(deps: RoomleAuthDeps, verified: Verified, token: string, requestId: string): Promise<RoomleCaller> {
+  const { access, productName } = await verifyUserToken(deps, verified, token);
   // The product's id is not in the token: routes compare the tenant's product name with `productName`.
   return {
     via: 'user',
@@ -112,19 +135,25 @@ async function connectionCaller(deps: RoomleAuthDeps, apiKey: string, requestId:
 }
 
 /**
- * Resolves the credential of a Roomle request: `Authorization: Bearer <user access token>`
- * or `token: <user access token>`; `Authorization: Bearer <operator key or client token>`;
- * `apiKey: <tenant API key>` alone (the connection acts with its own permissions). With
- * both `apiKey` and `token`, the key must be of the token's tenant.
+ * The Roomle API's credential check, with its own cache of verified user tokens. It
+ * resolves `Authorization: Bearer <user access token>` or `token: <user access token>`;
+ * `Authorization: Bearer <operator key or client token>`; `apiKey: <tenant API key>`
+ * alone (the connection acts with its own permissions). With both `apiKey` and `token`,
+ * the key must be of the token's tenant.
  */
-export async function resolveRoomleCaller(deps: RoomleAuthDeps, request: FastifyRequest): Promise<RoomleCaller> {
+export function roomleCredentials(deps: RoomleAuthDeps): (request: FastifyRequest) => Promise<RoomleCaller> {
+  const verified: Verified = new Map();
+  return (request) => resolveRoomleCaller(deps, verified, request);
+}
+
+async function resolveRoomleCaller(deps: RoomleAuthDeps, verified: Verified, request: FastifyRequest): Promise<RoomleCaller> {
   const header = request.headers.authorization;
   const tokenHeader = typeof request.headers.token === 'string' ? request.headers.token.trim() : '';
   const apiKey = typeof request.headers.apikey === 'string' ? request.headers.apikey.trim() : '';
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
   const userToken = tokenHeader || (bearer && JWT.test(bearer) && !isApiToken(bearer) ? bearer : '');
   if (userToken) {
-    const user = await userCaller(deps, userToken, request.id);
+    const user = await userCaller(deps, verified, userToken, request.id);
     if (apiKey) {
       const connection = await connectionCaller(deps, apiKey, request.id);
       if (connection.tenantId !== user.tenantId)

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { answerFor } from '../http/error-handler.ts';
 import type { HttpApp } from '../http/types.ts';
 import type { Clock } from '../platform/clock.ts';
-import { type RoomleAuthDeps, resolveRoomleCaller } from './roomle-auth.ts';
+import { type RoomleAuthDeps, roomleCredentials } from './roomle-auth.ts';
 
 /** `meta` of a Roomle answer: the server's time (ISO 8601 with milliseconds) and, for lists, the total. */
 export function meta(clock: Clock, total?: number) {
@@ -24,8 +24,9 @@ export function installRoomleScope(scope: HttpApp, deps: RoomleAuthDeps & { cloc
   scope.addHook('onRoute', (route) => {
     route.config = { ...route.config, public: true, throttled: true };
   });
+  const resolve = roomleCredentials(deps);
   scope.addHook('onRequest', async (request: FastifyRequest) => {
-    const who = await resolveRoomleCaller(deps, request);
+    const who = await resolve(request);
     request.roomle = who;
     request.principal = who.caller.principal;
   });
