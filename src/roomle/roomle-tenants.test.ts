@@ -4,7 +4,16 @@ import { uniqueName } from '../../test/helpers/fixtures.ts';
 import { apiClient } from '../../test/helpers/http.ts';
 import { startTestLandlord, type TestLandlord } from '../../test/helpers/landlord.ts';
 import { waitForStatus } from '../people/people.test-support.ts';
-import { accessToken, must, type RoomleProduct, roomleClient, roomleProduct, roomleTenant, roomleUser } from './roomle.test-support.ts';
+import {
+  accessToken,
+  must,
+  type RoomleProduct,
+  roomleClient,
+  roomleProduct,
+  roomleTenant,
+  roomleUser,
+  signedInToken,
+} from './roomle.test-support.ts';
 
 let landlord: TestLandlord;
 let backend: BackendSimulator;
@@ -124,6 +133,16 @@ describe('POST /v2/tenants/ (super admin)', () => {
 });
 
 describe('GET /v2/tenants/{id}/ and /v2/tenants/me', () => {
+  it('accepts the access token a user gets by signing in through Landlord (the real OIDC code flow)', async () => {
+    const tenant = await roomleTenant(landlord, product);
+    const user = await roomleUser(landlord, tenant.name, ['tenant_management']);
+    const token = await signedInToken(landlord, product, tenant.name, user.login);
+    const read = await must(apiClient(landlord.url, token).get('/v2/tenants/me'), 200);
+    expect(read.body.tenant).toMatchObject({ id: tenant.id, name: tenant.name, apiKey: tenant.apiKey });
+    const viaHeader = await must(roomleClient(landlord, { apiKey: tenant.apiKey, token }).get(`/v2/tenants/${tenant.id}`), 200);
+    expect(viaHeader.body.tenant.id).toBe(tenant.id);
+  });
+
   it('shows webhook and apiKey only to callers with tenant management rights', async () => {
     const tenant = await roomleTenant(landlord, product);
     const record = await native(tenant.name);

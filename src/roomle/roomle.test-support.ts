@@ -2,6 +2,7 @@ import { importJWK, SignJWT } from 'jose';
 import { uniqueName } from '../../test/helpers/fixtures.ts';
 import { type ApiClient, apiClient } from '../../test/helpers/http.ts';
 import type { TestLandlord } from '../../test/helpers/landlord.ts';
+import { Browser } from '../identity/identity.test-support.ts';
 import { type PeopleProduct, peopleProduct, waitForStatus } from '../people/people.test-support.ts';
 
 /**
@@ -134,4 +135,42 @@ export function roomleClient(landlord: TestLandlord, headers: { apiKey?: string;
     delete: (path, more) => plain.delete(path, merged(more)),
     raw: (method, path, body, more) => plain.raw(method, path, body, merged(more)),
   };
+}
+
+/**
+ * The user's access token the real way: a login link starts a Landlord session, the
+ * authorization request asks for the product's resource, the code is exchanged at the
+ * token endpoint by a confidential OIDC client of the product.
+ */
+export async function signedInToken(landlord: TestLandlord, product: { name: string }, tenantName: string, login: string): Promise<string> {
+  const redirect = 'https://rp.example/callback';
+  const client = await must(
+    landlord.admin.post(`/v1/products/${product.name}/oidc-clients`, {
+      name: 'Roomle front end',
+      type: 'confidential',
+      redirectUris: [redirect],
+    }),
+    201,
+  );
+  const { clientId, clientSecret } = client.body.data as { clientId: string; clientSecret: string };
+  const link = await must(landlord.admin.post(`/v1/tenants/${tenantName}/users/${login}/login-links`, { signIn: 'landlord' }), 201);
+  const browser = new Browser(landlord.url);
+  await browser.follow(await browser.get(link.body.data.loginUrl));
+  const resource = `urn:landlord:product:${product.name}`;
+  const query = new URLSearchParams({ client_id: clientId, response_type: 'code', scope: 'openid', redirect_uri: redirect, resource });
+  const authorized = await browser.follow(await browser.get(`/oidc/auth?${query}`));
+  const code = authorized.location ? new URL(authorized.location).searchParams.get('code') : null;
+  if (!code) throw new Error(`no code: ${authorized.status} ${authorized.location} ${authorized.text.slice(0, 300)}`);
+  const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64');
+  const exchanged = await browser.send(
+    'POST',
+    '/oidc/token',
+    { grant_type: 'authorization_code', code, redirect_uri: redirect, resource },
+    {
+      authorization: `Basic ${basic}`,
+    },
+  );
+  const token = (JSON.parse(exchanged.text) as { access_token?: string }).access_token;
+  if (!token) throw new Error(`token endpoint: ${exchanged.status} ${exchanged.text}`);
+  return token;
 }
