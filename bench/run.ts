@@ -18,13 +18,26 @@ import { profiling } from './landlord.ts';
 import { runLifecycle } from './lifecycle.ts';
 import { runOidc } from './oidc.ts';
 import { stopAll } from './processes.ts';
+import { runRenewals } from './renewals.ts';
 import { appendResults, describeMachine, RESULTS_FILE, type ScenarioReport, section } from './report.ts';
 import { runRoomleRead } from './roomle.ts';
 import { cleanupStartup, runStartup } from './startup.ts';
 import { runUsage } from './usage.ts';
 import { runVerify } from './verify.ts';
 
-const SCENARIOS = ['api', 'lifecycle', 'events', 'health', 'startup', 'verify', 'oidc', 'usage', 'entitlements', 'roomle-read'] as const;
+const SCENARIOS = [
+  'api',
+  'lifecycle',
+  'events',
+  'health',
+  'startup',
+  'verify',
+  'oidc',
+  'usage',
+  'entitlements',
+  'renewals',
+  'roomle-read',
+] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values, positionals } = parseArgs({
@@ -134,6 +147,9 @@ async function runOne(scenario: Scenario): Promise<ScenarioReport> {
     );
   } else if (scenario === 'roomle-read') {
     return runRoomleRead(quick ? { connections: 50, durationS: 3, warmupS: 1 } : { connections: 50, durationS: 10, warmupS: 2 }, log);
+  } else if (scenario === 'renewals') {
+    const sized = Number(process.env.BENCH_RENEWALS) || undefined;
+    return runRenewals({ subscriptions: sized ?? (quick ? 10_000 : 100_000), readRate: 20 }, log);
   } else {
     return runStartup({ restarts: quick ? 1 : 3 }, log);
   }

@@ -20,6 +20,7 @@ import type { HttpApp } from './http/types.ts';
 import { identityDeps } from './identity/identity-deps.ts';
 import { registerIdentityRoutes } from './identity/register.ts';
 import { registerLoginLinkRoutes } from './login-links/login-links.routes.ts';
+import { registerPaymentRoutes } from './payments/payments.routes.ts';
 import { registerPeopleRoutes } from './people/people.routes.ts';
 import { registerRoleRoutes } from './people/roles.routes.ts';
 import { registerPlanChangeRoutes } from './plan-changes/plan-changes.routes.ts';
@@ -91,6 +92,7 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   // calls and billing
   registerPlanChangeRoutes(app, db, { clock });
   registerBillRoutes(app, db, { clock });
+  await registerPaymentRoutes(app, db, { clock, box });
   // usage
   await registerUsageRoutes(app, db, { clock, listener: services.listener, authenticator: services.authenticator, verifier });
   // roomle

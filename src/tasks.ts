@@ -13,6 +13,7 @@ import { expiredIdentityRecordsSweep } from './identity/expired-records.ts';
 import { collectJobQueues, maintenanceSchedules, pruneIdempotencyKeys } from './jobs/maintenance.jobs.ts';
 import type { Sweep } from './jobs/sweeper.ts';
 import type { Schedule } from './jobs/worker.ts';
+import { collectionsSweep } from './payments/collections.sweep.ts';
 import { planChangeSweep } from './plan-changes/plan-changes.sweep.ts';
 import type { Services } from './routes.ts';
 import { usageLimitSweep } from './usage/limits.ts';
@@ -50,5 +51,6 @@ export function buildSweeps(services: Services): Sweep[] {
     recurringBillSweep({ db, clock, intervalMs: config.workerPollMs }),
     billInvoiceSweep({ db, clock, intervalMs: config.workerPollMs }),
     usageOverageSweep({ db, clock }),
+    collectionsSweep({ db, clock, intervalMs: config.workerPollMs }),
   ];
 }

@@ -252,14 +252,18 @@ describe('a downgrade at the period end', () => {
       effectiveAt: FEB_1.toISOString(),
     });
     clock.set(new Date(FEB_1.getTime() + 60_000));
-    // A write that brings the subscription up to now (auto-renewal toggled) must not renew past the held boundary.
+    // Neither a write that brings the subscription up to now (auto-renewal toggled) nor the renewals sweep renews past the held boundary.
     expect((await landlord.admin.patch(`/v1/tenants/${tenant.name}/subscription`, { autoRenew: true })).status).toBe(200);
+    await landlord.node.sweeps.get('renewals')?.runNow();
+    await landlord.node.sweeps.get('renewals')?.runNow();
     expect(await periodsOf(tenant)).toHaveLength(1);
     await landlord.node.sweeps.get('plan-changes')?.runNow();
     const call = await backend.waitFor((request) => request.path === `/api/integration/${tenant.name}/downgrade`);
     expect(call.headers['idempotency-key']).toBe(asked.body.data.id);
     await settled(callback, tenant, asked.body.data.id, 'awaiting_report');
     expect((await landlord.admin.patch(`/v1/tenants/${tenant.name}/subscription`, { autoRenew: true })).status).toBe(200);
+    await landlord.node.sweeps.get('renewals')?.runNow();
+    await landlord.node.sweeps.get('renewals')?.runNow();
     expect(await periodsOf(tenant)).toHaveLength(1);
 
     const report = await (await clientOf(callback)).post(`${ROSAAS}/tenants/${tenant.name}/subscription/downgrade`, {});
@@ -291,5 +295,21 @@ describe('a downgrade at the period end', () => {
     ]);
     expect((await landlord.admin.get(`/v1/tenants/${tenant.name}/subscription`)).body.data.priceId).toBe(prices.response.p200.id);
     expect(await eventTypes(tenant.id)).toEqual(['subscription.plan_change_requested', 'subscription.plan_change_failed']);
+  });
+});
+
+describe('a reset', () => {
+  it('restarts the usage windows once the backend confirms it: the RoSaaS tenant read carries the last reset', async () => {
+    const tenant = await subscribed(response, prices.response.p100);
+    clock.set(JAN_15);
+    const asked = await (await clientOf(response)).post(changes(tenant), { reset: true });
+    expect(asked.status).toBe(201);
+    expect(asked.body.data).toMatchObject({ kind: 'reset', timing: 'now', toPriceId: prices.response.p100.id });
+    const call = await backend.waitFor((request) => request.path === `/api/integration/${tenant.name}/reset`);
+    expect(call.body).toMatchObject({ tenantName: tenant.name, change: { type: 'reset' } });
+    const applied = await settled(response, tenant, asked.body.data.id, 'applied');
+    expect(applied.proration).toBeNull();
+    const read = await (await clientOf(response)).get(`${ROSAAS}/tenants/${tenant.name}`);
+    expect(read.body.data.subscription).toMatchObject({ planPriceId: prices.response.p100.id, lastResetDate: JAN_15.toISOString() });
   });
 });

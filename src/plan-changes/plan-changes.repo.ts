@@ -118,3 +118,34 @@ export async function findPeriodCharge(db: Db, subscriptionId: string, number: n
     .where('number', '=', number)
     .executeTakeFirst();
 }
+
+/**
+ * The boundaries held by period-end changes still in flight, by subscription: the
+ * renewal of such a subscription stops short of its boundary until the change resolves
+ * (then the change's resolution opens the period, once, on the price provisioned).
+ */
+export async function findHeldBoundaries(db: Db, subscriptionIds: readonly string[]): Promise<Map<string, Date>> {
+  if (subscriptionIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('subscription_changes')
+    .select(['subscription_id', 'effective_at'])
+    .where('subscription_id', 'in', subscriptionIds)
+    .where('timing', '=', 'period_end')
+    .where('status', 'in', IN_FLIGHT)
+    .execute();
+  return new Map(rows.map((row) => [row.subscription_id, row.effective_at]));
+}
+
+/** When the subscription's usage windows last restarted (its latest applied reset, on the commerce clock), or null. */
+export async function findLastReset(db: Db, subscriptionId: string): Promise<Date | null> {
+  const row = await db
+    .selectFrom('subscription_changes')
+    .select('effective_at')
+    .where('subscription_id', '=', subscriptionId)
+    .where('kind', '=', 'reset')
+    .where('status', '=', 'applied')
+    .orderBy('effective_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.effective_at ?? null;
+}

@@ -1,8 +1,10 @@
 import { sql } from 'kysely';
 import { enqueueCall, firstAttempt } from '../backend-calls/call-kind.ts';
+import { LIVE_STATUSES } from '../commerce/subscription-state.ts';
 import type { Db } from '../db/database.ts';
 import type { Sweep } from '../jobs/sweeper.ts';
 import type { Clock } from '../platform/clock.ts';
+import { failChange } from './plan-changes.effects.ts';
 import { findChange, updateChange } from './plan-changes.repo.ts';
 
 const BATCH = 100;
@@ -32,6 +34,16 @@ export async function sendDueChanges(deps: { db: Db; clock: Clock }): Promise<nu
     for (const { id } of due) {
       const change = await findChange(tx, id, { lock: true });
       if (change?.status !== 'scheduled') continue;
+      // A subscription that ended before its boundary (cancelled now, tenant deleted) has nothing to change.
+      const subscription = await tx
+        .selectFrom('subscriptions')
+        .select('status')
+        .where('id', '=', change.subscription_id)
+        .executeTakeFirst();
+      if (!subscription || !LIVE_STATUSES.includes(subscription.status as never)) {
+        await failChange(tx, deps, change, 'the subscription ended before the change was due');
+        continue;
+      }
       await updateChange(tx, id, { status: 'calling', updated_at: now });
       await enqueueCall(tx, firstAttempt(change.kind, change.tenant_id, change.id));
     }
@@ -42,21 +54,4 @@ export async function sendDueChanges(deps: { db: Db; clock: Clock }): Promise<nu
 /** The sweep that sends period-end plan changes when their boundary comes. */
 export function planChangeSweep(deps: { db: Db; clock: Clock; intervalMs: number }): Sweep {
   return { name: 'plan-changes', intervalMs: deps.intervalMs, batchSize: BATCH, sweepOnce: () => sendDueChanges(deps) };
-}
-
-/**
- * The boundaries held by period-end changes still in flight, by subscription: the
- * renewal of such a subscription stops short of its boundary until the change resolves
- * (then the change's resolution opens the period, once, on the price provisioned).
- */
-export async function findHeldBoundaries(db: Db, subscriptionIds: readonly string[]): Promise<Map<string, Date>> {
-  if (subscriptionIds.length === 0) return new Map();
-  const rows = await db
-    .selectFrom('subscription_changes')
-    .select(['subscription_id', 'effective_at'])
-    .where('subscription_id', 'in', subscriptionIds)
-    .where('timing', '=', 'period_end')
-    .where('status', 'in', ['scheduled', 'calling', 'awaiting_report'])
-    .execute();
-  return new Map(rows.map((row) => [row.subscription_id, row.effective_at]));
 }
