@@ -155,6 +155,11 @@ export const ERROR_CODES = {
     sysCode: '2104',
     message: 'No payment provider is configured, so there is no billing-portal session to open',
   },
+  'roomle.no_billing_portal': {
+    status: 501,
+    sysCode: '2106',
+    message: 'The product’s payment provider takes inbound payment events only: Landlord cannot open billing-portal sessions with it',
+  },
   'billing_profile.not_found': { status: 404, sysCode: '1005', message: 'The tenant has no billing information yet' },
   'billing_profile.exists': { status: 409, sysCode: '2105', message: 'The tenant has billing information already: change it with PUT' },
   'payment_connection.not_found': { status: 404, sysCode: '1005', message: 'The tenant has no connection to this payment provider store' },

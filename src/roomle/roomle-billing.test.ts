@@ -100,6 +100,15 @@ describe('payment connections', () => {
     expect(answer.body.error).toMatchObject({ code: 'roomle.no_payment_provider', status: 501 });
     expect(answer.body.error.message).toMatch(/No payment provider is configured/);
     expect((await payer.post(path, { store: 'eu' })).status).toBe(403);
+    // A provider that reports payments to Landlord still opens no billing portal through it.
+    await must(
+      landlord.admin.put(`/v1/products/${product.name}/payment-provider`, { provider: 'acmepay', secret: 'whsec_0123456789abcdef0123' }),
+      200,
+    );
+    const configured = await manager.post(path, { store: 'eu' });
+    expect(configured.status).toBe(501);
+    expect(configured.body.error.code).toBe('roomle.no_billing_portal');
+    expect(configured.body.error.message).toMatch(/acmepay/);
   });
 });
 

@@ -281,7 +281,7 @@ export function registerRoomleBillingRoutes(app: HttpApp, db: Db, deps: { clock:
         tags,
         summary: 'Open a billing-portal session',
         description:
-          'Tenant management rights. Checks the tenant’s payment connection for the store, then asks the configured payment provider for a billing-portal session (its id and creation time). With no provider configured: 501 saying so.',
+          'Tenant management rights. Checks the tenant’s payment connection for the store, then asks the configured payment provider for a billing-portal session (its id and creation time). With no provider configured, or one that only sends events (the only kind Landlord has), 501 saying which.',
         params: IdParams,
         body: SessionRequest,
         response: roomleErrors(400, 401, 403, 404, 429, 501),
@@ -296,8 +296,16 @@ export function registerRoomleBillingRoutes(app: HttpApp, db: Db, deps: { clock:
         .where('store', '=', request.body.store);
       if (request.body.provider) query = query.where('provider', '=', request.body.provider);
       if (!(await query.executeTakeFirst())) throw new AppError('payment_connection.not_found', { parameter: 'store' });
-      // The payment-provider seam (billing-portal sessions) is not configured on this installation.
-      throw new AppError('roomle.no_payment_provider');
+      // The payment-provider seam takes the provider's inbound events; it has no billing-portal sessions to ask for.
+      const provider = await db
+        .selectFrom('payment_providers')
+        .select('provider')
+        .where('product_id', '=', tenant.product_id)
+        .executeTakeFirst();
+      if (!provider) throw new AppError('roomle.no_payment_provider');
+      throw new AppError('roomle.no_billing_portal', {
+        message: `The payment provider "${provider.provider}" is configured for inbound payment events only: Landlord cannot open billing-portal sessions with it`,
+      });
     },
   );
 }
