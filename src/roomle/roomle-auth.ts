@@ -151,7 +151,7 @@ async function resolveRoomleCaller(deps: RoomleAuthDeps, verified: Verified, req
   const tokenHeader = typeof request.headers.token === 'string' ? request.headers.token.trim() : '';
   const apiKey = typeof request.headers.apikey === 'string' ? request.headers.apikey.trim() : '';
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
-  const userToken = tokenHeader || (bearer && JWT.test(bearer) && !isApiToken(bearer) ? bearer : '');
+  const userToken = tokenHeader || (bearer && (verified.has(bearer) || (JWT.test(bearer) && !isApiToken(bearer))) ? bearer : '');
   if (userToken) {
     const user = await userCaller(deps, verified, userToken, request.id);
     if (apiKey) {
