@@ -33,6 +33,7 @@ import type { KeyRing } from './platform/signing-keys.ts';
 import { registerProductRoutes } from './products/products.routes.ts';
 import { registerResellerApi } from './resellers/reseller-api.routes.ts';
 import { registerResellerRoutes } from './resellers/resellers.routes.ts';
+import { registerRoomleRoutes } from './roomle/roomle.routes.ts';
 import { registerRosaasRoutes } from './rosaas/rosaas.routes.ts';
 import { registerLifecycleRoutes } from './tenants/lifecycle.routes.ts';
 import { registerTenantRoutes } from './tenants/tenants.routes.ts';
@@ -102,4 +103,13 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   await registerPaymentRoutes(app, db, { clock, box });
   // marketplaces (maestrano)
   await registerMarketplaceFeature(app, services);
+  // roomle
+  await registerRoomleRoutes(app, db, {
+    clock,
+    box,
+    keyRing: services.keyRing,
+    authenticator: services.authenticator,
+    verifier,
+    issuer: services.baseUrl,
+  });
 }

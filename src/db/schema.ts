@@ -58,6 +58,15 @@ import type {
   UsersTable,
 } from './schema/people.ts';
 import type { AuditLogTable, IdempotencyKeysTable, LandlordNodesTable, LandlordSecretsTable, SigningKeysTable } from './schema/platform.ts';
+import type {
+  BillingProfilesTable,
+  PaymentConnectionsTable,
+  PromoCodesTable,
+  PromoRedemptionsTable,
+  RoomlePackagesTable,
+  RoomleProductsTable,
+  RoomleTenantsTable,
+} from './schema/roomle.ts';
 import type { TenantHealthTable, TenantProbeHourlyTable, TenantProbesTable, TenantsTable, TenantTimelineTable } from './schema/tenants.ts';
 import type { UsageAdjustmentsTable, UsageCrossingsTable, UsageEventsTable, UsageTotalsTable } from './schema/usage.ts';
 
@@ -71,6 +80,7 @@ export type * from './schema/identity.ts';
 export type * from './schema/marketplaces.ts';
 export type * from './schema/people.ts';
 export type * from './schema/platform.ts';
+export type * from './schema/roomle.ts';
 export type * from './schema/tenants.ts';
 export type * from './schema/usage.ts';
 
@@ -143,6 +153,18 @@ export interface Database {
   usage_crossings: UsageCrossingsTable;
   // console
   console_links: ConsoleLinksTable;
+  // roomle
+  roomle_products: RoomleProductsTable;
+  roomle_packages: RoomlePackagesTable;
+  roomle_tenants: RoomleTenantsTable;
+  billing_profiles: BillingProfilesTable;
+  payment_connections: PaymentConnectionsTable;
+  promo_codes: PromoCodesTable;
+  promo_redemptions: PromoRedemptionsTable;
+  // calls and billing
+  subscription_changes: SubscriptionChangesTable;
+  recurring_bills: RecurringBillsTable;
+  bills: BillsTable;
   payment_providers: PaymentProvidersTable;
   payment_events: PaymentEventsTable;
 }
