@@ -161,10 +161,7 @@ export interface Database {
   payment_connections: PaymentConnectionsTable;
   promo_codes: PromoCodesTable;
   promo_redemptions: PromoRedemptionsTable;
-  // calls and billing
-  subscription_changes: SubscriptionChangesTable;
-  recurring_bills: RecurringBillsTable;
-  bills: BillsTable;
+  // payments
   payment_providers: PaymentProvidersTable;
   payment_events: PaymentEventsTable;
 }
