@@ -55,7 +55,7 @@ export function nodeHeartbeatComponent(options: {
             beating = undefined;
           });
         if (Date.now() - beatingSince < options.deadAfterMs) return;
-        judging ??= releaseDeadNodes(db, options.deadAfterMs, options.onNodesDead)
+        judging ??= releaseDeadNodes(db, options.deadAfterMs, options.onNodesDead, node.id)
           .catch(fail)
           .finally(() => {
             judging = undefined;
@@ -80,14 +80,19 @@ export async function forgetNode(db: Db, nodeId: string): Promise<void> {
 /** Work to undo for nodes found dead, in the transaction that forgets them. */
 export type OnNodesDead = (tx: Db, nodeIds: string[]) => Promise<void>;
 
-/** Unlocks the jobs of every node silent for longer than `deadAfterMs` and forgets those nodes. */
-export async function releaseDeadNodes(db: Db, deadAfterMs: number, onNodesDead?: OnNodesDead): Promise<string[]> {
+/**
+ * Unlocks the jobs of every node silent for longer than `deadAfterMs` and forgets those nodes — never
+ * the judging node itself: a node whose own beat was late (a stalled event loop, a slow database) is
+ * alive by definition, and unlocking its jobs while it runs them would make their calls twice.
+ */
+export async function releaseDeadNodes(db: Db, deadAfterMs: number, onNodesDead?: OnNodesDead, self?: string): Promise<string[]> {
   return db.transaction().execute(async (tx) => {
     // Skip rows another node is already releasing; it will finish the job.
     const dead = await tx
       .selectFrom('landlord_nodes')
       .select(['id', 'worker_pool_id'])
       .where('heartbeat_at', '<', sql<Date>`now() - make_interval(secs => ${deadAfterMs / 1000})`)
+      .$if(self !== undefined, (query) => query.where('id', '!=', self as string))
       .forUpdate()
       .skipLocked()
       .execute();
