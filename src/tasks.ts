@@ -6,6 +6,7 @@ import { callKinds } from './backend-calls/call-kinds.ts';
 import { reportDeadlineSweep } from './backend-calls/report-deadlines.ts';
 // calls and billing
 import { billInvoiceSweep } from './billing/bill-invoices.sweep.ts';
+import { billingSweepMs } from './billing/billing-due.ts';
 import { recurringBillSweep } from './billing/recurring-bills.sweep.ts';
 import { renewalDeps, renewalsSweep } from './commerce/renewals.ts';
 import { expiredConsoleLinksSweep } from './console/expired-links.ts';
@@ -45,14 +46,14 @@ export function buildSweeps(services: Services): Sweep[] {
     expiredIdentityRecordsSweep({ db, clock }),
     // commerce
     renewalsSweep(renewalDeps(services)),
-    // calls and billing
-    planChangeSweep({ db, clock, intervalMs: config.workerPollMs }),
-    recurringBillSweep({ db, clock, intervalMs: config.workerPollMs }),
-    billInvoiceSweep({ db, clock, intervalMs: config.workerPollMs }),
+    // calls and billing: boundaries and executions need no finer time than a second (a clock advance runs them at once)
+    planChangeSweep({ db, clock, intervalMs: billingSweepMs(config.workerPollMs) }),
+    recurringBillSweep({ db, clock, intervalMs: billingSweepMs(config.workerPollMs) }),
+    billInvoiceSweep({ db, clock, intervalMs: billingSweepMs(config.workerPollMs) }),
+    collectionsSweep({ db, clock, intervalMs: billingSweepMs(config.workerPollMs) }),
     // usage
     usageLimitSweep({ db, clock }),
     usageOverageSweep({ db, clock }),
-    collectionsSweep({ db, clock, intervalMs: config.workerPollMs }),
     // console
     expiredConsoleLinksSweep({ db, clock }),
   ];

@@ -6,6 +6,7 @@
 import { type Caller, canSeeProduct, type Principal, requireRole } from '../access/principal.ts';
 import { insertAuditRecord } from '../audit/audit.repo.ts';
 import type { Db } from '../db/database.ts';
+import { isUniqueViolation } from '../db/errors.ts';
 import { AppError } from '../errors/app-error.ts';
 import { recordEvent } from '../events/events.repo.ts';
 import { toPage } from '../http/pagination.ts';
@@ -159,6 +160,16 @@ export async function voidInvoice(db: Db, deps: CommerceDeps, caller: Caller, id
   return after;
 }
 
+// Another invoice's payment under the same provider + reference, committed since the check: refused, not a 500.
+async function guardReference<T>(insert: Promise<T>): Promise<T> {
+  try {
+    return await insert;
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new AppError('payment.reference_taken', { parameter: 'reference' });
+    throw error;
+  }
+}
+
 /** A payment as recorded against an invoice. */
 export interface PaymentBody {
   provider: string;
@@ -190,21 +201,23 @@ export async function recordPayment(db: Db, deps: CommerceDeps, caller: Caller, 
   if (body.currency && body.currency !== before.currency) throw new AppError('payment.currency_mismatch', { parameter: 'currency' });
   if (body.amount > before.total_minor - before.paid_minor) throw new AppError('payment.exceeds_balance', { parameter: 'amount' });
   const now = await commerceNow(db, deps.clock, before.product_id);
-  const payment = await db
-    .insertInto('payments')
-    .values({
-      id: newId(),
-      invoice_id: before.id,
-      product_id: before.product_id,
-      provider: body.provider,
-      reference: body.reference,
-      amount_minor: body.amount,
-      currency: before.currency,
-      received_at: body.receivedAt ? new Date(body.receivedAt) : now,
-      created_at: now,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const payment = await guardReference(
+    db
+      .insertInto('payments')
+      .values({
+        id: newId(),
+        invoice_id: before.id,
+        product_id: before.product_id,
+        provider: body.provider,
+        reference: body.reference,
+        amount_minor: body.amount,
+        currency: before.currency,
+        received_at: body.receivedAt ? new Date(body.receivedAt) : now,
+        created_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow(),
+  );
   const paid = before.paid_minor + body.amount >= before.total_minor;
   const after = await db
     .updateTable('invoices')

@@ -48,25 +48,55 @@ function renewalCounter(registry: Registry | undefined): Counter<'outcome'> | un
   return counter;
 }
 
+/** Where a pass of the sweep has got to in the due index: the last claimed (due time, id). */
+export interface SweepCursor {
+  at: Date;
+  id: string;
+}
+
+/** How a claim is made: for one product only, waiting for rows others hold, or after a cursor. */
+interface ClaimOptions {
+  productId?: string;
+  wait?: boolean;
+  cursor?: { value: SweepCursor | undefined };
+}
+
 /**
  * Claims up to `limit` due subscriptions (locked, skipping those another node holds): due when their next action
- * is at or before the product's commerce now. `productId` narrows to one product (a sandbox clock's advance).
+ * is at or before the product's commerce now. With a cursor, only rows after it in (due time, id) order: a
+ * renewed subscription leaves a dead entry at its old due time in the index, and while other transactions run
+ * (the other lane, the event sequencer) those entries cannot be pruned, so claims that start from the front
+ * rescan every renewal of the pass — O(n²) over a burst of 100,000.
  */
-async function claimDue(db: Db, now: Date, limit: number, productId?: string, wait = false): Promise<Claimed[]> {
+async function claimDue(db: Db, now: Date, limit: number, options: ClaimOptions = {}): Promise<Claimed[]> {
+  const after = options.cursor?.value;
   const result = await sql<Claimed>`
     select s.*, coalesce(b.clock_offset_ms, 0)::bigint as clock_offset_ms
     from subscriptions s left join product_billing b on b.product_id = s.product_id
     where s.next_action_at <= ${now}::timestamptz + (select coalesce(max(clock_offset_ms), 0) from product_billing) * interval '1 millisecond'
       and s.next_action_at <= ${now}::timestamptz + coalesce(b.clock_offset_ms, 0) * interval '1 millisecond'
-      ${productId ? sql`and s.product_id = ${productId}::uuid` : sql``}
+      ${options.productId ? sql`and s.product_id = ${options.productId}::uuid` : sql``}
+      ${after ? sql`and (s.next_action_at, s.id) > (${after.at}::timestamptz, ${after.id}::uuid)` : sql``}
       -- A period-end plan change in flight holds its boundary's renewal until it resolves (ADR 0009).
       and not exists (select 1 from subscription_changes c where c.subscription_id = s.id and c.timing = 'period_end'
         and c.status in ('scheduled', 'calling', 'awaiting_report')
         and c.effective_at <= ${now}::timestamptz + coalesce(b.clock_offset_ms, 0) * interval '1 millisecond')
-    order by s.next_action_at
+    order by s.next_action_at, s.id
     limit ${limit}
-    for update of s ${wait ? sql`` : sql`skip locked`}`.execute(db);
+    for update of s ${options.wait ? sql`` : sql`skip locked`}`.execute(db);
+  const cursor = options.cursor;
+  const last = result.rows.at(-1);
+  if (cursor) {
+    // A short batch ends the pass: the next one starts from the front again (rows skipped as locked, retries).
+    if (result.rows.length < limit || !last) cursor.value = undefined;
+    else if (last.next_action_at && (!cursor.value || isAfter(last, cursor.value))) cursor.value = { at: last.next_action_at, id: last.id };
+  }
   return result.rows;
+}
+
+function isAfter(row: Claimed, cursor: SweepCursor): boolean {
+  const at = row.next_action_at?.getTime() ?? 0;
+  return at > cursor.at.getTime() || (at === cursor.at.getTime() && row.id > cursor.id);
 }
 
 /** What is due for each claimed row; a row with nothing due (its due time is stale) gets its next action fixed. */
@@ -132,14 +162,14 @@ async function recordFailure(db: Db, id: string, error: unknown, now: Date, retr
  * One pass over at most `limit` due subscriptions: the batch in one transaction, or — when it fails — each on its
  * own. Returns how many subscriptions were claimed.
  */
-export async function renewDue(deps: RenewalDeps, limit: number, productId?: string, wait = false): Promise<number> {
+export async function renewDue(deps: RenewalDeps, limit: number, options: ClaimOptions = {}): Promise<number> {
   const { db, clock } = deps;
   const now = clock.now();
   const counter = renewalCounter(deps.metrics);
   let claimedIds: string[] = [];
   try {
     const renewed = await db.transaction().execute(async (tx) => {
-      const rows = await claimDue(tx, now, limit, productId, wait);
+      const rows = await claimDue(tx, now, limit, options);
       claimedIds = rows.map((row) => row.id);
       const { advances, stale } = advancesOf(rows, now);
       await applyAdvances(tx, advances, now);
@@ -187,13 +217,17 @@ const LANES = 2;
 export function renewalsSweep(deps: RenewalDeps): Sweep {
   const batchSize = deps.batchSize ?? 500;
   const lane = Math.max(1, Math.ceil(batchSize / LANES));
+  const cursor: { value: SweepCursor | undefined } = { value: undefined };
   return {
     name: 'renewals',
     intervalMs: deps.intervalMs,
     batchSize: lane * LANES,
     sweepOnce: async () => {
-      const handled = await Promise.all(Array.from({ length: LANES }, () => renewDue(deps, lane)));
-      return handled.reduce((sum, count) => sum + count, 0);
+      const handled = await Promise.all(Array.from({ length: LANES }, () => renewDue(deps, lane, { cursor })));
+      const total = handled.reduce((sum, count) => sum + count, 0);
+      // The pass ends here: the next starts from the front of the due index.
+      if (total < lane * LANES) cursor.value = undefined;
+      return total;
     },
   };
 }
@@ -207,7 +241,7 @@ export async function renewProductNow(deps: RenewalDeps, productId: string): Pro
   const batchSize = deps.batchSize ?? 500;
   let total = 0;
   for (let wait = false; ; ) {
-    const handled = await renewDue(deps, batchSize, productId, wait);
+    const handled = await renewDue(deps, batchSize, { productId, wait });
     total += handled;
     if (handled === batchSize) continue;
     if (wait && handled === 0) return total;

@@ -293,3 +293,36 @@ describe('tenants and their subscriptions', () => {
     expect(Number(count?.n)).toBe(0);
   });
 });
+
+describe('lists', () => {
+  it('pages periods by number and invoices newest first, and refuses a foreign cursor', async () => {
+    const daily = await createPlanPrice(landlord.admin, product.name);
+    await landlord.admin.patch(`/v1/products/${product.name}/plans/${daily.plan}/prices/${daily.price}`, { cycle: 'day' });
+    const tenant = await createTenant(landlord.admin, product.name);
+    await landlord.admin.post(sub(tenant.name), { price: daily.price });
+    clock.advance(3 * 86_400_000);
+    try {
+      // Reading through a change brings the subscription up to now first (3 more daily periods).
+      await landlord.admin.patch(sub(tenant.name), { autoRenew: true });
+      await landlord.admin.post(`${sub(tenant.name)}/cancel`, {});
+      const first = await landlord.admin.get(`${sub(tenant.name)}/periods?limit=2`);
+      expect(first.body.data.map((p: { number: number }) => p.number)).toEqual([0, 1]);
+      const cursor = first.body.metadata.pagination.nextCursor;
+      const second = await landlord.admin.get(`${sub(tenant.name)}/periods?limit=2&cursor=${cursor}`);
+      expect(second.body.data.map((p: { number: number }) => p.number)).toEqual([2, 3]);
+      expect(second.body.metadata.pagination.nextCursor).toBeNull();
+      const invoices = await landlord.admin.get(`/v1/tenants/${tenant.name}/invoices?limit=3`);
+      const numbers = invoices.body.data.map((i: { number: number }) => i.number);
+      expect([...numbers].sort((a: number, b: number) => b - a)).toEqual(numbers);
+      const rest = await landlord.admin.get(
+        `/v1/tenants/${tenant.name}/invoices?limit=3&cursor=${invoices.body.metadata.pagination.nextCursor}`,
+      );
+      expect(rest.body.data).toHaveLength(1);
+      expect((await landlord.admin.get(`${sub(tenant.name)}/periods?cursor=bm90LWEtbnVtYmVy`)).body.metadata.errors[0].code).toBe(
+        'request.invalid_cursor',
+      );
+    } finally {
+      clock.advance(-3 * 86_400_000);
+    }
+  });
+});

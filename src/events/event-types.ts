@@ -71,6 +71,8 @@ const COMMERCE_SCHEMAS: Record<string, TSchema> = Object.fromEntries([
       trialEndAt: Type.Optional(Type.String({ format: 'date-time' })),
       error: Type.Optional(Type.String()),
       reason: Type.Optional(Type.String()),
+      // calls and billing: the plan change a plan_change_* event is about
+      change: Type.Optional(Snapshot('plan change')),
     }),
   ]),
   ...INVOICE_VERBS.map((verb) => [

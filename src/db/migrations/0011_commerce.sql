@@ -53,7 +53,7 @@ create table subscriptions (
   check ((cycle_unit is null) = (cycle_count is null))
 );
 create unique index subscriptions_one_live on subscriptions (tenant_id) where status in ('pending', 'trialing', 'active', 'past_due');
-create index subscriptions_due_idx on subscriptions (next_action_at) where next_action_at is not null;
+create index subscriptions_due_idx on subscriptions (next_action_at, id) where next_action_at is not null;
 create index subscriptions_product_idx on subscriptions (product_id, id);
 create index subscriptions_tenant_idx on subscriptions (tenant_id, id);
 
