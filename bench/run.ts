@@ -17,11 +17,12 @@ import { profiling } from './landlord.ts';
 import { runLifecycle } from './lifecycle.ts';
 import { runOidc } from './oidc.ts';
 import { stopAll } from './processes.ts';
+import { runRenewals } from './renewals.ts';
 import { appendResults, describeMachine, RESULTS_FILE, type ScenarioReport, section } from './report.ts';
 import { cleanupStartup, runStartup } from './startup.ts';
 import { runVerify } from './verify.ts';
 
-const SCENARIOS = ['api', 'lifecycle', 'events', 'health', 'startup', 'verify', 'oidc', 'account-api'] as const;
+const SCENARIOS = ['api', 'lifecycle', 'events', 'health', 'startup', 'verify', 'oidc', 'renewals', 'account-api'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values, positionals } = parseArgs({
@@ -117,6 +118,9 @@ async function runOne(scenario: Scenario): Promise<ScenarioReport> {
       quick ? { codes: 600, connections: 50, durationS: 3, warmupS: 1 } : { codes: 3000, connections: 50, durationS: 10, warmupS: 2 },
       log,
     );
+  } else if (scenario === 'renewals') {
+    const sized = Number(process.env.BENCH_RENEWALS) || undefined;
+    return runRenewals({ subscriptions: sized ?? (quick ? 10_000 : 100_000), readRate: 20 }, log);
   } else if (scenario === 'account-api') {
     return runAccountApi(
       quick ? { groups: 100, connections: 50, durationS: 3, warmupS: 1 } : { groups: 500, connections: 50, durationS: 10, warmupS: 2 },

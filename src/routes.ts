@@ -21,6 +21,7 @@ import { identityDeps } from './identity/identity-deps.ts';
 import { registerIdentityRoutes } from './identity/register.ts';
 import { registerLoginLinkRoutes } from './login-links/login-links.routes.ts';
 import { registerMarketplaceFeature } from './marketplaces/register.ts';
+import { registerPaymentRoutes } from './payments/payments.routes.ts';
 import { registerPeopleRoutes } from './people/people.routes.ts';
 import { registerRoleRoutes } from './people/roles.routes.ts';
 import { registerPlanChangeRoutes } from './plan-changes/plan-changes.routes.ts';
@@ -92,4 +93,5 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   registerBillRoutes(app, db, { clock });
   // marketplaces (maestrano)
   await registerMarketplaceFeature(app, services);
+  await registerPaymentRoutes(app, db, { clock, box });
 }

@@ -6,6 +6,7 @@ import { callKinds } from './backend-calls/call-kinds.ts';
 import { reportDeadlineSweep } from './backend-calls/report-deadlines.ts';
 // calls and billing
 import { billInvoiceSweep } from './billing/bill-invoices.sweep.ts';
+import { billingSweepMs } from './billing/billing-due.ts';
 import { recurringBillSweep } from './billing/recurring-bills.sweep.ts';
 import { renewalDeps, renewalsSweep } from './commerce/renewals.ts';
 import { healthTasks } from './health/health.node.ts';
@@ -13,6 +14,7 @@ import { expiredIdentityRecordsSweep } from './identity/expired-records.ts';
 import { collectJobQueues, maintenanceSchedules, pruneIdempotencyKeys } from './jobs/maintenance.jobs.ts';
 import type { Sweep } from './jobs/sweeper.ts';
 import type { Schedule } from './jobs/worker.ts';
+import { collectionsSweep } from './payments/collections.sweep.ts';
 import { planChangeSweep } from './plan-changes/plan-changes.sweep.ts';
 import type { Services } from './routes.ts';
 
@@ -41,9 +43,10 @@ export function buildSweeps(services: Services): Sweep[] {
     expiredIdentityRecordsSweep({ db, clock }),
     // commerce
     renewalsSweep(renewalDeps(services)),
-    // calls and billing
-    planChangeSweep({ db, clock, intervalMs: config.workerPollMs }),
-    recurringBillSweep({ db, clock, intervalMs: config.workerPollMs }),
-    billInvoiceSweep({ db, clock, intervalMs: config.workerPollMs }),
+    // calls and billing: boundaries and executions need no finer time than a second (a clock advance runs them at once)
+    planChangeSweep({ db, clock, intervalMs: billingSweepMs(config.workerPollMs) }),
+    recurringBillSweep({ db, clock, intervalMs: billingSweepMs(config.workerPollMs) }),
+    billInvoiceSweep({ db, clock, intervalMs: billingSweepMs(config.workerPollMs) }),
+    collectionsSweep({ db, clock, intervalMs: billingSweepMs(config.workerPollMs) }),
   ];
 }

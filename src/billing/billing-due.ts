@@ -4,6 +4,11 @@ import type { Clock } from '../platform/clock.ts';
 import { invoiceOneTenant } from './bill-invoices.sweep.ts';
 import { executeOneDue } from './recurring-bills.sweep.ts';
 
+/** How often the billing sweeps look for due work: the worker's poll, but not more than once a second. */
+export function billingSweepMs(workerPollMs: number): number {
+  return Math.max(workerPollMs, 1000);
+}
+
 /**
  * Does at once all the billing work due on every commerce clock: period-end plan changes
  * are called for, recurring bills executed, then due bills invoiced. A sandbox clock's

@@ -77,8 +77,8 @@ function periodEnd(state: SubscriptionState, number: number): Date | null {
 export function advanceSubscription(before: SubscriptionState, now: Date): Advance | null {
   const state: SubscriptionState = { ...before };
   const out: Advance = { before, state, periods: [], invoices: [], events: [] };
-  const emit = (type: string, at: Date, extra: Record<string, unknown> = {}, invoiceId?: string) =>
-    out.events.push({ type, at, data: { subscription: subscriptionView(state), ...extra }, ...(invoiceId ? { invoiceId } : {}) });
+  const emit = (type: string, at: Date, extra: Record<string, unknown> = {}) =>
+    out.events.push({ type, at, data: { subscription: subscriptionView(state), ...extra } });
 
   const openPeriod = (number: number, trial: boolean, start: Date, end: Date | null) => {
     const period: NewPeriod = {
@@ -129,15 +129,19 @@ export function advanceSubscription(before: SubscriptionState, now: Date): Advan
     id: i.id,
     number: null,
     status: i.totalMinor === 0 ? 'paid' : 'open',
+    subscriptionId: i.subscriptionId,
+    periodId: i.periodId,
     total: i.totalMinor,
     currency: i.currency,
-    periodId: i.periodId,
+    finalizedAt: i.at.toISOString(),
   });
+  // A period's invoice is finalized as it is created: its one event is `invoice.finalized` (number filled in by
+  // the writer), plus `invoice.paid` when there is nothing to pay. `invoice.created` tells of drafts.
   const invoiceEvents = (invoice: NewPeriodInvoice | undefined) => {
     if (!invoice) return;
-    emit('invoice.created', invoice.at, { invoice: invoiceView(invoice) }, invoice.id);
-    emit('invoice.finalized', invoice.at, { invoice: invoiceView(invoice) }, invoice.id);
-    if (invoice.totalMinor === 0) emit('invoice.paid', invoice.at, { invoice: invoiceView(invoice) }, invoice.id);
+    const data = { invoice: invoiceView(invoice) };
+    out.events.push({ type: 'invoice.finalized', at: invoice.at, data, invoiceId: invoice.id });
+    if (invoice.totalMinor === 0) out.events.push({ type: 'invoice.paid', at: invoice.at, data, invoiceId: invoice.id });
   };
   const end = (status: 'canceled' | 'expired', at: Date) => {
     state.status = status;

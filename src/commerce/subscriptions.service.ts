@@ -121,7 +121,9 @@ export function newSubscriptionValues(input: {
   const trialDays = input.trialDays ?? price.trial_days;
   const trialEnd = trialDays > 0 ? boundary(startAt, { unit: 'day', count: trialDays }, settings.timeZone, 1) : null;
   const lead = settings.trialWillEndDays;
-  const notice = trialEnd && lead > 0 ? boundary(trialEnd, { unit: 'day', count: lead }, settings.timeZone, -1) : null;
+  const leadStart = trialEnd && lead > 0 ? boundary(trialEnd, { unit: 'day', count: lead }, settings.timeZone, -1) : null;
+  // A trial shorter than the notice lead gets no notice: it would be dated before the trial began.
+  const notice = leadStart && leadStart.getTime() > startAt.getTime() ? leadStart : null;
   const cycle = cycleOfPrice({ cycle: price.cycle, customDays: price.custom_days });
   return {
     id: newId(),

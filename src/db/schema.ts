@@ -1,5 +1,11 @@
 import type { Insertable, Selectable, Updateable } from 'kysely';
-import type { BillsTable, RecurringBillsTable, SubscriptionChangesTable } from './schema/billing.ts';
+import type {
+  BillsTable,
+  PaymentEventsTable,
+  PaymentProvidersTable,
+  RecurringBillsTable,
+  SubscriptionChangesTable,
+} from './schema/billing.ts';
 import type {
   ApiKeysTable,
   ClientsTable,
@@ -126,6 +132,8 @@ export interface Database {
   marketplace_notices: MarketplaceNoticesTable;
   recurring_bills: RecurringBillsTable;
   bills: BillsTable;
+  payment_providers: PaymentProvidersTable;
+  payment_events: PaymentEventsTable;
 }
 
 export type ProductRow = Selectable<ProductsTable>;

@@ -155,6 +155,12 @@ export const ERROR_CODES = {
   'recurring_bill.not_found': { status: 404, sysCode: '1005', message: 'No such recurring bill' },
   'recurring_bill.expired': { status: 409, sysCode: '1912', message: 'The recurring bill has made all its cycles' },
   'recurring_bill.invalid_frequency': { status: 422, sysCode: '1913', message: 'The period and frequency do not go together' },
+  'payment_provider.not_found': { status: 404, sysCode: '1005', message: 'The product has no payment provider' },
+  'payment_event.invalid_signature': {
+    status: 401,
+    sysCode: '1914',
+    message: "The event's signature does not check out with the product's provider secret",
+  },
   // marketplaces (maestrano)
   'marketplace.not_found': { status: 404, sysCode: '1005', message: 'No such marketplace' },
   'marketplace.name_taken': { status: 409, sysCode: '1801', message: 'The product has a marketplace with this name already' },

@@ -55,6 +55,15 @@ async function settleChange(tx: Db, deps: { clock: Clock }, tenant: TenantRecord
  */
 export async function sweepOverdueChanges(deps: { db: Db; clock: Clock }): Promise<number> {
   const now = deps.clock.now();
+  // Most passes find nothing: one index probe, no transaction.
+  const any = await deps.db
+    .selectFrom('subscription_changes')
+    .select('id')
+    .where('status', '=', 'awaiting_report')
+    .where('report_due_at', '<=', now)
+    .limit(1)
+    .executeTakeFirst();
+  if (!any) return 0;
   return deps.db.transaction().execute(async (tx) => {
     const due = await tx
       .selectFrom('subscription_changes')

@@ -297,3 +297,19 @@ describe('a downgrade at the period end', () => {
     expect(await eventTypes(tenant.id)).toEqual(['subscription.plan_change_requested', 'subscription.plan_change_failed']);
   });
 });
+
+describe('a reset', () => {
+  it('restarts the usage windows once the backend confirms it: the RoSaaS tenant read carries the last reset', async () => {
+    const tenant = await subscribed(response, prices.response.p100);
+    clock.set(JAN_15);
+    const asked = await (await clientOf(response)).post(changes(tenant), { reset: true });
+    expect(asked.status).toBe(201);
+    expect(asked.body.data).toMatchObject({ kind: 'reset', timing: 'now', toPriceId: prices.response.p100.id });
+    const call = await backend.waitFor((request) => request.path === `/api/integration/${tenant.name}/reset`);
+    expect(call.body).toMatchObject({ tenantName: tenant.name, change: { type: 'reset' } });
+    const applied = await settled(response, tenant, asked.body.data.id, 'applied');
+    expect(applied.proration).toBeNull();
+    const read = await (await clientOf(response)).get(`${ROSAAS}/tenants/${tenant.name}`);
+    expect(read.body.data.subscription).toMatchObject({ planPriceId: prices.response.p100.id, lastResetDate: JAN_15.toISOString() });
+  });
+});

@@ -62,8 +62,10 @@ export async function applyChange(db: Db, deps: ChangeDeps, change: ChangeRow, a
   const now = await commerceNow(db, deps.clock, change.product_id);
   const resolvedAt = deps.clock.now();
   if (change.kind === 'reset') {
+    // The usage windows restart now, on the commerce clock: `effective_at` of the latest applied reset.
     const applied = await repo.updateChange(db, change.id, {
       status: 'applied',
+      effective_at: now,
       report_due_at: null,
       resolved_at: resolvedAt,
       updated_at: resolvedAt,

@@ -135,3 +135,17 @@ export async function findHeldBoundaries(db: Db, subscriptionIds: readonly strin
     .execute();
   return new Map(rows.map((row) => [row.subscription_id, row.effective_at]));
 }
+
+/** When the subscription's usage windows last restarted (its latest applied reset, on the commerce clock), or null. */
+export async function findLastReset(db: Db, subscriptionId: string): Promise<Date | null> {
+  const row = await db
+    .selectFrom('subscription_changes')
+    .select('effective_at')
+    .where('subscription_id', '=', subscriptionId)
+    .where('kind', '=', 'reset')
+    .where('status', '=', 'applied')
+    .orderBy('effective_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.effective_at ?? null;
+}

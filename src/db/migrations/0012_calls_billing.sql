@@ -93,3 +93,29 @@ create table bills (
 );
 create index bills_tenant_idx on bills (tenant_id, id);
 create index bills_to_invoice_idx on bills (invoice_at) where status = 'submitted';
+
+-- The payment-provider seam: Landlord charges no cards. A product may name the provider that collects for it
+-- and the secret that provider signs its events with; collection is optional (`none`: Landlord records, the
+-- product collects; `automatic`: an invoice unpaid `grace_days` after it is finalized makes the subscription past_due).
+create table payment_providers (
+  product_id uuid primary key references products (id) on delete cascade,
+  provider text not null check (provider ~ '^[a-z][a-z0-9_-]{0,39}$'),
+  secret_encrypted bytea not null,
+  collection text not null default 'none' check (collection in ('none', 'automatic')),
+  grace_days integer not null default 7 check (grace_days between 0 and 365),
+  created_at timestamptz not null,
+  updated_at timestamptz not null,
+  version integer not null default 1
+);
+
+-- Every provider event taken, once: a resent event is recognised by its id and changes nothing.
+create table payment_events (
+  product_id uuid not null references products (id) on delete cascade,
+  provider text not null,
+  event_id text not null,
+  type text not null,
+  invoice_id uuid,
+  outcome text not null,
+  received_at timestamptz not null,
+  primary key (product_id, provider, event_id)
+);

@@ -73,3 +73,24 @@ export interface BillsTable {
   updated_at: Timestamp;
   version: Defaulted<number>;
 }
+
+export interface PaymentProvidersTable {
+  product_id: string;
+  provider: string;
+  secret_encrypted: Buffer;
+  collection: Defaulted<string>;
+  grace_days: Defaulted<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  version: Defaulted<number>;
+}
+
+export interface PaymentEventsTable {
+  product_id: string;
+  provider: string;
+  event_id: string;
+  type: string;
+  invoice_id: string | null;
+  outcome: string;
+  received_at: Timestamp;
+}

@@ -1,0 +1,252 @@
+import { createDatabase, withClient } from './database.ts';
+import { ADMIN_KEY, call, expectCall, startLandlordProcess } from './landlord.ts';
+import type { Started } from './processes.ts';
+import type { Aim, ScenarioReport } from './report.ts';
+import { table } from './report.ts';
+import { fmt, latencies, ratio } from './stats.ts';
+
+/** How many subscriptions the renewals scenario makes due at one instant. */
+export interface RenewalsOptions {
+  subscriptions: number;
+  /** API reads per second while the renewals run. */
+  readRate: number;
+}
+
+const RATIO_AIM = 0.5;
+const TOTAL_AIM_S = 300;
+const READ_P99_AIM_MS = 50;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// The bare ceiling: one statement per batch of 500 that claims due subscriptions and writes the same rows the
+// renewal does (period, invoice numbered from the product's counter, line, subscription update), in SQL only.
+const CEILING_BATCH = `
+  with claimed as (
+    select id, product_id, tenant_id, price_id, amount_minor, currency, current_period_number, current_period_end
+    from subscriptions where product_id = $1 and next_action_at <= now() order by next_action_at limit 500 for update skip locked),
+  periods as (
+    insert into subscription_periods (id, subscription_id, product_id, tenant_id, number, start_at, end_at, price_id, amount_minor, currency, trial, created_at)
+    select gen_random_uuid(), id, product_id, tenant_id, current_period_number + 1, current_period_end, current_period_end + interval '1 day',
+      price_id, amount_minor, currency, false, now() from claimed
+    returning id, subscription_id, product_id, tenant_id, start_at, end_at, amount_minor, currency),
+  bumped as (
+    insert into invoice_counters as c (product_id, last_number) select $1, count(*) from periods
+    on conflict (product_id) do update set last_number = c.last_number + excluded.last_number returning last_number),
+  numbered as (
+    select p.*, gen_random_uuid() as invoice_id, (select last_number from bumped) - count(*) over () + row_number() over (order by p.subscription_id) as number
+    from periods p),
+  invoiced as (
+    insert into invoices (id, product_id, tenant_id, subscription_id, period_id, status, number, currency, total_minor, paid_minor, finalized_at, created_at, updated_at)
+    select invoice_id, product_id, tenant_id, subscription_id, id, 'open', number, currency, amount_minor, 0, start_at, start_at, start_at from numbered
+    returning 1),
+  lines as (
+    insert into invoice_lines (id, invoice_id, product_id, kind, source_key, description, quantity, amount_minor, currency, period_start, period_end, created_at)
+    select gen_random_uuid(), invoice_id, product_id, 'period', 'period:' || id, 'Subscription period', 1, amount_minor, currency, start_at, end_at, start_at
+    from numbered returning 1),
+  updated as (
+    update subscriptions s set current_period_number = c.current_period_number + 1, current_period_start = c.current_period_end,
+      current_period_end = c.current_period_end + interval '1 day', next_action_at = c.current_period_end + interval '1 day',
+      version = s.version + 1, updated_at = now()
+    from claimed c where s.id = c.id returning 1)
+  select (select count(*) from updated)::int as n, (select count(*) from invoiced)::int as i, (select count(*) from lines)::int as l`;
+
+/** Seeds `count` tenants of a product, each with an active daily subscription that is not due yet. */
+async function seed(databaseUrl: string, productId: string, priceId: string, prefix: string, count: number): Promise<void> {
+  await withClient(databaseUrl, (client) =>
+    client.query(
+      `with t as (
+         insert into tenants (id, product_id, name, display_name, plan_price_id)
+         select gen_random_uuid(), $1, $3 || '-' || g, 'Seeded', $2 from generate_series(1, $4::int) as g
+         returning id)
+       insert into subscriptions (id, product_id, tenant_id, price_id, status, cycle_unit, cycle_count, amount_minor, currency, time_zone,
+         anchor_at, start_at, current_period_number, current_period_start, current_period_end, next_action_at, created_at, updated_at)
+       select gen_random_uuid(), $1, t.id, $2, 'active', 'day', 1, 1000, 'EUR', 'UTC', now(), now(), 0, now(), now() + interval '1 day', null, now(), now()
+       from t`,
+      [productId, priceId, prefix, count],
+    ),
+  );
+}
+
+/** Makes every subscription of a product due at one instant `delayMs` from now (its period 0 ends then); returns it. */
+async function makeDue(databaseUrl: string, productId: string, delayMs: number): Promise<Date> {
+  const [row] = await withClient(databaseUrl, async (client) => {
+    const result = await client.query<{ at: Date }>(
+      `with at as (select date_trunc('second', now() + $2 * interval '1 millisecond') as at)
+       update subscriptions set anchor_at = at.at - interval '1 day', start_at = at.at - interval '1 day',
+         current_period_start = at.at - interval '1 day', current_period_end = at.at, next_action_at = at.at
+       from at where product_id = $1 returning at.at`,
+      [productId, delayMs],
+    );
+    return result.rows.slice(0, 1);
+  });
+  if (!row) throw new Error('no subscription made due');
+  return row.at;
+}
+
+async function invoices(databaseUrl: string, productId: string): Promise<number> {
+  return withClient(databaseUrl, async (client) => {
+    const result = await client.query<{ n: string }>('select count(*) as n from invoices where product_id = $1', [productId]);
+    return Number(result.rows[0]?.n ?? 0);
+  });
+}
+
+/** Runs the renewals scenario and returns its part of the results. */
+export async function runRenewals(options: RenewalsOptions, log: (line: string) => void): Promise<ScenarioReport> {
+  const database = await createDatabase('renewals');
+  const started: Started[] = [];
+  try {
+    const first = await startLandlordProcess('renewals-setup', { DATABASE_URL: database.url, LANDLORD_HEALTH_CONCURRENCY: '0' });
+    started.push(first.process);
+    const ids: Record<string, { product: string; price: string }> = {};
+    for (const name of ['landlord', 'ceiling']) {
+      const product = await expectCall(201, first.url, 'POST', '/v1/products', {
+        token: ADMIN_KEY,
+        body: { name: `renew-${name}`, displayName: name, provisioning: { autoSendCreation: false } },
+      });
+      await expectCall(201, first.url, 'POST', `/v1/products/renew-${name}/plans`, {
+        token: ADMIN_KEY,
+        body: { name: 'pro', displayName: 'Pro' },
+      });
+      const price = await expectCall(201, first.url, 'POST', `/v1/products/renew-${name}/plans/pro/prices`, {
+        token: ADMIN_KEY,
+        body: { name: 'daily', cycle: 'day', amount: 1000, currency: 'EUR', published: true },
+      });
+      ids[name] = { product: product.data.id, price: price.data.id };
+    }
+    await first.process.stop();
+    started.pop();
+    const landlordIds = ids.landlord as { product: string; price: string };
+    const ceilingIds = ids.ceiling as { product: string; price: string };
+    log(`renewals: seeding 2 × ${options.subscriptions} subscriptions`);
+    await seed(database.url, landlordIds.product, landlordIds.price, 'rl', options.subscriptions);
+    await seed(database.url, ceilingIds.product, ceilingIds.price, 'rc', options.subscriptions);
+    await withClient(database.url, (client) => client.query('vacuum analyze'));
+
+    // The ceiling first, alone: one connection renewing batch after batch.
+    log('renewals: bare SQL ceiling');
+    const ceilingAt = await makeDue(database.url, ceilingIds.product, 1000);
+    await sleep(Math.max(0, ceilingAt.getTime() - Date.now()) + 10);
+    const ceilingStart = performance.now();
+    await withClient(database.url, async (client) => {
+      for (;;) {
+        await client.query('begin');
+        const result = await client.query<{ n: number }>(CEILING_BATCH, [ceilingIds.product]);
+        await client.query('commit');
+        if ((result.rows[0]?.n ?? 0) === 0) break;
+      }
+    });
+    const ceilingS = (performance.now() - ceilingStart) / 1000;
+    if ((await invoices(database.url, ceilingIds.product)) !== options.subscriptions)
+      throw new Error('the ceiling did not renew everything');
+
+    // Landlord: one node; every subscription due at the same instant; API reads meanwhile.
+    const landlord = await startLandlordProcess('renewals', { DATABASE_URL: database.url, LANDLORD_HEALTH_CONCURRENCY: '0' });
+    started.push(landlord.process);
+    await withClient(database.url, (client) => client.query('checkpoint'));
+    const dueAt = await makeDue(database.url, landlordIds.product, 3000);
+    log(`renewals: ${options.subscriptions} due at ${dueAt.toISOString()}; Landlord renewing`);
+    const reads: number[] = [];
+    let reading = true;
+    const reader = (async () => {
+      while (reading) {
+        const name = `rl-${1 + Math.floor(Math.random() * options.subscriptions)}`;
+        const begun = performance.now();
+        const answer = await call(landlord.url, 'GET', `/v1/tenants/${name}`, { token: ADMIN_KEY });
+        if (answer.status === 200) reads.push(performance.now() - begun);
+        await sleep(1000 / options.readRate);
+      }
+    })();
+    let doneAt = 0;
+    const deadline = Date.now() + 15 * 60_000;
+    while (Date.now() < deadline) {
+      const count = await invoices(database.url, landlordIds.product);
+      if (count >= options.subscriptions) {
+        doneAt = Date.now();
+        break;
+      }
+      await sleep(250);
+    }
+    reading = false;
+    await reader;
+    if (!doneAt) throw new Error('Landlord did not renew every subscription within 15 minutes');
+    const landlordS = (doneAt - dueAt.getTime()) / 1000;
+    const totals = await withClient(database.url, async (client) => {
+      const result = await client.query<{ periods: string; bad: string; numbers: string }>(
+        `select (select count(*) from subscription_periods where product_id = $1) as periods,
+           (select count(*) from subscriptions where product_id = $1 and current_period_number <> 1) as bad,
+           (select count(distinct number) from invoices where product_id = $1) as numbers`,
+        [landlordIds.product],
+      );
+      return result.rows[0];
+    });
+    await landlord.process.stop();
+    started.pop();
+    return report(options, { landlordS, ceilingS, reads: latencies(reads), totals });
+  } finally {
+    for (const process of started.reverse()) await process.stop();
+    await database.drop();
+  }
+}
+
+function report(
+  options: RenewalsOptions,
+  run: {
+    landlordS: number;
+    ceilingS: number;
+    reads: ReturnType<typeof latencies>;
+    totals?: { periods: string; bad: string; numbers: string };
+  },
+): ScenarioReport {
+  const n = options.subscriptions;
+  const landlordRate = n / run.landlordS;
+  const ceilingRate = n / run.ceilingS;
+  const rate = landlordRate / ceilingRate;
+  const exact = run.totals && Number(run.totals.periods) === n && Number(run.totals.bad) === 0 && Number(run.totals.numbers) === n;
+  const rows = [
+    [
+      'renewals/s',
+      fmt(landlordRate, 0),
+      fmt(ceilingRate, 0),
+      ratio(landlordRate, ceilingRate),
+      `≥ ${RATIO_AIM}×`,
+      rate >= RATIO_AIM ? 'met' : '**missed**',
+    ],
+    [
+      `all ${fmt(n, 0)} renewed, s`,
+      fmt(run.landlordS, 1),
+      fmt(run.ceilingS, 1),
+      '',
+      `< ${TOTAL_AIM_S} s`,
+      run.landlordS < TOTAL_AIM_S ? 'met' : '**missed**',
+    ],
+    [
+      `GET /v1/tenants/{name} p99 meanwhile, ms (${run.reads.count} reads)`,
+      fmt(run.reads.p99, 1),
+      '',
+      '',
+      `< ${READ_P99_AIM_MS} ms`,
+      run.reads.p99 < READ_P99_AIM_MS ? 'met' : '**missed**',
+    ],
+    ['GET p50, ms', fmt(run.reads.p50, 1), '', '', '', ''],
+  ];
+  const aims: Aim[] = [
+    {
+      what: `renewals ≥ ${RATIO_AIM}× the bare SQL ceiling (${rate.toFixed(2)}×)`,
+      met: rate >= RATIO_AIM,
+      why: 'besides the four rows the ceiling writes, each renewal computes its boundary on the calendar module, writes three events in the tenant’s sequence (renewed, invoice created, invoice finalized) with their JSON, and the batch travels as JSON parameters.',
+    },
+    { what: `${fmt(n, 0)} subscriptions renewed within ${TOTAL_AIM_S} s (${fmt(run.landlordS, 1)} s)`, met: run.landlordS < TOTAL_AIM_S },
+    { what: `API reads p99 < ${READ_P99_AIM_MS} ms meanwhile (${fmt(run.reads.p99, 1)} ms)`, met: run.reads.p99 < READ_P99_AIM_MS },
+    { what: 'exactly one period and one invoice number per subscription', met: Boolean(exact) },
+  ];
+  const markdown = [
+    `### renewals — ${fmt(n, 0)} daily subscriptions due at one instant, one node`,
+    '',
+    'Landlord: `node src/cli.ts start` (health probing off), the renewals sweep with its default batch (500 claimed `FOR UPDATE SKIP LOCKED`, renewed in one transaction: one statement writes every period, invoice, line, event and subscription update of the batch); time from the instant they fell due until the last invoice exists, with `GET /v1/tenants/{name}` at a steady rate meanwhile. Ceiling: one connection in the bench process running a single SQL statement per batch of 500 that claims and writes the same period, invoice (numbered from the same counter), line and subscription update, no events, no application code — on as many other subscriptions, in the same database, before Landlord starts.',
+    '',
+    table(['Measure', 'Landlord', 'Bare SQL (ceiling)', 'Landlord / bare', 'Aim', 'Result'], rows),
+    '',
+    `Check after the run: ${run.totals?.periods ?? '?'} periods, ${run.totals?.numbers ?? '?'} distinct invoice numbers, ${run.totals?.bad ?? '?'} subscriptions not at period 1.`,
+    '',
+  ].join('\n');
+  return { name: 'renewals', markdown, aims };
+}
