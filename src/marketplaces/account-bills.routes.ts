@@ -61,7 +61,7 @@ export function registerAccountBillRoutes(app: HttpApp, db: Db, deps: { clock: C
         ...input,
         currency: input.currency ?? group.currency,
       });
-      return readBill(tx, request, `bill-${bill.number}`);
+      return { ...bill, group_number: group.number };
     });
     return reply.code(201).send(success(accountBill(row)));
   });
@@ -80,8 +80,7 @@ export function registerAccountBillRoutes(app: HttpApp, db: Db, deps: { clock: C
   app.delete<{ Params: { id: string } }>('/bills/:id', async (request) => {
     const row = await db.transaction().execute(async (tx) => {
       const bill = await readBill(tx, request, request.params.id);
-      await cancelBill(tx, deps, accountCaller(request), bill.id);
-      return readBill(tx, request, request.params.id);
+      return { ...(await cancelBill(tx, deps, accountCaller(request), bill.id)), group_number: bill.group_number };
     });
     return success(accountBill(row));
   });
@@ -106,7 +105,7 @@ export function registerAccountBillRoutes(app: HttpApp, db: Db, deps: { clock: C
         ...input,
         currency: input.currency ?? group.currency,
       });
-      return readRecurring(tx, request, `rbill-${created.number}`);
+      return { ...created, group_number: group.number };
     });
     return reply.code(201).send(success(accountRecurringBill(row)));
   });
@@ -125,8 +124,7 @@ export function registerAccountBillRoutes(app: HttpApp, db: Db, deps: { clock: C
   app.delete<{ Params: { id: string } }>('/recurring_bills/:id', async (request) => {
     const row = await db.transaction().execute(async (tx) => {
       const recurring = await readRecurring(tx, request, request.params.id);
-      await cancelRecurringBill(tx, deps, accountCaller(request), recurring.id);
-      return readRecurring(tx, request, request.params.id);
+      return { ...(await cancelRecurringBill(tx, deps, accountCaller(request), recurring.id)), group_number: recurring.group_number };
     });
     return success(accountRecurringBill(row));
   });

@@ -1,8 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { actorOf, type Caller, type Principal } from '../access/principal.ts';
-import type { Db } from '../db/database.ts';
+import { type Db, executePrepared } from '../db/database.ts';
 import { MaestranoError } from './account-input.ts';
-import { groupQuery } from './groups.repo.ts';
 import { numberOf } from './maestrano-format.ts';
 
 /** `{"success": true, "errors": {}, "data": …}`. */
@@ -21,7 +20,18 @@ export const doesNotExist = () => new MaestranoError(404, { id: ['does not exist
 export async function chargeableGroup(db: Db, principal: Principal, uid: string | undefined) {
   const number = uid ? numberOf('cld', uid) : undefined;
   const row = number
-    ? await groupQuery(db).where('g.marketplace_id', '=', principal.id).where('g.number', '=', number).forUpdate('g').executeTakeFirst()
+    ? // Locked: a bill and the group's deletion do not pass each other.
+      (
+        await executePrepared(
+          db,
+          db
+            .selectFrom('marketplace_groups')
+            .select(['tenant_id', 'number', 'currency', 'deleted_at'])
+            .where('marketplace_id', '=', principal.id)
+            .where('number', '=', number)
+            .forUpdate(),
+        )
+      )[0]
     : undefined;
   if (!row || row.deleted_at) throw new MaestranoError(400, { group_id: ['does not exist or cannot be charged by your service'] });
   return row;

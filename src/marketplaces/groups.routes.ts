@@ -9,7 +9,7 @@ import type { HttpApp } from '../http/types.ts';
 import type { Clock } from '../platform/clock.ts';
 import { Group, GroupCreate, GroupUser, GroupUserCreate } from './groups.schemas.ts';
 import { addGroupUser, createGroup, deleteGroup, removeGroupUser } from './groups.service.ts';
-import { authenticateMarketplace, marketplacePrincipal } from './marketplaces.service.ts';
+import { type MarketplaceAuthenticator, marketplacePrincipal } from './marketplaces.service.ts';
 
 const tags = ['Marketplaces'];
 const WHO = 'Super admins, the admins of the marketplace’s product, and the marketplace itself (HTTP Basic `api.id:api.key`).';
@@ -23,13 +23,17 @@ const GroupUserParams = Type.Object({
 });
 
 /** `/v1/marketplaces/{marketplace}/groups…`: the customer groups a marketplace sells to, and their users. */
-export function registerGroupRoutes(app: HttpApp, db: Db, deps: { clock: Clock; authenticator: Authenticator }): void {
+export function registerGroupRoutes(
+  app: HttpApp,
+  db: Db,
+  deps: { clock: Clock; authenticator: Authenticator; authenticate: MarketplaceAuthenticator },
+): void {
   // Operators' bearer credentials as everywhere, or the marketplace's own `api.id:api.key` (HTTP Basic).
   const auth = {
     config: { public: true, throttled: true },
     onRequest: async (request: FastifyRequest) => {
       if (/^Basic\s/i.test(request.headers.authorization ?? '')) {
-        const marketplace = await authenticateMarketplace(db, request.headers.authorization);
+        const marketplace = await deps.authenticate(request.headers.authorization);
         if (!marketplace) throw new AppError('auth.invalid_credential');
         request.principal = marketplacePrincipal(marketplace);
       } else request.principal = await deps.authenticator.authenticate(request.headers.authorization);

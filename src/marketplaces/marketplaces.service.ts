@@ -4,7 +4,7 @@ import { hashSecret, matchesHash } from '../access/credential-format.ts';
 import { type Caller, type Principal, requireRole } from '../access/principal.ts';
 import { insertAuditRecord } from '../audit/audit.repo.ts';
 import { guardUnique } from '../catalogue/catalogue.shared.ts';
-import type { Db } from '../db/database.ts';
+import { type Db, executePrepared } from '../db/database.ts';
 import type { MarketplacesTable } from '../db/schema.ts';
 import { AppError } from '../errors/app-error.ts';
 import { loadAccessModel, rolePermissions } from '../people/access-model.ts';
@@ -187,13 +187,39 @@ export function basicCredentials(authorization: string | undefined): { id: strin
   return colon > 0 ? { id: decoded.slice(0, colon), secret: decoded.slice(colon + 1) } : { id: '', secret: '' };
 }
 
-/** The marketplace whose `api.id:api.key` the header carries, or undefined (every failure looks the same). */
-export async function authenticateMarketplace(db: Db, authorization: string | undefined): Promise<MarketplaceRow | undefined> {
-  const { id, secret } = basicCredentials(authorization);
-  const row =
-    id && id.length <= 100 ? await db.selectFrom('marketplaces').selectAll().where('api_id', '=', id).executeTakeFirst() : undefined;
-  const matches = matchesHash(secret, row?.api_key_hash ?? UNKNOWN_HASH);
-  return row && matches ? row : undefined;
+/** Checks `api.id:api.key` headers; resolves the marketplace, or undefined (every failure looks the same). */
+export type MarketplaceAuthenticator = (authorization: string | undefined) => Promise<MarketplaceRow | undefined>;
+
+// How long a node keeps a marketplace row it read for authentication. Marketplaces have no
+// revocation or key rotation (yet), so a cached row cannot let a withdrawn key in; the key
+// itself is checked against the hash on every request.
+const CACHE_MS = 10_000;
+const CACHE_SIZE = 1000;
+
+/**
+ * The account API's authentication: the marketplace by `api.id` (a prepared statement, then
+ * a per-node cache of 10 s: every account API request needs it), the key compared in constant
+ * time with its hash.
+ */
+export function marketplaceAuthenticator(db: Db, clock: Clock): MarketplaceAuthenticator {
+  const cache = new Map<string, { row: MarketplaceRow | undefined; at: number }>();
+  return async (authorization) => {
+    const { id, secret } = basicCredentials(authorization);
+    if (!id || id.length > 100) {
+      matchesHash(secret, UNKNOWN_HASH);
+      return undefined;
+    }
+    const now = clock.now().getTime();
+    let entry = cache.get(id);
+    if (!entry || now - entry.at > CACHE_MS) {
+      const [row] = await executePrepared(db, db.selectFrom('marketplaces').selectAll().where('api_id', '=', id));
+      entry = { row, at: now };
+      if (cache.size >= CACHE_SIZE) cache.clear();
+      cache.set(id, entry);
+    }
+    const matches = matchesHash(secret, entry.row?.api_key_hash ?? UNKNOWN_HASH);
+    return entry.row && matches ? entry.row : undefined;
+  };
 }
 
 /** The principal a marketplace acts as: a product admin confined to its product (its routes confine it further to its groups). */
