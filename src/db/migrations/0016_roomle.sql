@@ -104,3 +104,7 @@ create table promo_redemptions (
   unique (promo_code_id, tenant_id)
 );
 create index promo_redemptions_subscription_idx on promo_redemptions (subscription_id);
+
+-- Whom an invoice bills: the tenant's billing profile as it was when the invoice was finalized (numbered), so a
+-- later edit of the profile never changes an issued invoice. Null for a draft or a tenant without a profile.
+alter table invoices add column billed_to jsonb;
