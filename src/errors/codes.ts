@@ -173,7 +173,7 @@ export const ERROR_CODES = {
   'promo_code.subscription_exists': {
     status: 409,
     sysCode: '2116',
-    message: 'The tenant has a live subscription; a promo code on it would be a plan change',
+    message: 'The tenant has a live subscription: redeem the promo code once it has ended, or change its plan with a plan change',
   },
 
   // calls and billing: plan changes, bills, recurring bills (ADR 0009)
