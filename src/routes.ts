@@ -107,6 +107,7 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   await registerRoomleRoutes(app, db, {
     clock,
     box,
+    http: services.http,
     keyRing: services.keyRing,
     authenticator: services.authenticator,
     verifier,

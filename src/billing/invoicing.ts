@@ -1,4 +1,5 @@
-import { insertDraftInvoice, insertInvoiceLine, takeInvoiceNumber } from '../commerce/invoices.repo.ts';
+import { numberInvoice } from '../commerce/billed-to.ts';
+import { insertDraftInvoice, insertInvoiceLine } from '../commerce/invoices.repo.ts';
 import type { Db } from '../db/database.ts';
 import { recordEvent } from '../events/events.repo.ts';
 import { newId } from '../platform/ids.ts';
@@ -17,7 +18,7 @@ export interface NewLine {
 
 /**
  * Writes an invoice with its lines, finalized at once: it takes the product's next
- * number (gapless: the counter row stays locked until commit) and is `open`, or
+ * number (gapless: the counter row stays locked until commit) and the tenant's billing profile, and is `open`, or
  * `paid` when it owes nothing (a credit that covers the charge). Records
  * `invoice.created`, `invoice.finalized` (and `invoice.paid`). Returns its id and total.
  */
@@ -53,7 +54,7 @@ export async function writeFinalizedInvoice(
     });
   }
   const total = lines.reduce((sum, line) => sum + line.amountMinor, 0);
-  const number = await takeInvoiceNumber(db, invoice.productId);
+  const number = await numberInvoice(db, { id: draft.id, productId: invoice.productId });
   const settled = total <= 0;
   await db
     .updateTable('invoices')

@@ -113,6 +113,18 @@ const InvoiceFields = {
   finalizedAt: Nullable(Timestamp),
   paidAt: Nullable(Timestamp),
   voidedAt: Nullable(Timestamp),
+  billedTo: Nullable(
+    Type.Object(
+      {
+        name: Type.String(),
+        company: Nullable(Type.String()),
+        email: Type.String(),
+        address: Type.Record(Type.String(), Type.Unknown()),
+        vatId: Nullable(Type.String()),
+      },
+      { description: 'The tenant’s billing profile as it was when the invoice was finalized; null for a draft or without a profile' },
+    ),
+  ),
   version: Type.Integer(),
   createdAt: Timestamp,
 };

@@ -12,6 +12,7 @@ import { recordEvent } from '../events/events.repo.ts';
 import { toPage } from '../http/pagination.ts';
 import { isUuid, newId } from '../platform/ids.ts';
 import { getVisibleTenant } from '../tenants/tenants.service.ts';
+import { numberInvoice } from './billed-to.ts';
 import { commerceNow } from './billing-settings.ts';
 import type { INVOICE_STATUSES } from './commerce.schemas.ts';
 import * as repo from './invoices.repo.ts';
@@ -37,6 +38,7 @@ export function toInvoiceView(row: Invoice) {
     finalizedAt: row.finalized_at?.toISOString() ?? null,
     paidAt: row.paid_at?.toISOString() ?? null,
     voidedAt: row.voided_at?.toISOString() ?? null,
+    billedTo: row.billed_to ?? null,
     version: row.version,
     createdAt: row.created_at.toISOString(),
   };
@@ -118,7 +120,7 @@ export async function finalizeInvoice(db: Db, deps: CommerceDeps, caller: Caller
   const before = await getVisibleInvoice(db, caller.principal, id, { lock: true });
   if (before.status !== 'draft') throw new AppError('invoice.not_draft', { parameter: 'invoice' });
   const now = await commerceNow(db, deps.clock, before.product_id);
-  const number = await repo.takeInvoiceNumber(db, before.product_id);
+  const number = await numberInvoice(db, { id: before.id, productId: before.product_id });
   const free = before.total_minor <= 0;
   const after = await db
     .updateTable('invoices')

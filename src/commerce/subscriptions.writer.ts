@@ -9,6 +9,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { EVENTS_CHANNEL } from '../events/events.repo.ts';
 import { newId } from '../platform/ids.ts';
+import { billedToSnapshot } from './billed-to.ts';
 import type { Advance } from './subscription-engine.ts';
 import { LIVE_STATUSES } from './subscription-state.ts';
 
@@ -101,9 +102,9 @@ export async function applyAdvances(db: Db, advances: readonly Advance[], now: D
       from i_in i join bumped b using (product_id) join wanted w using (product_id)),
     invoiced as (
       insert into invoices (id, product_id, tenant_id, subscription_id, period_id, status, number, currency, total_minor, paid_minor,
-        finalized_at, paid_at, created_at, updated_at)
+        finalized_at, paid_at, created_at, updated_at, billed_to)
       select id, product_id, tenant_id, subscription_id, period_id, case when total_minor = 0 then 'paid' else 'open' end, number,
-        currency, total_minor, 0, at, case when total_minor = 0 then at end, at, at
+        currency, total_minor, 0, at, case when total_minor = 0 then at end, at, at, ${billedToSnapshot(sql.ref('numbered.tenant_id'))}
       from numbered returning 1),
     lines as (
       insert into invoice_lines (id, invoice_id, product_id, kind, source_key, description, quantity, amount_minor, currency,

@@ -158,7 +158,7 @@ export const ERROR_CODES = {
   'roomle.no_billing_portal': {
     status: 501,
     sysCode: '2106',
-    message: 'The product’s payment provider takes inbound payment events only: Landlord cannot open billing-portal sessions with it',
+    message: 'The product’s payment provider has no portal-session URL: Landlord cannot open billing-portal sessions with it',
   },
   'billing_profile.not_found': { status: 404, sysCode: '1005', message: 'The tenant has no billing information yet' },
   'billing_profile.exists': { status: 409, sysCode: '2105', message: 'The tenant has billing information already: change it with PUT' },
@@ -173,7 +173,7 @@ export const ERROR_CODES = {
   'promo_code.subscription_exists': {
     status: 409,
     sysCode: '2116',
-    message: 'The tenant has a live subscription; a promo code on it would be a plan change',
+    message: 'The tenant has a live subscription: redeem the promo code once it has ended, or change its plan with a plan change',
   },
 
   // calls and billing: plan changes, bills, recurring bills (ADR 0009)
@@ -210,6 +210,8 @@ export const ERROR_CODES = {
   'event.not_found': { status: 404, sysCode: '1005', message: 'No such event' },
   'console.link_invalid': { status: 401, sysCode: '1952', message: 'The console link is unknown, used or expired' },
   'payment_provider.not_found': { status: 404, sysCode: '1005', message: 'The product has no payment provider' },
+  // roomle: the provider's billing-portal session (issue #14)
+  'payment_provider.failed': { status: 502, sysCode: '2107', message: 'The payment provider did not open a billing-portal session' },
   'payment_event.invalid_signature': {
     status: 401,
     sysCode: '1914',

@@ -3,7 +3,7 @@ import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import { callerOf } from '../http/caller.ts';
 import { envelope, errors, ok } from '../http/envelope.ts';
-import { RefParam } from '../http/schemas.ts';
+import { Nullable, RefParam } from '../http/schemas.ts';
 import type { HttpApp } from '../http/types.ts';
 import { findProduct } from '../products/products.repo.ts';
 import { getPaymentProvider, type PaymentDeps, providerView, setPaymentProvider, takePaymentEvent } from './payments.service.ts';
@@ -23,6 +23,16 @@ const ProviderInput = Type.Object(
       }),
     ),
     graceDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 365, description: 'Days an invoice may stay unpaid (7 by default)' })),
+    portalSessionUrl: Type.Optional(
+      Nullable(
+        Type.String({
+          format: 'uri',
+          pattern: '^https?://',
+          maxLength: 2000,
+          description: 'Where Landlord asks the provider for billing-portal sessions (see `openPortalSession`); none: events only',
+        }),
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -31,6 +41,7 @@ const Provider = Type.Object({
   provider: Type.String(),
   collection: Type.Enum(['none', 'automatic'] as const),
   graceDays: Type.Integer(),
+  portalSessionUrl: Nullable(Type.String()),
   version: Type.Integer(),
 });
 const EventInput = Type.Object({

@@ -23,12 +23,20 @@ export interface PaymentDeps {
 }
 
 /** A product's provider settings as the API shows them (never the secret). */
-export function providerView(row: { product_id: string; provider: string; collection: string; grace_days: number; version: number }) {
+export function providerView(row: {
+  product_id: string;
+  provider: string;
+  collection: string;
+  grace_days: number;
+  version: number;
+  portal_session_url: string | null;
+}) {
   return {
     productId: row.product_id,
     provider: row.provider,
     collection: row.collection as 'none' | 'automatic',
     graceDays: row.grace_days,
+    portalSessionUrl: row.portal_session_url,
     version: row.version,
   };
 }
@@ -39,7 +47,7 @@ export async function setPaymentProvider(
   deps: PaymentDeps,
   caller: Caller,
   productRef: string,
-  body: { provider: string; secret: string; collection?: 'none' | 'automatic'; graceDays?: number },
+  body: { provider: string; secret: string; collection?: 'none' | 'automatic'; graceDays?: number; portalSessionUrl?: string | null },
 ) {
   requireRole(caller.principal, 'super_admin', 'product_admin');
   const product = await getVisibleProduct(db, caller.principal, productRef);
@@ -52,6 +60,7 @@ export async function setPaymentProvider(
       secret_encrypted: deps.box.seal(body.secret),
       collection: body.collection ?? 'none',
       grace_days: body.graceDays ?? 7,
+      portal_session_url: body.portalSessionUrl ?? null,
       created_at: now,
       updated_at: now,
     })
@@ -61,6 +70,7 @@ export async function setPaymentProvider(
         secret_encrypted: eb.ref('excluded.secret_encrypted'),
         collection: eb.ref('excluded.collection'),
         grace_days: eb.ref('excluded.grace_days'),
+        portal_session_url: eb.ref('excluded.portal_session_url'),
         updated_at: now,
         version: eb('payment_providers.version', '+', 1),
       })),

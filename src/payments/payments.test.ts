@@ -31,7 +31,7 @@ async function setUp(collection: 'none' | 'automatic') {
     graceDays: 3,
   });
   expect(set.status).toBe(200);
-  expect(set.body.data).toEqual({ productId: product.id, provider: 'fake', collection, graceDays: 3, version: 1 });
+  expect(set.body.data).toEqual({ productId: product.id, provider: 'fake', collection, graceDays: 3, portalSessionUrl: null, version: 1 });
   const tenant = await createTenant(landlord.admin, product.name);
   expect((await landlord.admin.post(`/v1/tenants/${tenant.name}/subscription`, { price: price.name })).status).toBe(201);
   const [invoice] = (await landlord.admin.get(`/v1/tenants/${tenant.name}/invoices`)).body.data;

@@ -126,6 +126,23 @@ export async function updatePromoCode(db: Db, clock: Clock, caller: Caller, prod
   return view;
 }
 
+/** Why a subscribed tenant cannot redeem a code, and what to do: when its subscription ends, and the two ways on. */
+function subscribedMessage(live: { status: string; cancel_at: Date | null; trial_end_at: Date | null; current_period_end: Date | null }) {
+  const periodEnd = live.status === 'trialing' ? live.trial_end_at : live.current_period_end;
+  const until = live.cancel_at
+    ? `it ends on ${live.cancel_at.toISOString()}`
+    : periodEnd
+      ? `its current period ends on ${periodEnd.toISOString()} and it renews`
+      : 'it has no end set';
+  return (
+    `The tenant already has a live subscription (${live.status}; ${until}). A promo code grants its plan free for a time ` +
+    'only to a tenant without one: on a paid subscription it would either charge for the promotion or cut the paid ' +
+    'period short. The code is not used up. Redeem it once the subscription has ended (cancel it at period end: ' +
+    'POST /v1/tenants/{tenant}/subscription/cancel), or move the subscription to another plan with a plan change ' +
+    '(POST /v1/tenants/{tenant}/subscription/changes)'
+  );
+}
+
 /**
  * Redeems a code for a tenant (the caller checked its right to): active, within its
  * window (the product's commerce time), not redeemed by this tenant, not exhausted —
@@ -142,12 +159,13 @@ export async function redeemPromoCode(db: Db, clock: Clock, caller: Caller, tena
   if (await repo.hasRedeemed(db, promo.id, tenant.id)) throw new AppError('promo_code.already_used', { parameter: 'promocode' });
   const live = await db
     .selectFrom('subscriptions')
-    .select('id')
+    .select(['status', 'cancel_at', 'trial_end_at', 'current_period_end'])
     .where('tenant_id', '=', tenant.id)
     .where('status', 'in', ['pending', 'trialing', 'active', 'past_due'])
     .executeTakeFirst();
-  // A code on a subscribed tenant is a plan change: that waits for the plan-change service.
-  if (live) throw new AppError('promo_code.subscription_exists', { parameter: 'promocode' });
+  // Not a plan change, on purpose (ADR 0013): a promo is a free, self-ending grant; a plan change is a paid,
+  // permanent move. The answer says what to do instead, and the code stays unused for later.
+  if (live) throw new AppError('promo_code.subscription_exists', { parameter: 'promocode', message: subscribedMessage(live) });
   if (!(await repo.claimRedemption(db, promo.id, clock.now()))) throw new AppError('promo_code.exhausted', { parameter: 'promocode' });
   const subscription = await createSubscription(db, { clock }, caller, tenant.id, {
     price: promo.price_id,

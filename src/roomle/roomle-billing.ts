@@ -4,6 +4,7 @@ import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import { Nullable } from '../http/schemas.ts';
 import type { HttpApp } from '../http/types.ts';
+import { openPortalSession, type PortalSessionDeps } from '../payments/portal-sessions.ts';
 import type { Clock } from '../platform/clock.ts';
 import { newId } from '../platform/ids.ts';
 import { IdParams, roomleErrors, roomleTags as tags, wrapped } from './roomle.schemas.ts';
@@ -151,7 +152,7 @@ async function writeProfile(
 }
 
 /** Billing information, payment connections and billing-portal sessions of a tenant. */
-export function registerRoomleBillingRoutes(app: HttpApp, db: Db, deps: { clock: Clock }): void {
+export function registerRoomleBillingRoutes(app: HttpApp, db: Db, deps: PortalSessionDeps): void {
   const billing = wrapped('billingInformation', BillingView);
   app.get(
     '/v2/tenants/:id/billingInformation',
@@ -281,31 +282,43 @@ export function registerRoomleBillingRoutes(app: HttpApp, db: Db, deps: { clock:
         tags,
         summary: 'Open a billing-portal session',
         description:
-          'Tenant management rights. Checks the tenant’s payment connection for the store, then asks the configured payment provider for a billing-portal session (its id and creation time). With no provider configured, or one that only sends events (the only kind Landlord has), 501 saying which.',
+          'Tenant management rights. Checks the tenant’s payment connection for the store, then asks the product’s payment provider, at its portal-session URL, for a billing-portal session for that connection (its id and creation time). 501 saying which when no provider is configured or it has no portal-session URL; 502 naming the provider when it fails.',
         params: IdParams,
         body: SessionRequest,
-        response: roomleErrors(400, 401, 403, 404, 429, 501),
+        response: {
+          200: wrapped('paymentConnectionSession', Type.Object({ id: Type.String(), created: Type.String({ format: 'date-time' }) })),
+          ...roomleErrors(400, 401, 403, 404, 429, 501, 502),
+        },
       },
     },
     async (request) => {
       const tenant = await resolveTenant(db, roomleCallerOf(request), request.params.id, 'tenant_management');
       let query = db
         .selectFrom('payment_connections')
-        .select('id')
+        .select(['customer_reference', 'store'])
         .where('tenant_id', '=', tenant.id)
         .where('store', '=', request.body.store);
       if (request.body.provider) query = query.where('provider', '=', request.body.provider);
-      if (!(await query.executeTakeFirst())) throw new AppError('payment_connection.not_found', { parameter: 'store' });
-      // The payment-provider seam takes the provider's inbound events; it has no billing-portal sessions to ask for.
+      const connection = await query.orderBy('created_at').orderBy('id').executeTakeFirst();
+      if (!connection) throw new AppError('payment_connection.not_found', { parameter: 'store' });
       const provider = await db
         .selectFrom('payment_providers')
-        .select('provider')
+        .select(['provider', 'secret_encrypted', 'portal_session_url'])
         .where('product_id', '=', tenant.product_id)
         .executeTakeFirst();
       if (!provider) throw new AppError('roomle.no_payment_provider');
-      throw new AppError('roomle.no_billing_portal', {
-        message: `The payment provider "${provider.provider}" is configured for inbound payment events only: Landlord cannot open billing-portal sessions with it`,
-      });
+      const url = provider.portal_session_url;
+      if (!url)
+        throw new AppError('roomle.no_billing_portal', {
+          message: `The payment provider "${provider.provider}" has no portal-session URL (it sends payment events only): Landlord cannot open billing-portal sessions with it`,
+        });
+      // No transaction is held open across the provider's answer: the session is the provider's, Landlord stores nothing.
+      const session = await openPortalSession(
+        deps,
+        { ...provider, portal_session_url: url },
+        { customerReference: connection.customer_reference, store: connection.store, returnUrl: request.body.returnUrl },
+      );
+      return roomleOk(deps.clock, 'paymentConnectionSession', session);
     },
   );
 }

@@ -148,6 +148,14 @@ describe('POST /v2/tenants/{id}/promocode/', () => {
     const subscribed = await redeem(client, tenant, promo.code);
     expect(subscribed.status).toBe(409);
     expect(subscribed.body.error.code).toBe('promo_code.subscription_exists');
+    // The answer says what to do: when the subscription ends, and the cancel and plan-change routes.
+    const subscription = (await must(landlord.admin.get(`/v1/tenants/${tenant.name}/subscription`), 200)).body.data;
+    expect(subscribed.body.error.message).toContain(`(active; its current period ends on ${subscription.currentPeriod.end} and it renews)`);
+    expect(subscribed.body.error.message).toMatch(/not used up.*subscription\/cancel.*subscription\/changes/);
+    await must(landlord.admin.post(`/v1/tenants/${tenant.name}/subscription/cancel`, { when: 'period_end' }), 200);
+    const cancelled = await redeem(client, tenant, promo.code);
+    expect(cancelled.status).toBe(409);
+    expect(cancelled.body.error.message).toContain('; it ends on ');
     const packages = (await must(client.get(`/v2/tenants/${tenant.id}`), 200)).body.tenant.packages;
     expect(packages).toHaveLength(1);
     expect(packages[0]).toMatchObject({ package: 'tenant_basic', fromPromocode: false });

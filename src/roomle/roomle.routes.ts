@@ -1,6 +1,7 @@
 import type { Db } from '../db/database.ts';
 import type { HttpApp } from '../http/types.ts';
 import type { Clock } from '../platform/clock.ts';
+import type { OutboundHttp } from '../platform/outbound.ts';
 import type { SecretBox } from '../platform/secret-box.ts';
 import { registerPromoCodeRoutes } from '../promo-codes/promo-codes.routes.ts';
 import type { RoomleAuthDeps } from './roomle-auth.ts';
@@ -16,6 +17,8 @@ import { registerRoomleUsageRoutes } from './roomle-usages.ts';
 export interface RoomleRouteDeps extends RoomleAuthDeps {
   clock: Clock;
   box: SecretBox;
+  /** Outbound HTTP: the payment provider's billing-portal sessions. */
+  http: OutboundHttp;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { numberInvoice } from '../commerce/billed-to.ts';
 import * as invoices from '../commerce/invoices.repo.ts';
 import { toInvoiceView } from '../commerce/invoices.service.ts';
 import type { Db } from '../db/database.ts';
@@ -91,7 +92,7 @@ async function settleWindow(deps: { db: Db; clock: Clock }, key: Due): Promise<b
         period_end: total.window_end,
         created_at: product.now,
       });
-      const number = await invoices.takeInvoiceNumber(tx, total.product_id);
+      const number = await numberInvoice(tx, { id: draft.id, productId: total.product_id });
       const invoice = await tx
         .updateTable('invoices')
         .set((eb) => ({ status: 'open', number, finalized_at: product.now, version: eb('version', '+', 1), updated_at: product.now }))

@@ -104,3 +104,11 @@ create table promo_redemptions (
   unique (promo_code_id, tenant_id)
 );
 create index promo_redemptions_subscription_idx on promo_redemptions (subscription_id);
+
+-- Whom an invoice bills: the tenant's billing profile as it was when the invoice was finalized (numbered), so a
+-- later edit of the profile never changes an issued invoice. Null for a draft or a tenant without a profile.
+alter table invoices add column billed_to jsonb;
+
+-- The payment-provider seam may ask the provider for billing-portal sessions: the URL Landlord posts a session
+-- request to (signed like the provider's events, with its secret). Null: the provider only sends events.
+alter table payment_providers add column portal_session_url text;

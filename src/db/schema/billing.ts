@@ -83,6 +83,8 @@ export interface PaymentProvidersTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   version: Defaulted<number>;
+  /** Where billing-portal sessions are asked for (0016_roomle.sql); null: events only. */
+  portal_session_url: string | null;
 }
 
 export interface PaymentEventsTable {

@@ -1,4 +1,4 @@
-import type { Defaulted, Timestamp } from './columns.ts';
+import type { Defaulted, Json, Timestamp } from './columns.ts';
 
 /** Table types: billing settings, subscriptions, periods, invoices, payments (migration 0011, ADR 0008). */
 
@@ -64,6 +64,15 @@ export interface InvoiceCountersTable {
   last_number: Defaulted<number>;
 }
 
+/** Whom an invoice bills: the tenant's billing profile at finalization. */
+export interface BilledTo {
+  name: string;
+  company: string | null;
+  email: string;
+  address: Record<string, unknown>;
+  vatId: string | null;
+}
+
 export interface InvoicesTable {
   id: string;
   product_id: string;
@@ -81,6 +90,8 @@ export interface InvoicesTable {
   version: Defaulted<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** The billing profile as it was at finalization (0016_roomle.sql). */
+  billed_to: Json<BilledTo> | null;
 }
 
 export interface InvoiceLinesTable {

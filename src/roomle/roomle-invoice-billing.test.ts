@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BackendSimulator, startBackendSimulator } from '../../test/helpers/backend-simulator.ts';
+import { apiClient } from '../../test/helpers/http.ts';
+import { startTestLandlord, type TestLandlord } from '../../test/helpers/landlord.ts';
+import { accessToken, must, type RoomleProduct, roomleProduct, roomleTenant, roomleUser } from './roomle.test-support.ts';
+
+let landlord: TestLandlord;
+let backend: BackendSimulator;
+let product: RoomleProduct;
+
+beforeAll(async () => {
+  landlord = await startTestLandlord();
+  backend = await startBackendSimulator();
+  product = await roomleProduct(landlord, backend.url);
+});
+afterAll(async () => {
+  await landlord?.close();
+  await backend?.close();
+});
+
+const PROFILE = {
+  name: 'Ada Buyer',
+  company: 'Shop GmbH',
+  email: 'billing@shop.example',
+  address: { line1: 'Hauptstraße 1', postalCode: '1010', city: 'Wien', country: 'AT' },
+  vatId: 'ATU12345678',
+};
+
+/** Subscribes the tenant to the basic price and answers its one invoice as `GET /v1/invoices/{id}` shows it. */
+async function subscribeAndReadInvoice(tenantName: string) {
+  await must(landlord.admin.post(`/v1/tenants/${tenantName}/subscription`, { price: product.prices.tenant_basic }), 201);
+  const listed = await must(landlord.admin.get(`/v1/tenants/${tenantName}/invoices`), 200);
+  expect(listed.body.data).toHaveLength(1);
+  return (await must(landlord.admin.get(`/v1/invoices/${listed.body.data[0].id}`), 200)).body.data;
+}
+
+describe('invoices bill the billing profile', () => {
+  it('an issued invoice keeps the profile as it was when finalized; a later edit changes only the profile', async () => {
+    const tenant = await roomleTenant(landlord, product);
+    const record = (await must(landlord.admin.get(`/v1/tenants/${tenant.name}`), 200)).body.data;
+    const user = await roomleUser(landlord, tenant.name, ['tenant_management']);
+    const manager = apiClient(landlord.url, await accessToken(landlord, product, record, user));
+    const path = `/v2/tenants/${tenant.id}/billingInformation/`;
+    await must(manager.post(path, { billingInformation: { ...PROFILE, currency: 'EUR' } }), 201);
+
+    const invoice = await subscribeAndReadInvoice(tenant.name);
+    expect(invoice.number).toEqual(expect.any(Number));
+    expect(invoice.billedTo).toEqual(PROFILE);
+
+    const edited = { ...PROFILE, name: 'Someone Else', company: null, vatId: null, email: 'new@shop.example', address: { city: 'Graz' } };
+    await must(manager.put(path, { billingInformation: edited }), 200);
+    expect((await must(manager.get(path), 200)).body.billingInformation).toMatchObject(edited);
+    const again = (await must(landlord.admin.get(`/v1/invoices/${invoice.id}`), 200)).body.data;
+    expect(again.billedTo).toEqual(PROFILE);
+    expect(again.version).toBe(invoice.version);
+  });
+
+  it('a draft finalized through POST /v1/invoices/{id}/finalize takes the profile when finalized, not when drafted', async () => {
+    const tenant = await roomleTenant(landlord, product);
+    const record = (await must(landlord.admin.get(`/v1/tenants/${tenant.name}`), 200)).body.data;
+    const user = await roomleUser(landlord, tenant.name, ['tenant_management']);
+    const manager = apiClient(landlord.url, await accessToken(landlord, product, record, user));
+    const path = `/v2/tenants/${tenant.id}/billingInformation/`;
+    await must(manager.post(path, { billingInformation: PROFILE }), 201);
+    // Landlord's API makes no bare drafts (other features do, inside their transactions): one is written here.
+    const id = randomUUID();
+    const client = new pg.Client({ connectionString: landlord.database.url });
+    await client.connect();
+    try {
+      await client.query(
+        `insert into invoices (id, product_id, tenant_id, status, currency, total_minor, created_at, updated_at)
+         values ($1, $2, $3, 'draft', 'EUR', 500, now(), now())`,
+        [id, product.id, record.id],
+      );
+    } finally {
+      await client.end();
+    }
+    expect((await must(landlord.admin.get(`/v1/invoices/${id}`), 200)).body.data.billedTo).toBeNull();
+    const later = { ...PROFILE, name: 'Changed Before Finalizing', vatId: null };
+    await must(manager.put(path, { billingInformation: later }), 200);
+    const finalized = (await must(landlord.admin.post(`/v1/invoices/${id}/finalize`), 200)).body.data;
+    expect(finalized.status).toBe('open');
+    expect(finalized.billedTo).toEqual(later);
+    await must(manager.put(path, { billingInformation: PROFILE }), 200);
+    expect((await must(landlord.admin.get(`/v1/invoices/${id}`), 200)).body.data.billedTo).toEqual(later);
+  });
+
+  it('a tenant without a billing profile gets an invoice billed to nobody in particular (null), not an error', async () => {
+    const tenant = await roomleTenant(landlord, product);
+    const invoice = await subscribeAndReadInvoice(tenant.name);
+    expect(invoice.status).toBe('open');
+    expect(invoice.billedTo).toBeNull();
+  });
+});
