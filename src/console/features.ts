@@ -6,6 +6,7 @@ import { registerProductPages } from './pages/products.ts';
 import { registerSystemPage } from './pages/system.ts';
 import { registerTenantHealthActions } from './pages/tenant-health.ts';
 import { registerTenantPeopleActions } from './pages/tenant-people.ts';
+import { registerTenantSubscriptionActions } from './pages/tenant-subscription.ts';
 import { registerTenantPages } from './pages/tenants.ts';
 import { registerWebhookPages } from './pages/webhooks.ts';
 import type { ConsoleRouter } from './router.ts';
@@ -21,6 +22,7 @@ export const CONSOLE_FEATURES: ReadonlyArray<(router: ConsoleRouter) => void> = 
   registerTenantPages,
   registerTenantPeopleActions,
   registerTenantHealthActions,
+  registerTenantSubscriptionActions,
   registerEventPages,
   registerWebhookPages,
   registerAuditPage,

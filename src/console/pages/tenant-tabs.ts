@@ -8,6 +8,7 @@ import { barChart, bucketize } from '../charts.ts';
 import { findHourlySeries, findLatestTimeline } from '../console.repo.ts';
 import { badge, csrfField, empty, json, postButton, when, withQuery } from '../layout.ts';
 import type { ConsoleContext } from '../router.ts';
+import { renderSubscription } from './tenant-subscription.ts';
 
 /**
  * One tab of the tenant page. A new tab (subscription, usage, invoices…) is one entry in
@@ -145,6 +146,7 @@ async function renderAudit(context: ConsoleContext, tenant: TenantRecord): Promi
 export const TENANT_TABS: TenantTab[] = [
   { id: 'timeline', label: 'Timeline', render: (context, tenant) => renderTimeline(context, tenant) },
   { id: 'health', label: 'Health', render: renderHealth },
+  { id: 'subscription', label: 'Subscription', render: renderSubscription },
   { id: 'people', label: 'People', render: renderPeople },
   { id: 'connections', label: 'Connections', render: renderConnections },
   { id: 'metadata', label: 'Metadata', render: renderMetadata },
