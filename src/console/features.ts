@@ -4,6 +4,7 @@ import { registerOperatorPages } from './pages/operators.ts';
 import { registerOverviewPage } from './pages/overview.ts';
 import { registerProductPages } from './pages/products.ts';
 import { registerSystemPage } from './pages/system.ts';
+import { registerTenantBillingActions } from './pages/tenant-billing.ts';
 import { registerTenantHealthActions } from './pages/tenant-health.ts';
 import { registerTenantPeopleActions } from './pages/tenant-people.ts';
 import { registerTenantSubscriptionActions } from './pages/tenant-subscription.ts';
@@ -23,6 +24,7 @@ export const CONSOLE_FEATURES: ReadonlyArray<(router: ConsoleRouter) => void> = 
   registerTenantPeopleActions,
   registerTenantHealthActions,
   registerTenantSubscriptionActions,
+  registerTenantBillingActions,
   registerEventPages,
   registerWebhookPages,
   registerAuditPage,
