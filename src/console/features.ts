@@ -1,5 +1,6 @@
 import { registerAuditPage } from './pages/audit.ts';
 import { registerEventPages } from './pages/events.ts';
+import { registerInvoicePages } from './pages/invoices.ts';
 import { registerOperatorPages } from './pages/operators.ts';
 import { registerOverviewPage } from './pages/overview.ts';
 import { registerProductPages } from './pages/products.ts';
@@ -25,6 +26,7 @@ export const CONSOLE_FEATURES: ReadonlyArray<(router: ConsoleRouter) => void> = 
   registerTenantHealthActions,
   registerTenantSubscriptionActions,
   registerTenantBillingActions,
+  registerInvoicePages,
   registerEventPages,
   registerWebhookPages,
   registerAuditPage,
