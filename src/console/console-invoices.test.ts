@@ -97,4 +97,24 @@ describe('the invoices page', () => {
     expect((await scoped.post(`/console/invoices/${invoice.id}/void`, { confirm: 'x' })).status).toBe(404);
     expect((await scoped.get(`/console/invoices?product=${product.name}`)).text).not.toContain(invoice.id);
   });
+
+  it('puts renewals that keep failing and open invoices of past-due subscriptions on the overview, for their product only', async () => {
+    const { tenant, invoice } = await invoiced();
+    if (invoice.status === 'draft') expect((await admin.post(`/console/invoices/${invoice.id}/finalize`)).status).toBe(303);
+    // The state the renewal engine and the collections sweep leave behind (their own tests prove they do).
+    await landlord.node.services.db
+      .updateTable('subscriptions')
+      .set({ status: 'past_due', renewal_failures: 2, renewal_failed_at: new Date(), renewal_error: 'card <declined>' })
+      .where('tenant_id', '=', tenant.id)
+      .execute();
+    const overview = await admin.get('/console');
+    expect(overview.text).toMatch(new RegExp(`Renewals failing</h2><ul>.*${tenant.name}</a>: 2 failures`, 's'));
+    expect(overview.text).toContain('(card &lt;declined&gt;)');
+    expect(overview.text).toMatch(new RegExp(`Past-due invoices</h2><ul>.*href="/console/invoices/${invoice.id}"`, 's'));
+    const other = await createProduct(landlord.admin);
+    const scoped = await signInToConsole(landlord.url, await productAdminKey(landlord, other.name));
+    const theirs = await scoped.get('/console');
+    expect(theirs.text).not.toContain(tenant.name);
+    expect(theirs.text).toContain('No invoice is past due.');
+  });
 });

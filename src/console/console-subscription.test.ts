@@ -63,6 +63,8 @@ describe('the subscription tab', () => {
     });
     expect(changeBox(waiting.text)).toContain('hx-trigger="every 2s"');
     expect(changeBox(waiting.text)).toContain("Waiting for the backend's confirmation");
+    const overview = await admin.get('/console');
+    expect(overview.text).toMatch(new RegExp(`Plan changes waiting for a backend</h2><ul>.*${tenant.name}</a>: upgrade`, 's'));
 
     const report = await wired.backend.post(`${ROSAAS}/tenants/${tenant.name}/subscription/upgrade`, { note: 'done' });
     expect(report.status, report.text).toBe(200);
@@ -70,6 +72,7 @@ describe('the subscription tab', () => {
     expect(changeBox(applied.text)).toContain('applied');
     expect(changeBox(applied.text)).not.toContain('hx-trigger');
     expect((await subscription(tenant)).priceId).toBe(dear.id);
+    expect((await admin.get('/console')).text).not.toContain(`${tenant.name}</a>: upgrade`);
     const audit = await landlord.node.services.db
       .selectFrom('audit_log')
       .select(['actor_type', 'actor_id'])
