@@ -134,3 +134,23 @@ describe('the subscription tab', () => {
     expect((await landlord.admin.get(`/v1/tenants/${tenant.name}/subscription/changes`)).body.data).toEqual([]);
   });
 });
+
+describe('the tenants list', () => {
+  it('filters by plan and by subscription status (the tenant’s newest subscription)', async () => {
+    const live = await subscribed(cheap);
+    const ended = await subscribed(dear);
+    expect((await admin.post(`/console/tenants/${ended.id}/subscription/cancel-now`, { confirm: ended.name })).status).toBe(303);
+    expect((await subscription(ended)).status).toBe('canceled');
+    const list = (query: string) => admin.get(`/console/tenants?product=${wired.product.name}&${query}`);
+    const canceled = await list('subscription=canceled');
+    expect(canceled.text).toContain(ended.name);
+    expect(canceled.text).not.toContain(live.name);
+    const active = await list('subscription=active');
+    expect(active.text).toContain(live.name);
+    expect(active.text).not.toContain(ended.name);
+    const onCheap = await list(`plan=${cheap.id}`);
+    expect(onCheap.text).toContain(live.name);
+    expect(onCheap.text).not.toContain(ended.name);
+    expect((await list('subscription=bogus')).status).toBe(200);
+  });
+});
