@@ -23,7 +23,7 @@ async function invoiced() {
   const tenant = await subscribedTenant(landlord, product);
   const invoices = (await landlord.admin.get(`/v1/tenants/${tenant.name}/invoices`)).body.data;
   expect(invoices.length).toBeGreaterThan(0);
-  return { tenant, invoice: invoices[0] as { id: string; status: string; number: number | null; total: number } };
+  return { tenant, invoice: invoices[0] as { id: string; tenantId: string; status: string; number: number | null; total: number } };
 }
 
 const invoiceOf = async (id: string) => (await landlord.admin.get(`/v1/invoices/${id}`)).body.data;
@@ -42,6 +42,10 @@ describe('the invoices page', () => {
     expect(detail.status).toBe(200);
     expect(detail.text).toMatch(/<h2>Lines: [a-z_]+<\/h2>/);
     expect(detail.text).toContain('10.00 EUR');
+    const another = await invoiced();
+    const theirs = await admin.get(`/console/invoices?tenant=${tenant.id}`);
+    expect(theirs.text).toContain(invoice.id);
+    expect(theirs.text).not.toContain(another.invoice.id);
   });
 
   it('finalizes a draft, records a payment that makes it paid, and voids only with a confirmation naming it', async () => {
@@ -96,6 +100,7 @@ describe('the invoices page', () => {
     expect((await scoped.post(`/console/invoices/${invoice.id}/finalize`)).status).toBe(404);
     expect((await scoped.post(`/console/invoices/${invoice.id}/void`, { confirm: 'x' })).status).toBe(404);
     expect((await scoped.get(`/console/invoices?product=${product.name}`)).text).not.toContain(invoice.id);
+    expect((await scoped.get(`/console/invoices?tenant=${invoice.tenantId}`)).status).toBe(404);
   });
 
   it('puts renewals that keep failing and open invoices of past-due subscriptions on the overview, for their product only', async () => {

@@ -6,6 +6,7 @@ export interface InvoiceFilter {
   productId?: string;
   status?: string;
   currency?: string;
+  tenantId?: string;
 }
 
 function filtered(db: Db, filter: InvoiceFilter) {
@@ -13,6 +14,7 @@ function filtered(db: Db, filter: InvoiceFilter) {
   if (filter.productId) query = query.where('invoices.product_id', '=', filter.productId);
   if (filter.status) query = query.where('invoices.status', '=', filter.status);
   if (filter.currency) query = query.where('invoices.currency', '=', filter.currency);
+  if (filter.tenantId) query = query.where('invoices.tenant_id', '=', filter.tenantId);
   return query;
 }
 

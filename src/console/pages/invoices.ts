@@ -9,6 +9,7 @@ import {
 } from '../../commerce/invoices.service.ts';
 import { html, type SafeHtml } from '../../http/html.ts';
 import { getVisibleProduct, listProducts } from '../../products/products.service.ts';
+import { getVisibleTenant } from '../../tenants/tenants.service.ts';
 import { formBody } from '../form-body.ts';
 import { findInvoices, invoiceCurrencies, invoiceTotals } from '../invoices.repo.ts';
 import { badge, confirmForm, csrfField, empty, pager, postButton, when } from '../layout.ts';
@@ -27,7 +28,7 @@ function statusBadge(status: string): SafeHtml {
 }
 
 async function filtersOf(context: ConsoleContext) {
-  const { status, currency, product } = context.query;
+  const { status, currency, product, tenant } = context.query;
   // A product-scoped operator sees its product only; a product filter is resolved (404 for a foreign one).
   const productId =
     context.principal.productId ?? (product ? (await getVisibleProduct(context.services.db, context.principal, product)).id : undefined);
@@ -36,6 +37,8 @@ async function filtersOf(context: ConsoleContext) {
       status: status && (INVOICE_STATUSES as readonly string[]).includes(status) ? status : undefined,
       currency: currency && /^[A-Z]{3}$/.test(currency) ? currency : undefined,
       product: product || undefined,
+      // A tenant's invoices (the billing tab's "all invoices"): resolved with the principal, 404 for a foreign one.
+      tenant: tenant ? (await getVisibleTenant(context.services.db, context.principal, tenant)).id : undefined,
     },
     productId,
   };
@@ -44,7 +47,7 @@ async function filtersOf(context: ConsoleContext) {
 async function invoiceList(context: ConsoleContext) {
   const { db } = context.services;
   const { query, productId } = await filtersOf(context);
-  const filter = { productId, status: query.status, currency: query.currency };
+  const filter = { productId, status: query.status, currency: query.currency, tenantId: query.tenant };
   const before = context.query.cursor && /^[0-9a-f-]{36}$/.test(context.query.cursor) ? context.query.cursor : undefined;
   const [rows, totals, currencies, products] = await Promise.all([
     findInvoices(db, { ...filter, beforeId: before }, PAGE_SIZE),
@@ -59,7 +62,7 @@ async function invoiceList(context: ConsoleContext) {
 <div><label for="inv-status">Status</label><select id="inv-status" name="status">${option('', query.status, 'Any status')}${INVOICE_STATUSES.map((status) => option(status, query.status))}</select></div>
 <div><label for="inv-currency">Currency</label><select id="inv-currency" name="currency">${option('', query.currency, 'Any currency')}${currencies.map((currency) => option(currency, query.currency))}</select></div>
 ${context.principal.productId ? '' : html`<div><label for="inv-product">Product</label><select id="inv-product" name="product">${option('', query.product, 'All products')}${products.items.map((product) => option(product.name, query.product, product.display_name))}</select></div>`}
-<button type="submit">Filter</button></form>`;
+${query.tenant ? html`<input type="hidden" name="tenant" value="${query.tenant}">` : ''}<button type="submit">Filter</button></form>`;
   const summary = totals.length
     ? html`<table><caption>Totals per currency</caption><thead><tr><th scope="col">Currency</th><th scope="col" class="num">Invoices</th><th scope="col" class="num">Invoiced (not void)</th><th scope="col" class="num">Open and due</th></tr></thead><tbody>${totals.map(
         (row) =>

@@ -43,7 +43,7 @@ export async function renderBilling(context: ConsoleContext, tenant: TenantRecor
       ? html`<table><thead><tr><th scope="col">Invoice</th><th scope="col">Status</th><th scope="col" class="num">Total</th><th scope="col" class="num">Due</th><th scope="col">Created</th></tr></thead><tbody>${invoices.items.map(
           (row) =>
             html`<tr><td><a href="/console/invoices/${row.id}">${row.number ? `No. ${row.number}` : 'Draft'}</a></td><td>${badge(row.status, row.status === 'paid' ? 'good' : row.status === 'open' ? 'warn' : 'neutral')}</td><td class="num">${money(row.total_minor, row.currency)}</td><td class="num">${money(Math.max(0, row.total_minor - row.paid_minor), row.currency)}</td><td>${when(row.created_at)}</td></tr>`,
-        )}</tbody></table>`
+        )}</tbody></table>${invoices.nextCursor ? html`<p><a href="/console/invoices?tenant=${tenant.id}">All its invoices</a></p>` : ''}`
       : empty('No invoices yet.')
   }
 <h2>Bills</h2>${
