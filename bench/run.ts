@@ -8,6 +8,7 @@
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { runAccountApi } from './account-api.ts';
 import { runApi } from './api.ts';
 import { runConsole } from './console.ts';
 import { closeAdmin, dropAll, waitForConnections } from './database.ts';
@@ -21,6 +22,7 @@ import { runOidc } from './oidc.ts';
 import { stopAll } from './processes.ts';
 import { runRenewals } from './renewals.ts';
 import { appendResults, describeMachine, RESULTS_FILE, type ScenarioReport, section } from './report.ts';
+import { runRoomleRead } from './roomle.ts';
 import { cleanupStartup, runStartup } from './startup.ts';
 import { runUsage } from './usage.ts';
 import { runVerify } from './verify.ts';
@@ -37,6 +39,8 @@ const SCENARIOS = [
   'usage',
   'entitlements',
   'console',
+  'account-api',
+  'roomle-read',
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
@@ -150,6 +154,13 @@ async function runOne(scenario: Scenario): Promise<ScenarioReport> {
       quick ? { tenants: 10_000, requests: 100, concurrency: 1 } : { tenants: 100_000, requests: 400, concurrency: 1 },
       log,
     );
+  } else if (scenario === 'account-api') {
+    return runAccountApi(
+      quick ? { groups: 100, connections: 50, durationS: 3, warmupS: 1 } : { groups: 500, connections: 50, durationS: 10, warmupS: 2 },
+      log,
+    );
+  } else if (scenario === 'roomle-read') {
+    return runRoomleRead(quick ? { connections: 50, durationS: 3, warmupS: 1 } : { connections: 50, durationS: 10, warmupS: 2 }, log);
   } else if (scenario === 'renewals') {
     const sized = Number(process.env.BENCH_RENEWALS) || undefined;
     return runRenewals({ subscriptions: sized ?? (quick ? 10_000 : 100_000), readRate: 20 }, log);

@@ -21,6 +21,7 @@ import type { HttpApp } from './http/types.ts';
 import { identityDeps } from './identity/identity-deps.ts';
 import { registerIdentityRoutes } from './identity/register.ts';
 import { registerLoginLinkRoutes } from './login-links/login-links.routes.ts';
+import { registerMarketplaceFeature } from './marketplaces/register.ts';
 import { registerPaymentRoutes } from './payments/payments.routes.ts';
 import { registerPeopleRoutes } from './people/people.routes.ts';
 import { registerRoleRoutes } from './people/roles.routes.ts';
@@ -32,6 +33,7 @@ import type { KeyRing } from './platform/signing-keys.ts';
 import { registerProductRoutes } from './products/products.routes.ts';
 import { registerResellerApi } from './resellers/reseller-api.routes.ts';
 import { registerResellerRoutes } from './resellers/resellers.routes.ts';
+import { registerRoomleRoutes } from './roomle/roomle.routes.ts';
 import { registerRosaasRoutes } from './rosaas/rosaas.routes.ts';
 import { registerLifecycleRoutes } from './tenants/lifecycle.routes.ts';
 import { registerTenantRoutes } from './tenants/tenants.routes.ts';
@@ -99,4 +101,15 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   // console
   await registerConsole(app, services);
   await registerPaymentRoutes(app, db, { clock, box });
+  // marketplaces (maestrano)
+  await registerMarketplaceFeature(app, services);
+  // roomle
+  await registerRoomleRoutes(app, db, {
+    clock,
+    box,
+    keyRing: services.keyRing,
+    authenticator: services.authenticator,
+    verifier,
+    issuer: services.baseUrl,
+  });
 }

@@ -47,25 +47,29 @@ export function callBackendTask(deps: CallTaskDeps): Task {
     if (!kind) throw new Error(`no call kind named ${job.event}`);
     const context = await findCallContext(deps.db, job.tenantId);
     if (!context) return;
-    const prepared = await kind.prepare(deps.db, context, job);
+    const prepared = await kind.prepare(deps.db, context, job, deps);
     if (!prepared) return;
 
     const provisioning = context.product_provisioning as ProvisioningSettings;
     const template = context.webhooks[kind.url];
-    const url = template ? fillUrl(template, { name: context.name, tenantId: context.id }) : undefined;
+    const { target } = prepared;
+    const url = target ? target.url : template ? fillUrl(template, { name: context.name, tenantId: context.id }) : undefined;
+    const method = target?.method ?? 'POST';
     const result: OutboundResult = url
       ? await deps.http.send({
-          method: 'POST',
+          method,
           url,
-          headers: {
-            'content-type': 'application/json',
-            'user-agent': 'Landlord/0.1',
-            'idempotency-key': job.stepId,
-            'x-landlord-event': kind.url,
-            'x-landlord-attempt': String(job.attempt),
-            ...(context.api_key_encrypted ? { 'api-key': deps.box.open(context.api_key_encrypted) } : {}),
-          },
-          body: JSON.stringify(prepared.body),
+          headers: target
+            ? { 'user-agent': 'Landlord/0.1', 'idempotency-key': job.stepId, ...target.headers }
+            : {
+                'content-type': 'application/json',
+                'user-agent': 'Landlord/0.1',
+                'idempotency-key': job.stepId,
+                'x-landlord-event': kind.url,
+                'x-landlord-attempt': String(job.attempt),
+                ...(context.api_key_encrypted ? { 'api-key': deps.box.open(context.api_key_encrypted) } : {}),
+              },
+          body: target ? undefined : JSON.stringify(prepared.body),
           timeoutMs: provisioning.requestTimeoutSeconds * 1000,
           maxResponseBytes: KEPT_RESPONSE_BYTES,
         })
@@ -80,7 +84,7 @@ export function callBackendTask(deps: CallTaskDeps): Task {
         stepId: job.stepId,
         attempt: job.attempt,
         url: url ?? null,
-        method: 'POST',
+        method,
         ...(result.ok
           ? { status: result.status, responseBody: result.body, truncated: result.truncated }
           : { error: result.error, code: result.code }),

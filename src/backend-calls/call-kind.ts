@@ -2,6 +2,7 @@ import type { RawBuilder } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { addJob, enqueueJob } from '../jobs/enqueue.ts';
 import type { Clock } from '../platform/clock.ts';
+import type { SecretBox } from '../platform/secret-box.ts';
 import type { WebhookEvent } from '../products/products.schemas.ts';
 import type { CallContext, TenantRecord } from '../tenants/tenants.repo.ts';
 import type { EventEntry } from '../tenants/timeline.repo.ts';
@@ -78,6 +79,16 @@ export type CallSettlement =
 export interface PreparedCall {
   /** The JSON body (RoSaaS's `{"tenantName"}`, plus whatever the kind adds). */
   body: Record<string, unknown>;
+  /**
+   * The kind's own request instead of a POST to the product URL `url` with `api-key`
+   * (a marketplace's DELETE notice to the app, with its Basic credential); no body is sent.
+   */
+  target?: { method: 'DELETE'; url: string; headers: Record<string, string> };
+}
+
+/** What a kind may use while it prepares a call (a sealed credential to open). */
+export interface PrepareDeps {
+  box: SecretBox;
 }
 
 /**
@@ -109,7 +120,7 @@ export interface CallKind {
    * change moved on). Read without locks: `stillWanted` decides again before anything
    * is applied.
    */
-  prepare(db: Db, context: CallContext, job: CallJob): PreparedCall | undefined | Promise<PreparedCall | undefined>;
+  prepare(db: Db, context: CallContext, job: CallJob, deps: PrepareDeps): PreparedCall | undefined | Promise<PreparedCall | undefined>;
   /**
    * With the tenant locked: whether the call is still wanted. A transient failure is
    * retried only then; an answer to a call no longer wanted is recorded as `late`.

@@ -40,6 +40,14 @@ import type {
   UserPasswordsTable,
 } from './schema/identity.ts';
 import type {
+  MarketplaceEnvironmentsTable,
+  MarketplaceGroupsTable,
+  MarketplaceMembersTable,
+  MarketplaceNoticesTable,
+  MarketplacesTable,
+  MarketplaceUsersTable,
+} from './schema/marketplaces.ts';
+import type {
   ConnectionsTable,
   LoginLinksTable,
   MembershipsTable,
@@ -50,6 +58,15 @@ import type {
   UsersTable,
 } from './schema/people.ts';
 import type { AuditLogTable, IdempotencyKeysTable, LandlordNodesTable, LandlordSecretsTable, SigningKeysTable } from './schema/platform.ts';
+import type {
+  BillingProfilesTable,
+  PaymentConnectionsTable,
+  PromoCodesTable,
+  PromoRedemptionsTable,
+  RoomlePackagesTable,
+  RoomleProductsTable,
+  RoomleTenantsTable,
+} from './schema/roomle.ts';
 import type { TenantHealthTable, TenantProbeHourlyTable, TenantProbesTable, TenantsTable, TenantTimelineTable } from './schema/tenants.ts';
 import type { UsageAdjustmentsTable, UsageCrossingsTable, UsageEventsTable, UsageTotalsTable } from './schema/usage.ts';
 
@@ -60,8 +77,10 @@ export type * from './schema/commerce.ts';
 export type * from './schema/console.ts';
 export type * from './schema/events.ts';
 export type * from './schema/identity.ts';
+export type * from './schema/marketplaces.ts';
 export type * from './schema/people.ts';
 export type * from './schema/platform.ts';
+export type * from './schema/roomle.ts';
 export type * from './schema/tenants.ts';
 export type * from './schema/usage.ts';
 
@@ -118,6 +137,13 @@ export interface Database {
   payments: PaymentsTable;
   // calls and billing
   subscription_changes: SubscriptionChangesTable;
+  // marketplaces (maestrano)
+  marketplace_environments: MarketplaceEnvironmentsTable;
+  marketplaces: MarketplacesTable;
+  marketplace_groups: MarketplaceGroupsTable;
+  marketplace_users: MarketplaceUsersTable;
+  marketplace_members: MarketplaceMembersTable;
+  marketplace_notices: MarketplaceNoticesTable;
   recurring_bills: RecurringBillsTable;
   bills: BillsTable;
   // usage
@@ -127,6 +153,15 @@ export interface Database {
   usage_crossings: UsageCrossingsTable;
   // console
   console_links: ConsoleLinksTable;
+  // roomle
+  roomle_products: RoomleProductsTable;
+  roomle_packages: RoomlePackagesTable;
+  roomle_tenants: RoomleTenantsTable;
+  billing_profiles: BillingProfilesTable;
+  payment_connections: PaymentConnectionsTable;
+  promo_codes: PromoCodesTable;
+  promo_redemptions: PromoRedemptionsTable;
+  // payments
   payment_providers: PaymentProvidersTable;
   payment_events: PaymentEventsTable;
 }

@@ -138,6 +138,44 @@ export const ERROR_CODES = {
   'usage.in_future': { status: 422, sysCode: '1855', message: 'The event’s timestamp is too far in the future' },
   'usage.tenant_not_found': { status: 422, sysCode: '1856', message: 'No such tenant in this product' },
 
+  // Roomle tenant API and promo codes (ADR 0013)
+  'roomle.not_enabled': { status: 422, sysCode: '2101', message: 'The product does not serve the Roomle API' },
+  'roomle.not_managed': {
+    status: 501,
+    sysCode: '2102',
+    message: 'Roomle product data (catalogs, configurators, asset processings, tags) is not managed by Landlord',
+  },
+  'roomle.delete_not_supported': {
+    status: 405,
+    sysCode: '2103',
+    message: 'Deleting a tenant through the Roomle API is not possible; operators delete tenants with the native API',
+  },
+  'roomle.no_payment_provider': {
+    status: 501,
+    sysCode: '2104',
+    message: 'No payment provider is configured, so there is no billing-portal session to open',
+  },
+  'roomle.no_billing_portal': {
+    status: 501,
+    sysCode: '2106',
+    message: 'The product’s payment provider takes inbound payment events only: Landlord cannot open billing-portal sessions with it',
+  },
+  'billing_profile.not_found': { status: 404, sysCode: '1005', message: 'The tenant has no billing information yet' },
+  'billing_profile.exists': { status: 409, sysCode: '2105', message: 'The tenant has billing information already: change it with PUT' },
+  'payment_connection.not_found': { status: 404, sysCode: '1005', message: 'The tenant has no connection to this payment provider store' },
+  'promo_code.not_found': { status: 404, sysCode: '1005', message: 'No such promo code' },
+  'promo_code.code_taken': { status: 409, sysCode: '2110', message: 'The product has a promo code with this code already' },
+  'promo_code.inactive': { status: 422, sysCode: '2111', message: 'The promo code is not active' },
+  'promo_code.not_yet_valid': { status: 422, sysCode: '2112', message: 'The promo code is not valid yet' },
+  'promo_code.expired': { status: 422, sysCode: '2113', message: 'The promo code has expired' },
+  'promo_code.exhausted': { status: 422, sysCode: '2114', message: 'The promo code has been redeemed as often as it may be' },
+  'promo_code.already_used': { status: 409, sysCode: '2115', message: 'This tenant has used the promo code already' },
+  'promo_code.subscription_exists': {
+    status: 409,
+    sysCode: '2116',
+    message: 'The tenant has a live subscription; a promo code on it would be a plan change',
+  },
+
   // calls and billing: plan changes, bills, recurring bills (ADR 0009)
   'plan_change.not_found': { status: 404, sysCode: '1005', message: 'No such plan change' },
   'plan_change.invalid_price': { status: 422, sysCode: '1901', message: "The price is not a published plan price of the tenant's product" },
@@ -177,6 +215,11 @@ export const ERROR_CODES = {
     sysCode: '1914',
     message: "The event's signature does not check out with the product's provider secret",
   },
+  // marketplaces (maestrano)
+  'marketplace.not_found': { status: 404, sysCode: '1005', message: 'No such marketplace' },
+  'marketplace.name_taken': { status: 409, sysCode: '1801', message: 'The product has a marketplace with this name already' },
+  'group.not_found': { status: 404, sysCode: '1005', message: 'No such group in this marketplace' },
+  'group.deleted': { status: 409, sysCode: '1802', message: 'The group is deleted' },
 
   // server
   'server.internal': { status: 500, sysCode: '1500', message: 'Something went wrong on our side; the request id names it in our logs' },

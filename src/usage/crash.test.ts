@@ -66,7 +66,7 @@ it('leaves every batch whole or absent after a SIGKILL mid-ingestion, with total
       sent.push(number);
       const answer = await admin.post('/v1/usage', batch(tenant.name, number)).catch(() => undefined);
       if (answer?.status === 200) {
-        expect(answer.body.data.accepted).toBe(BATCH);
+        expect(answer.body.data.accepted, JSON.stringify(answer.body.data.events[0])).toBe(BATCH);
         answered.add(number);
       }
       if (answered.size >= 3 && !killed) {

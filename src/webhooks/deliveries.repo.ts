@@ -48,6 +48,7 @@ export async function insertDeliveriesFor(db: Db, events: SequencedEvent[], now:
           -- A test event goes to its one endpoint only, whatever that endpoint subscribed to.
           case when event.target is not null then endpoint.id = event.target
           else (endpoint.product_id is null or endpoint.product_id = event.product_id)
+            and (endpoint.tenant_id is null or endpoint.tenant_id = event.tenant_id)
             and (cardinality(endpoint.event_types) = 0 or event.type = any(endpoint.event_types)) end
         )
       on conflict (endpoint_id, event_id) do nothing

@@ -1,3 +1,4 @@
+import type { Generated } from 'kysely';
 import type { Defaulted, Json, Timestamp } from './columns.ts';
 
 /** Table types: plan changes (migration 0012, ADR 0009). */
@@ -29,6 +30,8 @@ export interface SubscriptionChangesTable {
 
 export interface RecurringBillsTable {
   id: string;
+  /** Its Maestrano id `rbill-<n>` (migration 0015). */
+  number: Generated<number>;
   product_id: string;
   tenant_id: string;
   price_cents: number;
@@ -51,6 +54,8 @@ export interface RecurringBillsTable {
 
 export interface BillsTable {
   id: string;
+  /** Its Maestrano id `bill-<n>` (migration 0015). */
+  number: Generated<number>;
   product_id: string;
   tenant_id: string;
   recurring_bill_id: string | null;
