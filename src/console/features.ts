@@ -1,11 +1,14 @@
 import { registerAuditPage } from './pages/audit.ts';
 import { registerEventPages } from './pages/events.ts';
+import { registerInvoicePages } from './pages/invoices.ts';
 import { registerOperatorPages } from './pages/operators.ts';
 import { registerOverviewPage } from './pages/overview.ts';
 import { registerProductPages } from './pages/products.ts';
 import { registerSystemPage } from './pages/system.ts';
+import { registerTenantBillingActions } from './pages/tenant-billing.ts';
 import { registerTenantHealthActions } from './pages/tenant-health.ts';
 import { registerTenantPeopleActions } from './pages/tenant-people.ts';
+import { registerTenantSubscriptionActions } from './pages/tenant-subscription.ts';
 import { registerTenantPages } from './pages/tenants.ts';
 import { registerWebhookPages } from './pages/webhooks.ts';
 import type { ConsoleRouter } from './router.ts';
@@ -21,6 +24,9 @@ export const CONSOLE_FEATURES: ReadonlyArray<(router: ConsoleRouter) => void> = 
   registerTenantPages,
   registerTenantPeopleActions,
   registerTenantHealthActions,
+  registerTenantSubscriptionActions,
+  registerTenantBillingActions,
+  registerInvoicePages,
   registerEventPages,
   registerWebhookPages,
   registerAuditPage,

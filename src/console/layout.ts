@@ -18,6 +18,7 @@ export const NAV: NavItem[] = [
   { href: '/console', label: 'Overview', section: '' },
   { href: '/console/products', label: 'Products', section: 'products' },
   { href: '/console/tenants', label: 'Tenants', section: 'tenants' },
+  { href: '/console/invoices', label: 'Invoices', section: 'invoices' },
   { href: '/console/events', label: 'Events', section: 'events' },
   { href: '/console/webhooks', label: 'Webhooks', section: 'webhooks' },
   { href: '/console/audit', label: 'Audit log', section: 'audit' },

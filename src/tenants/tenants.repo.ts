@@ -71,6 +71,8 @@ export interface TenantFilter {
   /** The tenant's health state (`healthy`, `unhealthy`…), for the console's filter. */
   health?: string;
   planPriceId?: string;
+  /** The status of the tenant's subscription (its live one, else its latest), for the console's filter. */
+  subscriptionStatus?: string;
 }
 
 /** One page of tenants in id order (`limit + 1` rows, to tell whether more follow). */
@@ -83,6 +85,13 @@ export async function findTenants(db: Db, filter: TenantFilter, limit: number): 
   if (filter.afterId) query = query.where('tenants.id', '>', filter.afterId);
   if (filter.health) query = query.where('tenant_health.state', '=', filter.health as 'healthy');
   if (filter.planPriceId) query = query.where('tenants.plan_price_id', '=', filter.planPriceId);
+  if (filter.subscriptionStatus) {
+    // The tenant's subscription is its newest one (at most one is live, and it is the newest).
+    query = query.where(
+      sql<boolean>`exists (select 1 from subscriptions s where s.tenant_id = tenants.id and s.status = ${filter.subscriptionStatus}
+        and not exists (select 1 from subscriptions n where n.tenant_id = s.tenant_id and n.created_at > s.created_at))`,
+    );
+  }
   if (filter.prefix) {
     const pattern = `${escapeLike(filter.prefix.toLowerCase())}%`;
     query = query.where((eb) => eb.or([eb('tenants.name', 'like', pattern), eb(sql`lower(tenants.display_name)`, 'like', pattern)]));

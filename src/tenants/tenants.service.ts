@@ -67,7 +67,16 @@ export async function getVisibleTenant(db: Db, principal: Principal, ref: string
 export async function listTenants(
   db: Db,
   principal: Principal,
-  query: { product?: string; status?: string; q?: string; cursor?: string; limit: number; health?: string; planPriceId?: string },
+  query: {
+    product?: string;
+    status?: string;
+    q?: string;
+    cursor?: string;
+    limit: number;
+    health?: string;
+    planPriceId?: string;
+    subscriptionStatus?: string;
+  },
 ) {
   const productId = query.product ? (await getVisibleProduct(db, principal, query.product)).id : (principal.productId ?? undefined);
   const rows = await repo.findTenants(
@@ -79,6 +88,7 @@ export async function listTenants(
       afterId: decodeCursor(query.cursor, UUID_KEY),
       health: query.health,
       planPriceId: query.planPriceId,
+      subscriptionStatus: query.subscriptionStatus,
     },
     query.limit,
   );

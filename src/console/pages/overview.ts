@@ -4,6 +4,7 @@ import { listEndpoints } from '../../webhooks/endpoints.service.ts';
 import { countTenantsByStatus, findLatestEvents, findOverdueReports, findUnhealthy, setupProgress } from '../console.repo.ts';
 import { badge, empty, statusTone, when } from '../layout.ts';
 import type { ConsoleContext, ConsoleRouter } from '../router.ts';
+import { failingRenewals, pastDueInvoices, waitingChanges } from './overview-commerce.ts';
 
 /**
  * One card of the overview. Features that land later (plan changes waiting for a backend,
@@ -84,6 +85,9 @@ export const OVERVIEW_CARDS: OverviewCard[] = [
   { title: 'Failures', render: failures },
   { title: 'Unhealthy tenants', render: unhealthy },
   { title: 'Overdue backend reports', render: overdue },
+  { title: 'Plan changes waiting for a backend', render: waitingChanges },
+  { title: 'Renewals failing', render: failingRenewals },
+  { title: 'Past-due invoices', render: pastDueInvoices },
   { title: 'Disabled webhook endpoints', render: disabledEndpoints },
   { title: 'Latest events', render: latestEvents },
 ];

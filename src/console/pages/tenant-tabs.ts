@@ -8,6 +8,9 @@ import { barChart, bucketize } from '../charts.ts';
 import { findHourlySeries, findLatestTimeline } from '../console.repo.ts';
 import { badge, csrfField, empty, json, postButton, when, withQuery } from '../layout.ts';
 import type { ConsoleContext } from '../router.ts';
+import { renderBilling } from './tenant-billing.ts';
+import { renderSubscription } from './tenant-subscription.ts';
+import { renderUsage } from './tenant-usage.ts';
 
 /**
  * One tab of the tenant page. A new tab (subscription, usage, invoices…) is one entry in
@@ -145,6 +148,9 @@ async function renderAudit(context: ConsoleContext, tenant: TenantRecord): Promi
 export const TENANT_TABS: TenantTab[] = [
   { id: 'timeline', label: 'Timeline', render: (context, tenant) => renderTimeline(context, tenant) },
   { id: 'health', label: 'Health', render: renderHealth },
+  { id: 'subscription', label: 'Subscription', render: renderSubscription },
+  { id: 'usage', label: 'Usage', render: renderUsage },
+  { id: 'billing', label: 'Invoices and bills', render: renderBilling },
   { id: 'people', label: 'People', render: renderPeople },
   { id: 'connections', label: 'Connections', render: renderConnections },
   { id: 'metadata', label: 'Metadata', render: renderMetadata },

@@ -1,3 +1,4 @@
+import { SUBSCRIPTION_STATUSES } from '../../commerce/subscription-state.ts';
 import { HEALTH_STATES } from '../../health/health.rules.ts';
 import { html } from '../../http/html.ts';
 import { isUuid } from '../../platform/ids.ts';
@@ -12,13 +13,14 @@ const PAGE_SIZE = 50;
 
 /** Filters of the tenant list: a new one is a field here, an `<select>` below, and a filter in `listTenants`. */
 function filtersOf(context: ConsoleContext) {
-  const { product, status, health, q, plan } = context.query;
+  const { product, status, health, q, plan, subscription } = context.query;
   return {
     product: product || undefined,
     plan: plan && isUuid(plan) ? plan : undefined,
     status: status && (STATUSES as readonly string[]).includes(status) ? status : undefined,
     health: health && (HEALTH_STATES as readonly string[]).includes(health) ? health : undefined,
     q: q ? q.toLowerCase().slice(0, 100) : undefined,
+    subscription: subscription && (SUBSCRIPTION_STATUSES as readonly string[]).includes(subscription) ? subscription : undefined,
   };
 }
 
@@ -39,7 +41,13 @@ export function registerTenantPages(router: ConsoleRouter): void {
     const filters = filtersOf(context);
     const { db } = context.services;
     const [page, products, prices] = await Promise.all([
-      listTenants(db, context.principal, { ...filters, planPriceId: filters.plan, cursor: context.query.cursor, limit: PAGE_SIZE }),
+      listTenants(db, context.principal, {
+        ...filters,
+        planPriceId: filters.plan,
+        subscriptionStatus: filters.subscription,
+        cursor: context.query.cursor,
+        limit: PAGE_SIZE,
+      }),
       listProducts(db, context.principal, undefined, 200),
       // The plan filter offers the chosen product's prices (a plan is sold through its prices).
       filters.product ? pricesOf(context, filters.product) : Promise.resolve([]),
@@ -64,6 +72,7 @@ export function registerTenantPages(router: ConsoleRouter): void {
 <div><label for="product">Product</label><select id="product" name="product">${option('', filters.product, 'All products')}${products.items.map((product) => option(product.name, filters.product, product.display_name))}</select></div>
 <div><label for="status">Status</label><select id="status" name="status">${option('', filters.status, 'Any status')}${STATUSES.map((status) => option(status, filters.status))}</select></div>
 ${prices.length ? html`<div><label for="plan">Plan</label><select id="plan" name="plan">${option('', filters.plan, 'Any plan')}${prices.map((price) => option(price.id, filters.plan, price.name))}</select></div>` : ''}
+<div><label for="subscription">Subscription</label><select id="subscription" name="subscription">${option('', filters.subscription, 'Any subscription')}${SUBSCRIPTION_STATUSES.map((state) => option(state, filters.subscription))}</select></div>
 <div><label for="health">Health</label><select id="health" name="health">${option('', filters.health, 'Any health')}${HEALTH_STATES.map((state) => option(state, filters.health))}</select></div>
 <button type="submit">Filter</button></form>${results}`;
     return { title: 'Tenants', section: 'tenants', body, fragment: results };
