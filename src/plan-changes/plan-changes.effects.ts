@@ -108,6 +108,8 @@ export async function applyChange(db: Db, deps: ChangeDeps, change: ChangeRow, a
   await mirrorTenantPlan(db, subscription.tenant_id, to.id);
   const applied = await repo.updateChange(db, change.id, {
     status: 'applied',
+    // An immediate change is in force from the moment it applies (usage reads the plan in force by `effective_at`).
+    ...(change.timing === 'now' ? { effective_at: now } : {}),
     report_due_at: null,
     resolved_at: resolvedAt,
     updated_at: resolvedAt,
