@@ -64,6 +64,18 @@ describe('plan history: the plan in force and windows cut by a reset', () => {
     expect(window('day', '2026-01-19T23:59:59.999Z')).toEqual(['2026-01-19T00:00:00.000Z', '2026-01-20T00:00:00.000Z']);
   });
 
+  it('before a reset that precedes the first upgrade, the plan is the upgrade’s "from" plan', () => {
+    const split = splitByChanges(subscription, [
+      change('reset', '2026-01-05T00:00:00Z', 'basic', 'basic'),
+      change('upgrade', '2026-01-10T00:00:00Z', 'basic', 'pro'),
+    ]);
+    expect(split.map((piece) => [piece.planId, piece.segment.start.toISOString(), piece.resetAt?.toISOString() ?? null])).toEqual([
+      ['basic', '2026-01-01T00:00:00.000Z', null],
+      ['basic', '2026-01-05T00:00:00.000Z', '2026-01-05T00:00:00.000Z'],
+      ['pro', '2026-01-10T00:00:00.000Z', '2026-01-05T00:00:00.000Z'],
+    ]);
+  });
+
   it('a subscription with no applied change is one span', () => {
     expect(splitByChanges(subscription, [])).toEqual([subscription]);
   });

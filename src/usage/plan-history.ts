@@ -60,13 +60,11 @@ export function splitByChanges(span: SubscriptionSpan, changes: readonly Applied
   const resets = mine.filter((change) => change.kind === 'reset').map((change) => change.at);
   const lastResetAtOrBefore = (at: number) => resets.filter((reset) => reset.getTime() <= at).at(-1) ?? null;
   const nextResetAfter = (at: number) => resets.find((reset) => reset.getTime() > at) ?? null;
-  const first = mine[0] as (typeof mine)[number];
+  // Before the first plan move the subscription was on that move's "from" plan (a reset keeps the plan).
+  const firstMove = mine.find((change) => change.kind !== 'reset');
   const pieces: SubscriptionSpan[] = [];
   let from = span.start;
-  let plan = {
-    id: first.kind === 'reset' ? span.planId : first.from_plan_id,
-    name: first.kind === 'reset' ? span.planName : first.from_plan_name,
-  };
+  let plan = firstMove ? { id: firstMove.from_plan_id, name: firstMove.from_plan_name } : { id: span.planId, name: span.planName };
   const push = (until: Date | null) => {
     if (until !== null && until.getTime() <= from.getTime()) return;
     pieces.push({
