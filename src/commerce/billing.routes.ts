@@ -9,6 +9,7 @@ import type { HttpApp } from '../http/types.ts';
 import { principalOf } from '../http/types.ts';
 import type { Clock } from '../platform/clock.ts';
 import { getVisibleProduct } from '../products/products.service.ts';
+import { settleUsageNow } from '../usage/settle-now.ts';
 import { type BillingSettings, findBillingSettings, saveBillingSettings } from './billing-settings.ts';
 import { isValidZone } from './calendar.ts';
 import { BillingSettingsUpdate, BillingSettingsView, ClockAdvance, ClockView, ProductParams } from './commerce.schemas.ts';
@@ -97,7 +98,7 @@ export function registerBillingRoutes(app: HttpApp, db: Db, deps: { clock: Clock
         tags,
         summary: 'Move a sandbox product’s commerce clock forward',
         description:
-          'Operators only, sandbox products only (409 otherwise). Everything commerce does for the product — trials, renewals, cancellations at period end — runs as of this clock; the answer comes once all work due up to `to` is done. The clock keeps running from `to` and never goes back (422).',
+          'Operators only, sandbox products only (409 otherwise). Everything commerce does for the product — trials, renewals, cancellations at period end, usage windows (limits cleared, overage billed) — runs as of this clock; the answer comes once all work due up to `to` is done. The clock keeps running from `to` and never goes back (422).',
         params: ProductParams,
         body: ClockAdvance,
         response: { 200: envelope(ClockView), ...errors(400, 401, 403, 404, 409, 413, 422, 429) },
@@ -132,6 +133,8 @@ export function registerBillingRoutes(app: HttpApp, db: Db, deps: { clock: Clock
       const renewed = await renewProductNow(deps.renewals, productId);
       // Bills and recurring bills due by then, and period-end plan changes (their backend's answer is not awaited).
       await runBillingDue({ db, clock: deps.clock });
+      // Usage windows that ended by then: limits left are cleared, overage past the grace billed.
+      await settleUsageNow({ db, clock: deps.clock }, productId);
       const settings = await findBillingSettings(db, productId);
       return ok({ productId, now: new Date(deps.clock.now().getTime() + settings.clockOffsetMs).toISOString(), renewed });
     },

@@ -20,6 +20,7 @@ import { applyDue } from '../commerce/subscriptions.service.ts';
 import type { Db } from '../db/database.ts';
 import { recordEvent } from '../events/events.repo.ts';
 import type { Clock } from '../platform/clock.ts';
+import { cutWindowsAtReset } from '../usage/reset-windows.ts';
 import type { ChangeRow } from './plan-changes.repo.ts';
 import * as repo from './plan-changes.repo.ts';
 import { changeView } from './plan-changes.view.ts';
@@ -72,6 +73,7 @@ export async function applyChange(db: Db, deps: ChangeDeps, change: ChangeRow, a
     });
     await audit(db, actor, applied, locked, locked);
     await changeEvent(db, 'subscription.plan_changed', applied, locked, now);
+    await cutWindowsAtReset(db, change.tenant_id, now);
     return applied;
   }
   const to = await repo.findPriceTerms(db, change.to_price_id);
@@ -108,6 +110,8 @@ export async function applyChange(db: Db, deps: ChangeDeps, change: ChangeRow, a
   await mirrorTenantPlan(db, subscription.tenant_id, to.id);
   const applied = await repo.updateChange(db, change.id, {
     status: 'applied',
+    // An immediate change is in force from the moment it applies (usage reads the plan in force by `effective_at`).
+    ...(change.timing === 'now' ? { effective_at: now } : {}),
     report_due_at: null,
     resolved_at: resolvedAt,
     updated_at: resolvedAt,

@@ -219,6 +219,22 @@ describe('GET /v1/tenants/{tenant}/usage and adjustments', () => {
     expect((await landlord.admin.get(`/v1/tenants/${tenant.name}/usage?from=2026-03-10T12:00:00.001Z`)).body.data).toEqual([]);
   });
 
+  it('pages the usage list with a cursor, in window start then feature order, and refuses a garbled cursor', async () => {
+    const tenant = await subscribedTenant(landlord, product, { since: new Date('2026-01-31T09:00:00Z'), clock });
+    for (const feature of ['storage', 'api_calls', 'seats']) expect((await report(tenant.name, feature, 1)).body.data.accepted).toBe(1);
+    const first = await product.client.get(`/v1/tenants/${tenant.name}/usage?limit=2`);
+    expect(first.status).toBe(200);
+    // seats never resets (its window starts with the subscription), api_calls is monthly, storage daily.
+    expect(first.body.data.map((w: { feature: string }) => w.feature)).toEqual(['seats', 'api_calls']);
+    expect(first.body.metadata.pagination).toMatchObject({ limit: 2, nextCursor: expect.any(String) });
+    const rest = await product.client.get(`/v1/tenants/${tenant.name}/usage?limit=2&cursor=${first.body.metadata.pagination.nextCursor}`);
+    expect(rest.body.data.map((w: { feature: string }) => w.feature)).toEqual(['storage']);
+    expect(rest.body.metadata.pagination.nextCursor).toBeNull();
+    const garbled = await product.client.get(`/v1/tenants/${tenant.name}/usage?cursor=${Buffer.from('yesterday').toString('base64url')}`);
+    expect(garbled.status).toBe(400);
+    expect(garbled.body.metadata.errors[0]).toMatchObject({ code: 'request.invalid_cursor', parameter: 'cursor' });
+  });
+
   it('refuses bad adjustments naming the field, clients, and another product’s operator', async () => {
     const tenant = await subscribedTenant(landlord, product);
     const post = (as: UsageProduct['client'], body: Record<string, unknown>) =>

@@ -3,6 +3,7 @@ import { type Db, executePrepared } from '../db/database.ts';
 import { AppError, assertNoProblems, type ErrorItem, errorItem } from '../errors/app-error.ts';
 import type { Clock } from '../platform/clock.ts';
 import { isUuid } from '../platform/ids.ts';
+import type { AppliedChangeRow } from './plan-history.ts';
 import type { UsageEventInputBody } from './usage.schemas.ts';
 import {
   groupPlanFeatures,
@@ -32,6 +33,7 @@ interface ResolveRow {
   tenants: { id: string; name: string }[] | null;
   spans: SpanRow[] | null;
   plan_features: PlanFeatureRow[] | null;
+  changes: AppliedChangeRow[] | null;
 }
 
 /**
@@ -59,16 +61,26 @@ export async function resolveBatch(
         pp.plan_id, pl.name as plan_name
       from subscriptions s join t on t.id = s.tenant_id join plan_prices pp on pp.id = s.price_id join plans pl on pl.id = pp.plan_id
       order by s.start_at),
+    c as (
+      select c.subscription_id, c.kind, c.effective_at, fp.plan_id as from_plan_id, fpl.name as from_plan_name,
+        tp.plan_id as to_plan_id, tpl.name as to_plan_name
+      from subscription_changes c join s on s.id = c.subscription_id
+        join plan_prices fp on fp.id = c.from_price_id join plans fpl on fpl.id = fp.plan_id
+        join plan_prices tp on tp.id = c.to_price_id join plans tpl on tpl.id = tp.plan_id
+      where c.status = 'applied'
+      order by c.effective_at, c.id),
     pf as (
       select pf.id, pf.plan_id, pf.limit_value, pf.reset, pf.enforcement, pf.thresholds, pf.overage_unit_price_minor,
         f.id as feature_id, f.name as feature_name, f.type
-      from plan_features pf join f on f.id = pf.feature_id where pf.plan_id in (select plan_id from s))
+      from plan_features pf join f on f.id = pf.feature_id
+      where pf.plan_id in (select plan_id from s union select from_plan_id from c union select to_plan_id from c))
     select
       (select json_build_object('grace', p.usage_grace_minutes, 'zone', b.time_zone, 'sandbox', b.sandbox, 'offset', b.clock_offset_ms)
         from products p left join product_billing b on b.product_id = p.id where p.id = ${productId}::uuid) as product,
       (select json_agg(f) from f) as features,
       (select json_agg(t) from t) as tenants,
       (select json_agg(s) from s) as spans,
+      (select json_agg(c) from c) as changes,
       (select json_agg(pf) from pf) as plan_features`,
   );
   if (!row?.product) throw new AppError('product.not_found', { parameter: 'product' });
@@ -94,7 +106,7 @@ export async function resolveBatch(
     product: toUsageProduct(productId, row.product, clock),
     features,
     tenants,
-    spans: groupSpans(row.spans ?? []),
+    spans: groupSpans(row.spans ?? [], row.changes ?? []),
     planFeatures: groupPlanFeatures(row.plan_features ?? []),
   };
 }

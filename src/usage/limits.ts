@@ -68,18 +68,28 @@ export async function reconcileCrossings(db: Db, usage: WindowUsage, times: { no
  * limit emits `usage.limit_cleared`, all in one transaction per tenant.
  */
 export async function sweepLimits(deps: { db: Db; clock: Clock }): Promise<number> {
+  return (await limitsPass(deps)).handled;
+}
+
+/**
+ * One pass of the limit sweep, for every product or one (a sandbox clock's advance): how
+ * many tenants were due and how many of them this node reconciled (the others are held by
+ * another node).
+ */
+export async function limitsPass(deps: { db: Db; clock: Clock }, productId?: string): Promise<{ due: number; handled: number }> {
   const now = deps.clock.now();
+  const only = productId === undefined ? sql`true` : sql`c.product_id = ${productId}::uuid`;
   // Window ends are compared with each product's commerce clock (a sandbox product's runs ahead).
   const due = await sql<{ tenant_id: string }>`
     select distinct tenant_id from (
       select c.tenant_id from usage_crossings c left join product_billing b on b.product_id = c.product_id
-      where c.cleared_at is null and (c.checked_at <= ${new Date(now.getTime() - RECHECK_MS)}::timestamptz
+      where ${only} and c.cleared_at is null and (c.checked_at <= ${new Date(now.getTime() - RECHECK_MS)}::timestamptz
         or c.window_end <= ${now}::timestamptz + coalesce(b.clock_offset_ms, 0) * interval '1 millisecond')
       order by c.checked_at limit ${BATCH}
     ) as due`.execute(deps.db);
   let handled = 0;
   for (const { tenant_id } of due.rows) if (await reconcileTenant(deps, tenant_id)) handled++;
-  return handled;
+  return { due: due.rows.length, handled };
 }
 
 /** Reconciles one tenant's standing crossings; false when another node holds them. */

@@ -30,20 +30,26 @@ interface Due {
  * and finalized like every invoice — and the window is marked settled, so it is billed once.
  */
 export async function sweepOverage(deps: { db: Db; clock: Clock }): Promise<number> {
+  return (await overagePass(deps)).handled;
+}
+
+/** One pass of the overage sweep, for every product or one: how many windows were due, how many this node settled. */
+export async function overagePass(deps: { db: Db; clock: Clock }, productId?: string): Promise<{ due: number; handled: number }> {
   const now = deps.clock.now();
+  const only = productId === undefined ? sql`true` : sql`t.product_id = ${productId}::uuid`;
   const due = await sql<Due>`
     select t.tenant_id, t.feature_id, t.window_start
     from usage_totals t
     join products p on p.id = t.product_id
     left join product_billing b on b.product_id = t.product_id
-    where t.settled_at is null and t.window_end is not null
+    where ${only} and t.settled_at is null and t.window_end is not null
       and t.window_end + make_interval(mins => p.usage_grace_minutes)
         <= ${now}::timestamptz + coalesce(b.clock_offset_ms, 0) * interval '1 millisecond'
     order by t.window_end
     limit ${BATCH}`.execute(deps.db);
   let settled = 0;
   for (const row of due.rows) if (await settleWindow(deps, row)) settled++;
-  return settled;
+  return { due: due.rows.length, handled: settled };
 }
 
 async function settleWindow(deps: { db: Db; clock: Clock }, key: Due): Promise<boolean> {

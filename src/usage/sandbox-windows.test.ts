@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../../test/helpers/fixtures.ts';
 import { startTestLandlord, type TestLandlord } from '../../test/helpers/landlord.ts';
 import { manualClock } from '../platform/clock.ts';
-import { type UsageProduct, usageProduct } from './usage.test-support.ts';
+import { eventsOf, type UsageProduct, usageProduct } from './usage.test-support.ts';
 
 let landlord: TestLandlord;
 // The node's own clock stands still; each sandbox product's commerce clock is moved through the API.
@@ -89,5 +89,29 @@ describe('usage windows with the sandbox commerce clock, on both sides of each e
       windowStart: '2026-03-31T10:00:00.000Z',
       used: 0,
     });
+  });
+
+  it('an advance answers once the usage windows it ended are settled: the limit cleared and the overage billed', async () => {
+    const { product, tenant } = await sandbox('UTC', {
+      api_calls: { limit: 10, reset: 'month', enforcement: 'hard', overageUnitPrice: 5 },
+    });
+    expect(await reportAt(product, tenant, 'api_calls', '2026-01-31T10:00:00.000Z', 12)).toMatchObject({ outcome: 'accepted' });
+    const tenantId = (await landlord.admin.get(`/v1/tenants/${tenant}`)).body.data.id as string;
+    expect(await eventsOf(landlord, tenantId, 'usage.limit_reached')).toHaveLength(1);
+    // The window ends Feb 28 10:00; its grace (60 minutes) at 11:00. Nothing is run between the answer and the reads.
+    await advance(product, '2026-02-28T11:00:00.000Z');
+    const cleared = await eventsOf(landlord, tenantId, 'usage.limit_cleared');
+    expect(cleared.map((event) => event.data)).toMatchObject([{ feature: 'api_calls', windowEnd: '2026-02-28T10:00:00.000Z' }]);
+    const db = landlord.node.services.db;
+    const totals = await db.selectFrom('usage_totals').select(['settled_at']).where('tenant_id', '=', tenantId).execute();
+    expect(totals.map((row) => row.settled_at?.toISOString())).toEqual(['2026-02-28T11:00:00.000Z']);
+    const lines = await db
+      .selectFrom('invoice_lines')
+      .innerJoin('invoices', 'invoices.id', 'invoice_lines.invoice_id')
+      .select(['invoice_lines.quantity', 'invoice_lines.amount_minor'])
+      .where('invoices.tenant_id', '=', tenantId)
+      .where('invoice_lines.kind', '=', 'usage')
+      .execute();
+    expect(lines.map((line) => [Number(line.quantity), line.amount_minor])).toEqual([[2, 10]]);
   });
 });

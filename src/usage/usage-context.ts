@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { DEFAULT_BILLING_ZONE } from '../commerce/calendar.ts';
 import type { Db } from '../db/database.ts';
 import type { Clock } from '../platform/clock.ts';
+import { type AppliedChangeRow, loadAppliedChanges, splitByChanges } from './plan-history.ts';
 
 /**
  * What usage needs to know about subscriptions and products: who was subscribed to
@@ -22,6 +23,11 @@ export interface SubscriptionSpan {
   zone: string;
   /** The currency it bills in. */
   currency: string;
+  /** The stretch of its life this span covers: one plan, between two applied changes (`plan-history.ts`). */
+  segment: { start: Date; end: Date | null };
+  /** The latest confirmed reset at or before the segment (usage windows restart there), and the next one after it. */
+  resetAt: Date | null;
+  nextResetAt: Date | null;
 }
 
 const ENDED = ['canceled', 'expired'];
@@ -103,7 +109,13 @@ export async function loadSpans(db: Db, tenantIds: readonly string[]): Promise<M
     .where('subscriptions.tenant_id', 'in', [...tenantIds])
     .orderBy('subscriptions.start_at')
     .execute();
-  return groupSpans(rows);
+  return groupSpans(
+    rows,
+    await loadAppliedChanges(
+      db,
+      rows.map((row) => row.id),
+    ),
+  );
 }
 
 /** A subscription row as spans are built from (timestamps as Dates or as JSON strings). */
@@ -122,7 +134,7 @@ export interface SpanRow {
 }
 
 /** Subscription rows (ordered by start) as spans by tenant id. */
-export function groupSpans(rows: readonly SpanRow[]): Map<string, SubscriptionSpan[]> {
+export function groupSpans(rows: readonly SpanRow[], changes: readonly AppliedChangeRow[] = []): Map<string, SubscriptionSpan[]> {
   const spans = new Map<string, SubscriptionSpan[]>();
   for (const row of rows) {
     // A subscription that ended without a recorded end ended when it last changed.
@@ -136,18 +148,23 @@ export function groupSpans(rows: readonly SpanRow[]): Map<string, SubscriptionSp
       end: ended === null ? null : new Date(ended),
       zone: row.time_zone,
       currency: row.currency,
+      segment: { start: new Date(row.start_at), end: null },
+      resetAt: null,
+      nextResetAt: null,
     };
+    const pieces = splitByChanges(span, changes);
     const list = spans.get(row.tenant_id);
-    if (list) list.push(span);
-    else spans.set(row.tenant_id, [span]);
+    if (list) list.push(...pieces);
+    else spans.set(row.tenant_id, pieces);
   }
   return spans;
 }
 
-/** The span live at `instant`, if any. */
+/** The span live at `instant`, if any: its subscription live then, on the plan in force then. */
 export function spanAt(spans: readonly SubscriptionSpan[] | undefined, instant: Date): SubscriptionSpan | undefined {
   const at = instant.getTime();
-  return spans?.find((span) => span.start.getTime() <= at && (span.end === null || at < span.end.getTime()));
+  const within = (start: Date, end: Date | null) => start.getTime() <= at && (end === null || at < end.getTime());
+  return spans?.find((span) => within(span.start, span.end) && within(span.segment.start, span.segment.end));
 }
 
 /** The metered features of the plans given: plan id → feature id → feature. */

@@ -5,7 +5,8 @@ import type { Db } from '../db/database.ts';
 import type { Listener } from '../db/listener.ts';
 import { AppError } from '../errors/app-error.ts';
 import { callerOf } from '../http/caller.ts';
-import { envelope, errors, ok } from '../http/envelope.ts';
+import { envelope, errors, listEnvelope, ok, okPage } from '../http/envelope.ts';
+import { decodeCursor } from '../http/pagination.ts';
 import { RefParam } from '../http/schemas.ts';
 import { type HttpApp, principalOf } from '../http/types.ts';
 import type { Clock } from '../platform/clock.ts';
@@ -24,7 +25,7 @@ import {
   UsageSettings,
   UsageWindow,
 } from './usage.schemas.ts';
-import { adjustUsage, getUsageSettings, listUsage, putUsageSettings } from './usage.service.ts';
+import { adjustUsage, getUsageSettings, listUsage, putUsageSettings, USAGE_KEY } from './usage.service.ts';
 import { mayReadTenantUsage, USAGE_READ_PERMISSIONS, usageReaderHook } from './usage-access.ts';
 
 const tags = ['Usage'];
@@ -102,13 +103,18 @@ export async function registerUsageRoutes(app: HttpApp, db: Db, deps: UsageRoute
         schema: {
           tags,
           summary: 'A tenant’s usage per window',
-          description: `${READERS} Totals per feature and window (events and adjustments), oldest first; \`from\`/\`to\` bound the window starts (at most 1,000 windows).`,
+          description: `${READERS} Totals per feature and window (events and adjustments), oldest first; \`from\`/\`to\` bound the window starts. Cursor-paginated like every list.`,
           params: TenantParams,
           querystring: UsageQuery,
-          response: { 200: envelope(Type.Array(UsageWindow)), ...errors(400, 401, 403, 404, 429) },
+          response: { 200: listEnvelope(UsageWindow), ...errors(400, 401, 403, 404, 429) },
         },
       },
-      async (request) => ok(await listUsage(db, principalOf(request), request.params.tenant, request.query)),
+      async (request) => {
+        const { limit = 50, cursor, ...filter } = request.query;
+        const after = decodeCursor(cursor, USAGE_KEY);
+        const page = await listUsage(db, principalOf(request), request.params.tenant, filter, { after, limit });
+        return okPage(page.items, page.nextCursor, limit);
+      },
     );
   });
 

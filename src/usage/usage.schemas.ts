@@ -1,4 +1,5 @@
 import { type Static, Type } from 'typebox';
+import { PageQuery } from '../http/pagination.ts';
 import { JsonObject, Nullable, Timestamp } from '../http/schemas.ts';
 
 /** The most events one ingestion request may carry (the body is also capped at 1 MiB). */
@@ -101,6 +102,7 @@ export const UsageQuery = Type.Object(
     feature: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     from: Type.Optional(Type.String({ format: 'date-time', description: 'Windows starting at or after' })),
     to: Type.Optional(Type.String({ format: 'date-time', description: 'Windows starting before' })),
+    ...PageQuery,
   },
   { additionalProperties: false },
 );

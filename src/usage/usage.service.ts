@@ -3,6 +3,7 @@ import { type Caller, type Principal, requireRole } from '../access/principal.ts
 import { insertAuditRecord } from '../audit/audit.repo.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
+import { toPage } from '../http/pagination.ts';
 import type { Clock } from '../platform/clock.ts';
 import { newId } from '../platform/ids.ts';
 import { getVisibleProduct } from '../products/products.service.ts';
@@ -14,8 +15,8 @@ import { loadPlanFeatures, loadSpans, loadUsageProduct, spanAt } from './usage-c
 import { notifyUsageChange } from './usage-events.ts';
 import { windowAt } from './windows.ts';
 
-// Charts ask for a range; a range of more windows than this is cut (the oldest first are kept).
-const MAX_WINDOWS = 1000;
+/** A usage page's cursor: the last row's window start (epoch ms) and feature name, the list's order. */
+export const USAGE_KEY = /^\d{1,16}\|[^\n]{1,200}$/;
 
 /** The tenant `ref` if the caller may read its usage (operators, the product's clients, its own connection); else 404. */
 export async function readableTenant(db: Db, principal: Principal, ref: string) {
@@ -26,13 +27,18 @@ export async function readableTenant(db: Db, principal: Principal, ref: string) 
   return tenant;
 }
 
-/** A tenant's usage per window (events and adjustments), oldest first, optionally for one feature and a range of window starts. */
+/**
+ * A tenant's usage per window (events and adjustments), oldest first, optionally for one
+ * feature and a range of window starts; one page of `limit` after the cursor `after`
+ * (`<window start ms>|<feature>`, the order of the list).
+ */
 export async function listUsage(
   db: Db,
   principal: Principal,
   ref: string,
   query: { feature?: string; from?: string; to?: string },
-): Promise<UsageWindowView[]> {
+  page: { after: string | undefined; limit: number },
+): Promise<{ items: UsageWindowView[]; nextCursor: string | null }> {
   const tenant = await readableTenant(db, principal, ref);
   let select = db
     .selectFrom('usage_totals')
@@ -48,20 +54,31 @@ export async function listUsage(
     .where('usage_totals.tenant_id', '=', tenant.id)
     .orderBy('usage_totals.window_start')
     .orderBy('features.name')
-    .limit(MAX_WINDOWS);
+    .limit(page.limit + 1);
   if (query.feature) select = select.where('features.name', '=', query.feature);
   if (query.from) select = select.where('usage_totals.window_start', '>=', new Date(query.from));
   if (query.to) select = select.where('usage_totals.window_start', '<', new Date(query.to));
+  if (page.after !== undefined) {
+    const bar = page.after.indexOf('|');
+    const start = new Date(Number(page.after.slice(0, bar)));
+    const name = page.after.slice(bar + 1);
+    // Row comparison: the rows after the cursor in (window start, feature) order.
+    select = select.where(sql<boolean>`(usage_totals.window_start, features.name) > (${start}::timestamptz, ${name}::text)`);
+  }
   const rows = await select.execute();
-  return rows.map((row) => ({
-    feature: row.name,
-    windowStart: row.window_start.toISOString(),
-    windowEnd: row.window_end?.toISOString() ?? null,
-    used: row.quantity + row.adjusted,
-    events: row.events,
-    eventQuantity: row.quantity,
-    adjusted: row.adjusted,
-  }));
+  const { items, nextCursor } = toPage(rows, page.limit, (row) => `${row.window_start.getTime()}|${row.name}`);
+  return {
+    items: items.map((row) => ({
+      feature: row.name,
+      windowStart: row.window_start.toISOString(),
+      windowEnd: row.window_end?.toISOString() ?? null,
+      used: row.quantity + row.adjusted,
+      events: row.events,
+      eventQuantity: row.quantity,
+      adjusted: row.adjusted,
+    })),
+    nextCursor,
+  };
 }
 
 /**

@@ -13,6 +13,9 @@ const span = (anchor: string, end: string | null = null, zone = 'UTC'): Subscrip
   end: end ? new Date(end) : null,
   zone,
   currency: 'EUR',
+  segment: { start: new Date(anchor), end: null },
+  resetAt: null,
+  nextResetAt: null,
 });
 const iso = (window: { start: Date; end: Date | null }) => [window.start.toISOString(), window.end?.toISOString() ?? null];
 

@@ -15,8 +15,19 @@ export interface UsageWindow {
  *   the subscription's zone (a monthly allowance resets when the bill renews; an anchor on the
  *   31st gives Feb 28/29);
  * - `never`: the subscription's life from its start.
+ * A confirmed `reset` plan change cuts them all: the window it falls in ends there, and a
+ * new one (of every reset period, `never` included) starts there.
  */
 export function windowAt(reset: string, zone: string, span: SubscriptionSpan, instant: Date): UsageWindow {
+  const natural = naturalWindow(reset, zone, span, instant);
+  // A confirmed reset restarts every window: the one it falls in is cut there, and the next starts there.
+  const start = span.resetAt && span.resetAt.getTime() > natural.start.getTime() ? span.resetAt : natural.start;
+  const next = span.nextResetAt;
+  const end = next && (natural.end === null || next.getTime() < natural.end.getTime()) ? next : natural.end;
+  return { start, end };
+}
+
+function naturalWindow(reset: string, zone: string, span: SubscriptionSpan, instant: Date): UsageWindow {
   switch (reset) {
     case 'day': {
       const day = localDayWindow(zone, instant);
