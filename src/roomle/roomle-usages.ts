@@ -4,6 +4,7 @@ import { AppError } from '../errors/app-error.ts';
 import { Nullable } from '../http/schemas.ts';
 import type { HttpApp } from '../http/types.ts';
 import type { Clock } from '../platform/clock.ts';
+import type { UsageWindowView } from '../usage/usage.schemas.ts';
 import { listUsage } from '../usage/usage.service.ts';
 import { IdParams, roomleErrors, roomleTags as tags, wrapped } from './roomle.schemas.ts';
 import { nativeCaller, roomleCallerOf } from './roomle-auth.ts';
@@ -30,6 +31,10 @@ const UsageQuery = Type.Object(
 );
 
 // Roomle's product data: the tenant API names them, Landlord does not keep them.
+/** Windows read per page of the usage service, and at most in one answer. */
+const USAGE_PAGE = 500;
+const MAX_USAGES = 10_000;
+
 const NOT_MANAGED = [
   'catalogs',
   'visibleCatalogs',
@@ -58,7 +63,15 @@ export function registerRoomleUsageRoutes(app: HttpApp, db: Db, deps: { clock: C
     async (request) => {
       const who = roomleCallerOf(request);
       const tenant = await resolveTenant(db, who, request.params.id, 'tenant_payment');
-      const windows = await listUsage(db, nativeCaller(who, tenant.product_id).principal, tenant.id, request.query);
+      // Roomle answers the whole list: read the usage service's pages to the end (bounded, as its lists are).
+      const principal = nativeCaller(who, tenant.product_id).principal;
+      const windows: UsageWindowView[] = [];
+      let after: string | undefined;
+      do {
+        const page = await listUsage(db, principal, tenant.id, request.query, { after, limit: USAGE_PAGE });
+        windows.push(...page.items);
+        after = page.nextCursor ?? undefined;
+      } while (after && windows.length < MAX_USAGES);
       const usages = windows.map((window) => ({
         id: `${window.feature}@${window.windowStart}`,
         feature: window.feature,
