@@ -43,7 +43,11 @@ describe('actions', () => {
     expect(page.text).toContain(`action="/console/tenants/${tenant.id}/actions/send_creation_request"`);
     const done = await admin.post(`/console/tenants/${tenant.id}/actions/send_creation_request`);
     expect(done.status).toBe(303);
-    expect(await statusOf(tenant.id)).not.toBe('record_created');
+    await eventually(
+      async () => ((await statusOf(tenant.id)) !== 'record_created' ? true : undefined),
+      20_000,
+      'the creation request sent',
+    );
     const audit = await landlord.node.services.db
       .selectFrom('audit_log')
       .selectAll()
