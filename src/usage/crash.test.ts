@@ -25,19 +25,23 @@ const env = () => ({
 });
 
 const BATCH = 1000;
-// A producer resends the very same body: the events' time is fixed when the test starts (a fresh time on a
+// A producer resends the very same body: the events' time is fixed by the first batch (a fresh time on a
 // resend made every event of a batch the crash had committed a conflict, answered 200 with none accepted).
-const SENT_AT = new Date().toISOString();
-const batch = (tenant: string, number: number) => ({
-  product: 'metered',
-  events: Array.from({ length: BATCH }, (_, i) => ({
-    id: `b${number}-${i}`,
-    tenant,
-    feature: 'api_calls',
-    quantity: (i % 7) + 1,
-    timestamp: SENT_AT,
-  })),
-});
+let sentAt: string | undefined;
+const batch = (tenant: string, number: number) => {
+  sentAt ??= new Date().toISOString();
+  const timestamp = sentAt;
+  return {
+    product: 'metered',
+    events: Array.from({ length: BATCH }, (_, i) => ({
+      id: `b${number}-${i}`,
+      tenant,
+      feature: 'api_calls',
+      quantity: (i % 7) + 1,
+      timestamp,
+    })),
+  };
+};
 
 it('leaves every batch whole or absent after a SIGKILL mid-ingestion, with totals equal to the events stored; a resent batch counts once', async () => {
   const first = await spawnLandlord(env());
