@@ -16,10 +16,21 @@ export default defineConfig({
           ...shared,
           name: 'suite',
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-          exclude: ['test/boot.test.ts', 'test/outage*.test.ts'],
+          exclude: ['test/boot.test.ts', 'test/outage*.test.ts', 'test/browser/**'],
           // Test files mostly wait on PostgreSQL and loopback HTTP, so run a few more than the 2 cores.
           maxWorkers: 3,
           sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
+          ...shared,
+          // The console in Debian's Chromium (playwright-core): one browser at a time, after the suite.
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          maxWorkers: 1,
+          testTimeout: 120_000,
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -29,7 +40,7 @@ export default defineConfig({
           name: 'boot',
           include: ['test/boot.test.ts'],
           maxWorkers: 1,
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 2 },
         },
       },
       {
@@ -39,7 +50,7 @@ export default defineConfig({
           name: 'outage',
           include: ['test/outage*.test.ts'],
           maxWorkers: 1,
-          sequence: { groupOrder: 2 },
+          sequence: { groupOrder: 3 },
         },
       },
     ],

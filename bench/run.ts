@@ -8,8 +8,12 @@
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { runAccountApi } from './account-api.ts';
 import { runApi } from './api.ts';
+import { runConsole } from './console.ts';
 import { closeAdmin, dropAll, waitForConnections } from './database.ts';
+// usage
+import { runEntitlements } from './entitlements.ts';
 import { runEvents } from './events.ts';
 import { runHealth } from './health.ts';
 import { profiling } from './landlord.ts';
@@ -18,10 +22,26 @@ import { runOidc } from './oidc.ts';
 import { stopAll } from './processes.ts';
 import { runRenewals } from './renewals.ts';
 import { appendResults, describeMachine, RESULTS_FILE, type ScenarioReport, section } from './report.ts';
+import { runRoomleRead } from './roomle.ts';
 import { cleanupStartup, runStartup } from './startup.ts';
+import { runUsage } from './usage.ts';
 import { runVerify } from './verify.ts';
 
-const SCENARIOS = ['api', 'lifecycle', 'events', 'health', 'startup', 'verify', 'oidc', 'renewals'] as const;
+const SCENARIOS = [
+  'api',
+  'lifecycle',
+  'events',
+  'health',
+  'startup',
+  'verify',
+  'oidc',
+  'renewals',
+  'usage',
+  'entitlements',
+  'console',
+  'account-api',
+  'roomle-read',
+] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values, positionals } = parseArgs({
@@ -117,6 +137,30 @@ async function runOne(scenario: Scenario): Promise<ScenarioReport> {
       quick ? { codes: 600, connections: 50, durationS: 3, warmupS: 1 } : { codes: 3000, connections: 50, durationS: 10, warmupS: 2 },
       log,
     );
+  } else if (scenario === 'usage') {
+    return runUsage(
+      quick
+        ? { tenants: 20, batches: { 100: 100, 1000: 20 }, inFlight: 4 }
+        : { tenants: 100, batches: { 100: 1000, 1000: 200 }, inFlight: 4 },
+      log,
+    );
+  } else if (scenario === 'entitlements') {
+    return runEntitlements(
+      quick ? { tenants: 20, connections: 50, durationS: 3, warmupS: 1 } : { tenants: 100, connections: 50, durationS: 10, warmupS: 2 },
+      log,
+    );
+  } else if (scenario === 'console') {
+    return runConsole(
+      quick ? { tenants: 10_000, requests: 100, concurrency: 1 } : { tenants: 100_000, requests: 400, concurrency: 1 },
+      log,
+    );
+  } else if (scenario === 'account-api') {
+    return runAccountApi(
+      quick ? { groups: 100, connections: 50, durationS: 3, warmupS: 1 } : { groups: 500, connections: 50, durationS: 10, warmupS: 2 },
+      log,
+    );
+  } else if (scenario === 'roomle-read') {
+    return runRoomleRead(quick ? { connections: 50, durationS: 3, warmupS: 1 } : { connections: 50, durationS: 10, warmupS: 2 }, log);
   } else if (scenario === 'renewals') {
     const sized = Number(process.env.BENCH_RENEWALS) || undefined;
     return runRenewals({ subscriptions: sized ?? (quick ? 10_000 : 100_000), readRate: 20 }, log);

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { type Authenticator, createAuthenticator } from './access/authenticator.ts';
 import type { Config } from './config/config.ts';
-import { type DatabaseHandle, openDatabase } from './db/connect.ts';
+import { type DatabaseHandle, openNodeDatabase } from './db/connect.ts';
 import type { Db } from './db/database.ts';
 import { createListener } from './db/listener.ts';
 import { migrate, migrationsApplied, readMigrations } from './db/migrate.ts';
@@ -55,6 +55,11 @@ export interface StartOptions {
    * By default the process exits with code 70 so that whatever runs it starts a new one.
    */
   onFatal?: (error: ComponentFailedError) => void;
+  /**
+   * The database, already being opened: the CLI starts it (the embedded server's start is mostly
+   * waiting on another process) before it loads the rest of Landlord, so the two overlap.
+   */
+  database?: Promise<DatabaseHandle>;
 }
 
 /** The exit code of a node that gave up on a background component. */
@@ -68,7 +73,7 @@ export const EXIT_COMPONENT_FAILED = 70;
 export async function startLandlord(config: Config, options: StartOptions = {}): Promise<Landlord> {
   const log = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? systemClock;
-  const database = await openDatabase(config, (line) => log.debug({ scope: 'postgres' }, line), config.databasePoolSize);
+  const database = await (options.database ?? openNodeDatabase(config, log));
   const { db } = database;
   const metrics = createMetrics();
   const supervisor = createSupervisor({
@@ -119,6 +124,7 @@ export async function startLandlord(config: Config, options: StartOptions = {}):
     let listeningUrl = '';
     const baseUrl = () => config.publicUrl ?? listeningUrl;
     const services: Services = { db, box, clock, keyRing, config, log, http, nodeId: node.id, authenticator, listener, baseUrl, metrics };
+    services.componentStates = () => supervisor.states();
 
     let componentsStarted = false;
     const app = await createHttpApp({

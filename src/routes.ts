@@ -4,12 +4,15 @@ import type { Authenticator } from './access/authenticator.ts';
 import { registerClientRoutes } from './access/clients.routes.ts';
 import { registerTokenRoutes } from './access/token.routes.ts';
 import { registerAuditRoutes } from './audit/audit.routes.ts';
+// calls and billing
+import { registerBillRoutes } from './billing/bills.routes.ts';
 import { registerCatalogueRoutes } from './catalogue/catalogue.routes.ts';
 // commerce
 import { registerCommerceRoutes } from './commerce/commerce.routes.ts';
 import type { Config } from './config/config.ts';
 import { registerConnectionRoutes } from './connections/connections.routes.ts';
 import { createConnectionVerifier } from './connections/verifier.ts';
+import { registerConsole } from './console/console.routes.ts';
 import type { Db } from './db/database.ts';
 import type { Listener } from './db/listener.ts';
 import { registerEventRoutes } from './events/events.routes.ts';
@@ -18,8 +21,11 @@ import type { HttpApp } from './http/types.ts';
 import { identityDeps } from './identity/identity-deps.ts';
 import { registerIdentityRoutes } from './identity/register.ts';
 import { registerLoginLinkRoutes } from './login-links/login-links.routes.ts';
+import { registerMarketplaceFeature } from './marketplaces/register.ts';
+import { registerPaymentRoutes } from './payments/payments.routes.ts';
 import { registerPeopleRoutes } from './people/people.routes.ts';
 import { registerRoleRoutes } from './people/roles.routes.ts';
+import { registerPlanChangeRoutes } from './plan-changes/plan-changes.routes.ts';
 import type { Clock } from './platform/clock.ts';
 import type { OutboundHttp } from './platform/outbound.ts';
 import type { SecretBox } from './platform/secret-box.ts';
@@ -27,9 +33,11 @@ import type { KeyRing } from './platform/signing-keys.ts';
 import { registerProductRoutes } from './products/products.routes.ts';
 import { registerResellerApi } from './resellers/reseller-api.routes.ts';
 import { registerResellerRoutes } from './resellers/resellers.routes.ts';
+import { registerRoomleRoutes } from './roomle/roomle.routes.ts';
 import { registerRosaasRoutes } from './rosaas/rosaas.routes.ts';
 import { registerLifecycleRoutes } from './tenants/lifecycle.routes.ts';
 import { registerTenantRoutes } from './tenants/tenants.routes.ts';
+import { registerUsageRoutes } from './usage/usage.routes.ts';
 import { registerWebhookRoutes } from './webhooks/webhooks.routes.ts';
 
 /** The shared parts every feature is built from. */
@@ -52,6 +60,8 @@ export interface Services {
   baseUrl: () => string;
   /** The node's Prometheus registry (`/metrics`), for features' own counters. */
   metrics?: Registry;
+  /** This node's background components and their states (the console's system page). */
+  componentStates?: () => Record<string, string>;
 }
 
 /** Registers every feature's routes on the app. */
@@ -83,4 +93,23 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   await registerIdentityRoutes(app, services);
   // commerce
   registerCommerceRoutes(app, services);
+  // calls and billing
+  registerPlanChangeRoutes(app, db, { clock });
+  registerBillRoutes(app, db, { clock });
+  // usage
+  await registerUsageRoutes(app, db, { clock, listener: services.listener, authenticator: services.authenticator, verifier });
+  // console
+  await registerConsole(app, services);
+  await registerPaymentRoutes(app, db, { clock, box });
+  // marketplaces (maestrano)
+  await registerMarketplaceFeature(app, services);
+  // roomle
+  await registerRoomleRoutes(app, db, {
+    clock,
+    box,
+    keyRing: services.keyRing,
+    authenticator: services.authenticator,
+    verifier,
+    issuer: services.baseUrl,
+  });
 }

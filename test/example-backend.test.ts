@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startExampleBackend } from '../examples/rosaas-backend.ts';
 import { eventually } from './helpers/backend-simulator.ts';
+import { freePort } from './helpers/free-port.ts';
 import { startTestLandlord, type TestLandlord } from './helpers/landlord.ts';
 
 let landlord: TestLandlord;
@@ -17,7 +18,7 @@ afterAll(async () => {
 
 it('runs the README walk-through: the example backend takes a tenant through its whole life', async () => {
   // 1. The product, with the backend's URLs and the api key Landlord will send.
-  const port = 40_000 + Math.floor(Math.random() * 20_000);
+  const port = await freePort();
   const apiKey = 'example-backend-api-key-0123456789';
   const base = `http://127.0.0.1:${port}/api/integration/{name}`;
   const product = await landlord.admin.post('/v1/products', {

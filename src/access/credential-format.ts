@@ -10,9 +10,9 @@ export const LOOKUP_LENGTH = 12;
 /**
  * The kinds of secret Landlord issues, by prefix: `ll_` operator keys, `llcs_` client secrets,
  * `llcn_` connection secrets, `llrs_` reseller passwords, `llln_` login-link tokens, `llin_` invitation tokens,
- * `llss_` session tokens, `llpw_` password-link tokens, `lloc_` OIDC client secrets.
+ * `llss_` session tokens, `llpw_` password-link tokens, `lloc_` OIDC client secrets, `llcl_` console links.
  */
-export type CredentialPrefix = 'll' | 'llcs' | 'llcn' | 'llrs' | 'llln' | 'llin' | 'llss' | 'llpw' | 'lloc';
+export type CredentialPrefix = 'll' | 'llcs' | 'llcn' | 'llrs' | 'llln' | 'llin' | 'llss' | 'llpw' | 'lloc' | 'llcl';
 
 function base62(bytes: Buffer, length: number): string {
   let value = BigInt(`0x${bytes.toString('hex') || '0'}`);

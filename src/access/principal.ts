@@ -9,7 +9,7 @@ export type Role = 'super_admin' | 'product_admin' | 'client' | 'tenant';
 /** Who is calling, resolved from the credential on every request. */
 export interface Principal {
   /** How the caller proved itself. */
-  kind: 'admin_key' | 'api_key' | 'client' | 'reseller' | 'connection';
+  kind: 'admin_key' | 'api_key' | 'client' | 'reseller' | 'connection' | 'marketplace' | 'user';
   /** The credential's id (api key id, client id); stable, used for audit, rate limits and idempotency. */
   id: string;
   role: Role;

@@ -15,12 +15,34 @@ const Limit = Type.Integer({
   description: 'Most a tenant on the plan may use; null for unlimited (and for a boolean feature, "included")',
 });
 
+// Usage: how the limit is enforced, when it warns, and what going over costs (ADR 0010).
+const Enforcement = Type.Union([Type.Literal('soft'), Type.Literal('hard')], {
+  description: '`soft` (default): usage past the limit is allowed and warned about; `hard`: the entitlement check refuses it',
+});
+const Thresholds = Type.Array(Type.Integer({ minimum: 1, maximum: 1000 }), {
+  maxItems: 10,
+  uniqueItems: true,
+  description:
+    'Percentages of the limit that emit `usage.threshold_reached` (100: `usage.limit_reached`) once per window; default [80, 100]',
+});
+const OveragePrice = Type.Integer({
+  minimum: 0,
+  maximum: Number.MAX_SAFE_INTEGER,
+  description: 'Price per unit over the limit, in minor units of the plan price’s currency, billed in arrears; null: none',
+});
+const UsageFields = {
+  enforcement: Type.Optional(Enforcement),
+  thresholds: Type.Optional(Thresholds),
+  overageUnitPrice: Type.Optional(Nullable(OveragePrice)),
+};
+
 export const PlanFeatureAttach = Type.Object(
   {
     feature: Type.String({ minLength: 1, maxLength: 200, description: 'Feature id or name within the product' }),
     limit: Type.Optional(Nullable(Limit)),
     unit: Type.Optional(Nullable(Unit)),
     reset: Type.Optional(Reset),
+    ...UsageFields,
   },
   { additionalProperties: false },
 );
@@ -31,6 +53,7 @@ export const PlanFeatureUpdate = Type.Object(
     limit: Type.Optional(Nullable(Limit)),
     unit: Type.Optional(Nullable(Unit)),
     reset: Type.Optional(Reset),
+    ...UsageFields,
   },
   { additionalProperties: false },
 );
@@ -46,6 +69,9 @@ export const PlanFeature = Type.Object({
   limit: Nullable(Type.Integer()),
   unit: Nullable(Type.String()),
   reset: Type.String(),
+  enforcement: Type.String(),
+  thresholds: Type.Array(Type.Integer()),
+  overageUnitPrice: Nullable(Type.Integer()),
   version: Type.Integer(),
   createdAt: Timestamp,
   updatedAt: Timestamp,

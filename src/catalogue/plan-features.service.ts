@@ -80,6 +80,9 @@ export async function attachFeature(
       limit_value: body.limit ?? null,
       unit: body.unit !== undefined ? body.unit : feature.unit,
       reset: body.reset ?? 'never',
+      enforcement: body.enforcement,
+      thresholds: body.thresholds,
+      overage_unit_price_minor: body.overageUnitPrice ?? null,
       created_at: now,
       updated_at: now,
     }),
@@ -112,7 +115,14 @@ export async function updatePlanFeature(
   const current = await requireAttachment(db, plan.id, feature, true);
   assertIfMatch(ifMatch, current);
   assertLimitFits(feature, body.limit);
-  const changes = definedOnly({ limit_value: body.limit, unit: body.unit, reset: body.reset });
+  const changes = definedOnly({
+    limit_value: body.limit,
+    unit: body.unit,
+    reset: body.reset,
+    enforcement: body.enforcement,
+    thresholds: body.thresholds,
+    overage_unit_price_minor: body.overageUnitPrice,
+  });
   const row = await repo.updatePlanFeature(db, current.id, { ...changes, updated_at: deps.clock.now() });
   const view = withFeatureNames(row, feature);
   await insertAuditRecord(db, caller.actor, {

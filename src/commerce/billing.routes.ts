@@ -1,5 +1,6 @@
 import { requireRole } from '../access/principal.ts';
 import { insertAuditRecord } from '../audit/audit.repo.ts';
+import { runBillingDue } from '../billing/billing-due.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import { callerOf } from '../http/caller.ts';
@@ -129,6 +130,8 @@ export function registerBillingRoutes(app: HttpApp, db: Db, deps: { clock: Clock
       });
       // Answer once every subscription of the product is up to the new time.
       const renewed = await renewProductNow(deps.renewals, productId);
+      // Bills and recurring bills due by then, and period-end plan changes (their backend's answer is not awaited).
+      await runBillingDue({ db, clock: deps.clock });
       const settings = await findBillingSettings(db, productId);
       return ok({ productId, now: new Date(deps.clock.now().getTime() + settings.clockOffsetMs).toISOString(), renewed });
     },

@@ -77,6 +77,10 @@ async function claimDue(db: Db, now: Date, limit: number, options: ClaimOptions 
       and s.next_action_at <= ${now}::timestamptz + coalesce(b.clock_offset_ms, 0) * interval '1 millisecond'
       ${options.productId ? sql`and s.product_id = ${options.productId}::uuid` : sql``}
       ${after ? sql`and (s.next_action_at, s.id) > (${after.at}::timestamptz, ${after.id}::uuid)` : sql``}
+      -- A period-end plan change in flight holds its boundary's renewal until it resolves (ADR 0009).
+      and not exists (select 1 from subscription_changes c where c.subscription_id = s.id and c.timing = 'period_end'
+        and c.status in ('scheduled', 'calling', 'awaiting_report')
+        and c.effective_at <= ${now}::timestamptz + coalesce(b.clock_offset_ms, 0) * interval '1 millisecond')
     order by s.next_action_at, s.id
     limit ${limit}
     for update of s ${options.wait ? sql`` : sql`skip locked`}`.execute(db);

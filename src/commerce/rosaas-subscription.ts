@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.ts';
+import { findLastReset } from '../plan-changes/plan-changes.repo.ts';
 import { findTenantSubscription } from './subscriptions.repo.ts';
 
 /** A tenant's live (or latest) subscription as the RoSaaS tenant read carries it; null without one. */
@@ -23,7 +24,7 @@ export async function rosaasSubscriptionOf(db: Db, tenantId: string) {
     trialEndDate: iso(row.trial_end_at),
     autoRenew: row.auto_renew,
     cancelDate: iso(row.cancel_at),
-    // Plan resets (usage windows restarted) arrive with plan changes; none has happened yet.
-    lastResetDate: null,
+    // The usage windows restarted by the latest reset the backend confirmed (ADR 0009).
+    lastResetDate: iso(await findLastReset(db, row.id)),
   };
 }

@@ -12,6 +12,7 @@ import { isUniqueViolation } from '../db/errors.ts';
 import { AppError } from '../errors/app-error.ts';
 import { recordEvent } from '../events/events.repo.ts';
 import { toPage } from '../http/pagination.ts';
+import { findHeldBoundaries } from '../plan-changes/plan-changes.repo.ts';
 import type { Clock } from '../platform/clock.ts';
 import { newId } from '../platform/ids.ts';
 import { getVisibleTenant } from '../tenants/tenants.service.ts';
@@ -148,7 +149,10 @@ export function newSubscriptionValues(input: {
 
 /** Applies whatever is due for a locked (or just written) subscription as of `now`; returns the row as stored. */
 export async function applyDue(db: Db, row: SubscriptionRow, now: Date): Promise<SubscriptionRow> {
-  const advance = advanceSubscription(stateOf(row), now);
+  // A period-end plan change in flight holds its boundary's renewal until it resolves (ADR 0009).
+  const held = (await findHeldBoundaries(db, [row.id])).get(row.id);
+  const until = held && held.getTime() <= now.getTime() ? new Date(held.getTime() - 1) : now;
+  const advance = advanceSubscription(stateOf(row), until);
   if (!advance) return row;
   await applyAdvances(db, [advance], now);
   const stored = await repo.findTenantSubscription(db, row.tenant_id);

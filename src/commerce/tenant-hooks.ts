@@ -82,7 +82,13 @@ export async function startTenantSubscription(db: Db, clock: Clock, tenantId: st
 }
 
 /** Cancels a tenant's live subscription now because the tenant is being deleted (in the deletion's transaction). */
-export async function cancelSubscriptionOfDeletedTenant(db: Db, clock: Clock, tenantId: string, actor: Actor): Promise<void> {
+export async function cancelSubscriptionOfDeletedTenant(
+  db: Db,
+  clock: Clock,
+  tenantId: string,
+  actor: Actor,
+  reason = 'tenant deleted',
+): Promise<void> {
   const row = await repo.findTenantSubscription(db, tenantId, { lock: true });
   if (!row || !LIVE_STATUSES.includes(row.status as never)) return;
   const settings = await findBillingSettings(db, row.product_id);
@@ -107,7 +113,7 @@ export async function cancelSubscriptionOfDeletedTenant(db: Db, clock: Clock, te
       productId: row.product_id,
       tenantId,
       occurredAt: now,
-      data: { subscription: after, reason: 'tenant deleted' },
+      data: { subscription: after, reason },
     },
     audit,
   );

@@ -50,6 +50,9 @@ describe('loadConfig defaults', () => {
       sessionIdleMinutes: 60,
       sessionMaxHours: 12,
       componentGiveUpSeconds: 120,
+      console: true,
+      consoleIdleMinutes: 30,
+      renewalBatchSize: 500,
     });
   });
 
@@ -89,6 +92,9 @@ describe('loadConfig defaults', () => {
         LANDLORD_SESSION_IDLE_MINUTES: '30',
         LANDLORD_SESSION_MAX_HOURS: '8',
         LANDLORD_COMPONENT_GIVE_UP_SECONDS: '45',
+        LANDLORD_CONSOLE: 'off',
+        LANDLORD_CONSOLE_IDLE_MINUTES: '15',
+        LANDLORD_RENEWAL_BATCH_SIZE: '50',
       },
       '/srv/landlord',
     );
@@ -119,6 +125,9 @@ describe('loadConfig defaults', () => {
       sessionIdleMinutes: 30,
       sessionMaxHours: 8,
       componentGiveUpSeconds: 45,
+      console: false,
+      consoleIdleMinutes: 15,
+      renewalBatchSize: 50,
     });
     expect(loadConfig({ LANDLORD_DATA_DIR: '/abs/dir' }, '/srv/landlord').dataDir).toBe('/abs/dir');
     expect(loadConfig({ PORT: '0' }).port).toBe(0);

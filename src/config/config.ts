@@ -57,6 +57,10 @@ export interface Config {
   // commerce
   /** Subscriptions the renewals sweep claims and renews in one transaction. */
   readonly renewalBatchSize: number;
+  /** Whether `/console` is served (`LANDLORD_CONSOLE=off` turns it off). */
+  readonly console: boolean;
+  /** An operator's console session ends after this many idle minutes. */
+  readonly consoleIdleMinutes: number;
 }
 
 /** A configuration value that stops start-up; the message names the variable. */
@@ -98,6 +102,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     componentGiveUpSeconds: integer(env, 'LANDLORD_COMPONENT_GIVE_UP_SECONDS', 120, 1, 86_400),
     // commerce
     renewalBatchSize: integer(env, 'LANDLORD_RENEWAL_BATCH_SIZE', 500, 1, 10_000),
+    console: oneOf(env, 'LANDLORD_CONSOLE', ['on', 'off'] as const, 'on') === 'on',
+    consoleIdleMinutes: integer(env, 'LANDLORD_CONSOLE_IDLE_MINUTES', 30, 1, 24 * 60),
   };
   return Object.freeze(config);
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BackendSimulator, startBackendSimulator } from '../../test/helpers/backend-simulator.ts';
+import { differentFrom } from '../../test/helpers/different.ts';
 import { productAdminKey } from '../../test/helpers/fixtures.ts';
 import { startTestLandlord, type TestLandlord } from '../../test/helpers/landlord.ts';
 import { isWellFormed, matchesHash } from '../access/credential-format.ts';
@@ -109,7 +110,7 @@ describe('POST /v1/connections/verify', () => {
   it('refuses a wrong secret and an unknown id alike, and another product’s connection as unknown', async () => {
     const tenant = await liveTenant(landlord, product.name);
     const created = await connect(tenant.name);
-    const wrong = await verify({ id: created.id, secret: `${created.secret.slice(0, -1)}x` });
+    const wrong = await verify({ id: created.id, secret: differentFrom(created.secret) });
     const unknown = await verify({ id: '0'.repeat(32), secret: created.secret });
     expect(wrong.body.data).toMatchObject({ valid: false, reason: 'unknown', tenant: null, connection: null, permissions: [] });
     expect(unknown.body.data).toEqual(wrong.body.data);
@@ -183,15 +184,22 @@ describe('rate limits', () => {
   it('does not hold verification to the per-credential rate limit that other routes meet', async () => {
     // A credential of its own, so its budget is this test's alone.
     const operator = landlord.as(await productAdminKey(landlord, product.name));
-    const statuses = new Set<number>();
-    for (let index = 0; index < RATE_LIMIT + 20; index++) {
-      statuses.add((await operator.post('/v1/connections/verify', { id: '0'.repeat(32), secret: 'llcn_x' })).status);
-    }
-    expect(statuses).toEqual(new Set([200]));
-    let last = 0;
-    for (let index = 0; index < RATE_LIMIT + 20 && last !== 429; index++)
-      last = (await operator.get(`/v1/products/${product.name}`)).status;
-    expect(last).toBe(429);
+    // Twenty at a time: the limit is counted per request, and 840 one after another outlast a test's
+    // time on a loaded two-core machine.
+    const inWaves = async (count: number, send: () => Promise<{ status: number }>) => {
+      const statuses: number[] = [];
+      for (let sent = 0; sent < count; sent += 20) {
+        statuses.push(...(await Promise.all(Array.from({ length: Math.min(20, count - sent) }, send))).map((answer) => answer.status));
+      }
+      return statuses;
+    };
+    const verified = await inWaves(RATE_LIMIT + 20, () =>
+      operator.post('/v1/connections/verify', { id: '0'.repeat(32), secret: 'llcn_x' }),
+    );
+    expect(new Set(verified)).toEqual(new Set([200]));
+    const read = await inWaves(RATE_LIMIT + 20, () => operator.get(`/v1/products/${product.name}`));
+    expect(read).toContain(429);
+    expect(read.filter((status) => status === 200).length).toBeLessThanOrEqual(RATE_LIMIT);
     expect((await landlord.as(undefined).post('/v1/connections/verify', { id: '0'.repeat(32), secret: 'x' })).status).toBe(401);
-  });
+  }, 120_000);
 });

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
+import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
 import type { Component } from '../platform/supervisor.ts';
 import { lockDataDir, readLock } from './data-dir-lock.ts';
@@ -37,6 +38,11 @@ export async function openDatabase(config: Config, log: (line: string) => void, 
     await lock.release();
     throw error;
   }
+}
+
+/** Opens the database as a node does: its pool size, the embedded server's lines logged at debug level. */
+export function openNodeDatabase(config: Config, log: Logger): Promise<DatabaseHandle> {
+  return openDatabase(config, (line) => log.debug({ scope: 'postgres' }, line), config.databasePoolSize);
 }
 
 /**

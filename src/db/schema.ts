@@ -1,5 +1,12 @@
 import type { Insertable, Selectable, Updateable } from 'kysely';
 import type {
+  BillsTable,
+  PaymentEventsTable,
+  PaymentProvidersTable,
+  RecurringBillsTable,
+  SubscriptionChangesTable,
+} from './schema/billing.ts';
+import type {
   ApiKeysTable,
   ClientsTable,
   FeaturesTable,
@@ -18,6 +25,7 @@ import type {
   SubscriptionPeriodsTable,
   SubscriptionsTable,
 } from './schema/commerce.ts';
+import type { ConsoleLinksTable } from './schema/console.ts';
 import type { EventsTable, WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable } from './schema/events.ts';
 import type {
   OidcClientsTable,
@@ -32,6 +40,14 @@ import type {
   UserPasswordsTable,
 } from './schema/identity.ts';
 import type {
+  MarketplaceEnvironmentsTable,
+  MarketplaceGroupsTable,
+  MarketplaceMembersTable,
+  MarketplaceNoticesTable,
+  MarketplacesTable,
+  MarketplaceUsersTable,
+} from './schema/marketplaces.ts';
+import type {
   ConnectionsTable,
   LoginLinksTable,
   MembershipsTable,
@@ -42,15 +58,31 @@ import type {
   UsersTable,
 } from './schema/people.ts';
 import type { AuditLogTable, IdempotencyKeysTable, LandlordNodesTable, LandlordSecretsTable, SigningKeysTable } from './schema/platform.ts';
+import type {
+  BillingProfilesTable,
+  PaymentConnectionsTable,
+  PromoCodesTable,
+  PromoRedemptionsTable,
+  RoomlePackagesTable,
+  RoomleProductsTable,
+  RoomleTenantsTable,
+} from './schema/roomle.ts';
 import type { TenantHealthTable, TenantProbeHourlyTable, TenantProbesTable, TenantsTable, TenantTimelineTable } from './schema/tenants.ts';
+import type { UsageAdjustmentsTable, UsageCrossingsTable, UsageEventsTable, UsageTotalsTable } from './schema/usage.ts';
 
+// calls and billing
+export type * from './schema/billing.ts';
 export type * from './schema/catalogue.ts';
 export type * from './schema/commerce.ts';
+export type * from './schema/console.ts';
 export type * from './schema/events.ts';
 export type * from './schema/identity.ts';
+export type * from './schema/marketplaces.ts';
 export type * from './schema/people.ts';
 export type * from './schema/platform.ts';
+export type * from './schema/roomle.ts';
 export type * from './schema/tenants.ts';
+export type * from './schema/usage.ts';
 
 /** Every table Landlord's queries touch, for Kysely's types. */
 export interface Database {
@@ -103,6 +135,35 @@ export interface Database {
   invoices: InvoicesTable;
   invoice_lines: InvoiceLinesTable;
   payments: PaymentsTable;
+  // calls and billing
+  subscription_changes: SubscriptionChangesTable;
+  // marketplaces (maestrano)
+  marketplace_environments: MarketplaceEnvironmentsTable;
+  marketplaces: MarketplacesTable;
+  marketplace_groups: MarketplaceGroupsTable;
+  marketplace_users: MarketplaceUsersTable;
+  marketplace_members: MarketplaceMembersTable;
+  marketplace_notices: MarketplaceNoticesTable;
+  recurring_bills: RecurringBillsTable;
+  bills: BillsTable;
+  // usage
+  usage_events: UsageEventsTable;
+  usage_totals: UsageTotalsTable;
+  usage_adjustments: UsageAdjustmentsTable;
+  usage_crossings: UsageCrossingsTable;
+  // console
+  console_links: ConsoleLinksTable;
+  // roomle
+  roomle_products: RoomleProductsTable;
+  roomle_packages: RoomlePackagesTable;
+  roomle_tenants: RoomleTenantsTable;
+  billing_profiles: BillingProfilesTable;
+  payment_connections: PaymentConnectionsTable;
+  promo_codes: PromoCodesTable;
+  promo_redemptions: PromoRedemptionsTable;
+  // payments
+  payment_providers: PaymentProvidersTable;
+  payment_events: PaymentEventsTable;
 }
 
 export type ProductRow = Selectable<ProductsTable>;

@@ -130,6 +130,96 @@ export const ERROR_CODES = {
   'payment.reference_taken': { status: 409, sysCode: '1815', message: 'This provider reference was recorded for another payment' },
   'clock.not_sandbox': { status: 409, sysCode: '1821', message: 'Only a sandbox product has a commerce clock to move' },
   'clock.backwards': { status: 422, sysCode: '1822', message: 'A commerce clock only moves forward' },
+  // usage metering: outcomes of single events (in a 200) and errors of the usage routes
+  'usage.conflict': { status: 409, sysCode: '1851', message: 'An event with this id and a different body was stored already' },
+  'usage.no_subscription': { status: 422, sysCode: '1852', message: 'The tenant had no live subscription at that time' },
+  'usage.feature_not_in_plan': { status: 422, sysCode: '1853', message: 'The tenant’s plan did not include the feature at that time' },
+  'usage.window_closed': { status: 422, sysCode: '1854', message: 'The event’s window closed (its grace period is over)' },
+  'usage.in_future': { status: 422, sysCode: '1855', message: 'The event’s timestamp is too far in the future' },
+  'usage.tenant_not_found': { status: 422, sysCode: '1856', message: 'No such tenant in this product' },
+
+  // Roomle tenant API and promo codes (ADR 0013)
+  'roomle.not_enabled': { status: 422, sysCode: '2101', message: 'The product does not serve the Roomle API' },
+  'roomle.not_managed': {
+    status: 501,
+    sysCode: '2102',
+    message: 'Roomle product data (catalogs, configurators, asset processings, tags) is not managed by Landlord',
+  },
+  'roomle.delete_not_supported': {
+    status: 405,
+    sysCode: '2103',
+    message: 'Deleting a tenant through the Roomle API is not possible; operators delete tenants with the native API',
+  },
+  'roomle.no_payment_provider': {
+    status: 501,
+    sysCode: '2104',
+    message: 'No payment provider is configured, so there is no billing-portal session to open',
+  },
+  'roomle.no_billing_portal': {
+    status: 501,
+    sysCode: '2106',
+    message: 'The product’s payment provider takes inbound payment events only: Landlord cannot open billing-portal sessions with it',
+  },
+  'billing_profile.not_found': { status: 404, sysCode: '1005', message: 'The tenant has no billing information yet' },
+  'billing_profile.exists': { status: 409, sysCode: '2105', message: 'The tenant has billing information already: change it with PUT' },
+  'payment_connection.not_found': { status: 404, sysCode: '1005', message: 'The tenant has no connection to this payment provider store' },
+  'promo_code.not_found': { status: 404, sysCode: '1005', message: 'No such promo code' },
+  'promo_code.code_taken': { status: 409, sysCode: '2110', message: 'The product has a promo code with this code already' },
+  'promo_code.inactive': { status: 422, sysCode: '2111', message: 'The promo code is not active' },
+  'promo_code.not_yet_valid': { status: 422, sysCode: '2112', message: 'The promo code is not valid yet' },
+  'promo_code.expired': { status: 422, sysCode: '2113', message: 'The promo code has expired' },
+  'promo_code.exhausted': { status: 422, sysCode: '2114', message: 'The promo code has been redeemed as often as it may be' },
+  'promo_code.already_used': { status: 409, sysCode: '2115', message: 'This tenant has used the promo code already' },
+  'promo_code.subscription_exists': {
+    status: 409,
+    sysCode: '2116',
+    message: 'The tenant has a live subscription; a promo code on it would be a plan change',
+  },
+
+  // calls and billing: plan changes, bills, recurring bills (ADR 0009)
+  'plan_change.not_found': { status: 404, sysCode: '1005', message: 'No such plan change' },
+  'plan_change.invalid_price': { status: 422, sysCode: '1901', message: "The price is not a published plan price of the tenant's product" },
+  'plan_change.same_price': { status: 422, sysCode: '1902', message: 'The subscription is on this price already' },
+  'plan_change.currency_mismatch': { status: 422, sysCode: '1903', message: "The price's currency is not the subscription's" },
+  'plan_change.cycle_not_supported': {
+    status: 422,
+    sysCode: '1904',
+    message: 'A price paid once (unlimited) cannot be changed to or from',
+  },
+  'plan_change.in_flight': { status: 409, sysCode: '1905', message: 'The subscription has a plan change in flight already' },
+  'plan_change.backend_url_missing': { status: 409, sysCode: '1906', message: 'The product has no backend URL for this kind of change' },
+  'plan_change.not_in_flight': { status: 409, sysCode: '1907', message: 'No plan change of this kind is waiting for a report' },
+  'plan_change.not_started': { status: 409, sysCode: '1908', message: 'The subscription has not started yet' },
+  'plan_change.cancel_scheduled': {
+    status: 409,
+    sysCode: '1909',
+    message: 'The subscription ends at its period end: nothing to change then',
+  },
+  'bill.not_found': { status: 404, sysCode: '1005', message: 'No such bill' },
+  'bill.invoiced': { status: 409, sysCode: '1911', message: 'The bill is on an invoice already: it can no longer be cancelled' },
+  'recurring_bill.not_found': { status: 404, sysCode: '1005', message: 'No such recurring bill' },
+  'recurring_bill.expired': { status: 409, sysCode: '1912', message: 'The recurring bill has made all its cycles' },
+  'recurring_bill.invalid_frequency': { status: 422, sysCode: '1913', message: 'The period and frequency do not go together' },
+  // console
+  'console.forbidden_origin': { status: 403, sysCode: '1950', message: 'The form did not come from this console (Origin or CSRF token)' },
+  'console.confirmation_required': {
+    status: 422,
+    sysCode: '1951',
+    message: 'Type the name of the object to confirm this action',
+  },
+  'event.not_found': { status: 404, sysCode: '1005', message: 'No such event' },
+  'console.link_invalid': { status: 401, sysCode: '1952', message: 'The console link is unknown, used or expired' },
+  'payment_provider.not_found': { status: 404, sysCode: '1005', message: 'The product has no payment provider' },
+  'payment_event.invalid_signature': {
+    status: 401,
+    sysCode: '1914',
+    message: "The event's signature does not check out with the product's provider secret",
+  },
+  // marketplaces (maestrano)
+  'marketplace.not_found': { status: 404, sysCode: '1005', message: 'No such marketplace' },
+  'marketplace.name_taken': { status: 409, sysCode: '1801', message: 'The product has a marketplace with this name already' },
+  'group.not_found': { status: 404, sysCode: '1005', message: 'No such group in this marketplace' },
+  'group.deleted': { status: 409, sysCode: '1802', message: 'The group is deleted' },
 
   // server
   'server.internal': { status: 500, sysCode: '1500', message: 'Something went wrong on our side; the request id names it in our logs' },

@@ -78,6 +78,36 @@ const COMMERCE_SCHEMAS: Record<string, TSchema> = Object.fromEntries([
     Type.Object({ invoice: Snapshot('invoice'), subscription: Type.Optional(Snapshot('subscription')) }),
   ]),
 ]);
+// Usage: a threshold of a limit crossed (once per window), and a limit left again.
+const LimitFacts = {
+  tenant: Type.Object({ id: Type.String(), name: Type.String() }),
+  feature: Type.String(),
+  threshold: Type.Integer({ description: 'Percent of the limit' }),
+  limit: Type.Integer(),
+  used: Type.Integer(),
+  windowStart: Type.String({ format: 'date-time' }),
+  windowEnd: Nullable(Type.String({ format: 'date-time' })),
+};
+const USAGE_EVENT_SCHEMAS: Record<string, TSchema> = {
+  'usage.threshold_reached': Type.Object(LimitFacts),
+  'usage.limit_reached': Type.Object(LimitFacts),
+  'usage.limit_cleared': Type.Object({
+    ...LimitFacts,
+    reason: Type.String({ description: '`new_window`, `plan_changed`, `limit_raised` or `correction`' }),
+  }),
+};
+
+// Calls and billing (ADR 0009): plan changes ride on subscription.plan_change_*; bills and recurring bills.
+const BILLING_SCHEMAS: Record<string, TSchema> = Object.fromEntries([
+  ...['created', 'invoiced', 'cancelled'].map((verb) => [
+    `bill.${verb}`,
+    Type.Object({ bill: Snapshot('bill'), invoice: Type.Optional(Snapshot('invoice')) }),
+  ]),
+  ...['created', 'executed', 'expired', 'cancelled'].map((verb) => [
+    `recurring_bill.${verb}`,
+    Type.Object({ recurringBill: Snapshot('recurring bill'), bill: Type.Optional(Snapshot('bill it made')) }),
+  ]),
+]);
 
 /**
  * Every event type and the schema of its `data`, in one place: the OpenAPI document
@@ -100,6 +130,11 @@ export const EVENT_SCHEMAS: Record<string, TSchema> = {
   'tenant.availability.healthy': Type.Object({ tenant: Snapshot('tenant'), health: Snapshot('health record') }),
   'webhook_endpoint.disabled': Type.Object({ endpoint: Snapshot('webhook endpoint'), reason: Type.String() }),
   ...COMMERCE_SCHEMAS,
+  ...BILLING_SCHEMAS,
+  // usage
+  ...USAGE_EVENT_SCHEMAS,
+  // Sent on request to one endpoint only, whatever types it subscribed to (the console's "send a test event").
+  'webhook_endpoint.test': Type.Object({ endpointId: Type.String(), message: Type.String() }),
   ...Object.fromEntries(
     Object.entries({ ...CATALOGUE_VERBS, ...PEOPLE_VERBS, ...IDENTITY_VERBS }).flatMap(([objectType, verbs]) =>
       verbs.map((verb) => [`${objectType}.${verb}`, Type.Object(changed(objectType, verb))]),

@@ -1,10 +1,10 @@
+import { enqueueCall, firstAttempt, tenantQueue } from '../backend-calls/call-kind.ts';
 import type { Db } from '../db/database.ts';
 import { recordEvent } from '../events/events.repo.ts';
-import { enqueueJob } from '../jobs/enqueue.ts';
 import { newId } from '../platform/ids.ts';
 import { findTenantsByIds } from '../tenants/tenants.repo.ts';
 import { tenantFacts } from '../tenants/tenants.service.ts';
-import { CALL_TASK, type CallJob, tenantQueue } from '../tenants/transitions.ts';
+import { UNAVAILABLE_NOTICE } from './health.calls.ts';
 import { countProbe, emptyTotals, hourOf, nextHealth, nextProbeAt, type ProbeVerdict } from './health.rules.ts';
 import { type ClaimedProbe, lockTenantsForChanges, type ResultRow, writeProbeResults } from './probes.repo.ts';
 
@@ -148,8 +148,7 @@ export async function recordProbeOutcomes(db: Db, nodeId: string, outcomes: read
         data: { tenant: facts, health: { ...facts.health, reason: row.error }, outage },
       });
       if (row.change === 'unavailable' && row.outage_id) {
-        const job: CallJob = { tenantId: record.id, event: 'unavailable', stepId: row.outage_id, attempt: 1 };
-        await enqueueJob(tx, CALL_TASK, job, { queueName: tenantQueue(record.id) });
+        await enqueueCall(tx, firstAttempt(UNAVAILABLE_NOTICE.name, record.id, row.outage_id));
       }
     }
     return applied;

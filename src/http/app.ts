@@ -35,9 +35,9 @@ class AccessLog extends LogController {
   }
 }
 
-/** A request URL fit for the log: the one-time tokens of login and password links are replaced. */
+/** A request URL fit for the log: the one-time tokens of login, password and console links are replaced. */
 export function withoutSecrets(url: string): string {
-  return url.replace(/\/(login|password)\/[^/?#]+/, '/$1/[redacted]');
+  return url.replace(/\/(login|password|link)\/[^/?#]+/, '/$1/[redacted]');
 }
 
 /** What the HTTP app needs from the composition root. */

@@ -143,19 +143,22 @@ export async function openLoginLink(
   // Things may have changed since the link was issued: the tenant went down, the product lost its sign-in URL.
   if (!membership?.user_id || !membership.user_email || !tenant || !isLive(tenant.status) || !product)
     return { ok: false, reason: 'unavailable' };
-  if (consumed.signs_in_to === 'landlord') {
-    await insertAuditRecord(
+  const userId = membership.user_id;
+  const auditUse = (after: Record<string, unknown>) =>
+    insertAuditRecord(
       db,
-      { type: 'user', id: membership.user_id, requestId },
+      { type: 'user', id: userId, requestId },
       {
         action: 'login_link.use',
         objectType: 'login_link',
         objectId: consumed.id,
         productId: tenant.product_id,
         tenantId: tenant.id,
-        after: { login: membership.login, path: consumed.path, signsInTo: 'landlord' },
+        after: { login: membership.login, path: consumed.path, ...after },
       },
     );
+  if (consumed.signs_in_to === 'landlord') {
+    await auditUse({ signsInTo: 'landlord' });
     return {
       ok: true,
       location: consumed.path,
@@ -176,18 +179,7 @@ export async function openLoginLink(
     },
     { subject: membership.user_id, audience: product.name, expiresInSeconds: ASSERTION_TTL_SECONDS },
   );
-  await insertAuditRecord(
-    db,
-    { type: 'user', id: membership.user_id, requestId },
-    {
-      action: 'login_link.use',
-      objectType: 'login_link',
-      objectId: consumed.id,
-      productId: tenant.product_id,
-      tenantId: tenant.id,
-      after: { login: membership.login, path: consumed.path },
-    },
-  );
+  await auditUse({});
   const location = new URL(product.sign_in_url);
   location.searchParams.set('assertion', assertion);
   location.searchParams.set('path', consumed.path);

@@ -16,7 +16,7 @@ export type OutboundResult =
 
 /** One outbound request. */
 export interface OutboundRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   url: string;
   headers: Record<string, string>;
   body?: string;

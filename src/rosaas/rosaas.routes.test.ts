@@ -142,20 +142,18 @@ describe('tenants', () => {
     expect((await landlord.admin.get(`/v1/tenants/${name}/history?kind=report`)).body.data).toEqual([]);
   });
 
-  it('records subscription changes the backend applied, and their failures', async () => {
+  it('refuses subscription change reports when no plan change is in flight, and records none of them', async () => {
     const name = uniqueName('ro');
     await create(name);
     for (const path of ['upgrade', 'downgrade', 'reset', 'upgrade/failure']) {
       const response = await wired.backend.post(`${ROSAAS}/tenants/${name}/subscription/${path}`, { note: path });
-      expect(response.status).toBe(200);
+      expect(response.status).toBe(409);
+      expect(response.body.metadata).toMatchObject({
+        success: false,
+        errors: [expect.objectContaining({ code: 'plan_change.not_in_flight' })],
+      });
     }
-    const reports = (await landlord.admin.get(`/v1/tenants/${name}/history?kind=report`)).body.data.map((entry: any) => entry.action);
-    expect(reports).toEqual([
-      'subscription_upgrade_applied',
-      'subscription_downgrade_applied',
-      'subscription_reset_applied',
-      'subscription_upgrade_failed',
-    ]);
+    expect((await landlord.admin.get(`/v1/tenants/${name}/history?kind=report`)).body.data).toEqual([]);
   });
 });
 

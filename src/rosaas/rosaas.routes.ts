@@ -9,9 +9,10 @@ import { callerOf } from '../http/caller.ts';
 import { errors } from '../http/envelope.ts';
 import { answerFor, sendError } from '../http/error-handler.ts';
 import { type HttpApp, principalOf } from '../http/types.ts';
+import { CHANGE_KINDS } from '../plan-changes/change-rules.ts';
+import { reportChange } from '../plan-changes/plan-changes.reports.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { KeyRing } from '../platform/signing-keys.ts';
-import { recordSubscriptionReport, SUBSCRIPTION_CHANGES } from '../tenants/lifecycle.service.ts';
 import type { LifecycleDeps } from '../tenants/transitions.ts';
 import { NameParams, RosaasAuth, RosaasDone, rosaasDone, rosaasEnvelope, rosaasOk } from './rosaas.schemas.ts';
 import { registerRosaasTenantRoutes } from './rosaas-tenants.routes.ts';
@@ -64,7 +65,7 @@ function registerRoutes(app: HttpApp, db: Db, deps: LifecycleDeps & { keyRing: K
 
   registerRosaasTenantRoutes(app, db, deps);
 
-  for (const change of SUBSCRIPTION_CHANGES) {
+  for (const change of CHANGE_KINDS) {
     for (const [suffix, outcome] of [
       ['', 'applied'],
       ['/failure', 'failed'],
@@ -77,13 +78,13 @@ function registerRoutes(app: HttpApp, db: Db, deps: LifecycleDeps & { keyRing: K
             summary: `Set subscription as ${change} ${outcome === 'applied' ? 'applied done' : 'failed'}`,
             params: NameParams,
             body: Type.Optional(Type.Unknown()),
-            response: { 200: RosaasDone, ...errors(400, 401, 403, 413, 429) },
+            response: { 200: RosaasDone, ...errors(400, 401, 403, 409, 413, 429) },
           },
         },
         async (request) => {
           await db
             .transaction()
-            .execute((tx) => recordSubscriptionReport(tx, deps, callerOf(request), request.params.name, change, outcome, request.body));
+            .execute((tx) => reportChange(tx, deps, callerOf(request), request.params.name, { kind: change, outcome, body: request.body }));
           return rosaasDone();
         },
       );

@@ -24,7 +24,9 @@ export interface SamlIdp {
 
 /** A service provider as the core needs it. */
 export interface SamlAudience {
+  /** The provider's id, or the marketplace's when `owner` is `marketplace` (its app is the SP). */
   id: string;
+  owner?: 'provider' | 'marketplace';
   entityId: string;
   acsUrl: string;
   signResponse: boolean;
@@ -66,7 +68,7 @@ export async function acceptAuthnRequest(
       .insertInto('saml_requests')
       .values({
         id,
-        provider_id: sp.id,
+        ...(sp.owner === 'marketplace' ? { provider_id: null, marketplace_id: sp.id } : { provider_id: sp.id }),
         request_id: request.id,
         acs_url: sp.acsUrl,
         relay_state: relayState ?? null,

@@ -148,7 +148,7 @@ export function registerSamlRoutes(app: HttpApp, db: Db, deps: IdentityDeps & { 
       const pending = /^[0-9a-f-]{36}$/.test(request.params.pending)
         ? await db.selectFrom('saml_requests').select(['provider_id']).where('id', '=', request.params.pending).executeTakeFirst()
         : undefined;
-      const provider = pending && (await providerBy(product.id, 'id', pending.provider_id));
+      const provider = pending?.provider_id && (await providerBy(product.id, 'id', pending.provider_id));
       if (!provider) return refuse(reply, 404, 'There is no such sign-in request.', product.display_name);
       return answer(request, reply, product, provider, `/saml/${product.name}/continue/${request.params.pending}`, {
         id: request.params.pending,

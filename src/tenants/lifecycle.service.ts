@@ -140,28 +140,3 @@ export async function applyReport(
   });
   return { record, applied: true };
 }
-
-/** Plan changes the backend applies for a subscription (its own issue gives them their full effect). */
-export const SUBSCRIPTION_CHANGES = ['upgrade', 'downgrade', 'reset'] as const;
-export type SubscriptionChange = (typeof SUBSCRIPTION_CHANGES)[number];
-
-/** Records the backend's report that a subscription change was applied (or failed) in the tenant's history. */
-export async function recordSubscriptionReport(
-  db: Db,
-  deps: LifecycleDeps,
-  caller: Caller,
-  ref: string,
-  change: SubscriptionChange,
-  outcome: 'applied' | 'failed',
-  body: unknown,
-): Promise<TenantRecord> {
-  requireRole(caller.principal, 'super_admin', 'product_admin', 'client');
-  const tenant = await getVisibleTenant(db, caller.principal, ref, { lock: true });
-  await insertTimelineEntry(db, tenant.id, deps.clock.now(), {
-    kind: 'report',
-    action: `subscription_${change}_${outcome}`,
-    actor: { type: caller.actor.type, id: caller.actor.id },
-    detail: { change, outcome, body: body ?? null },
-  });
-  return tenant;
-}

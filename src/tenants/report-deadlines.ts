@@ -1,6 +1,5 @@
 import { SYSTEM_ACTOR } from '../access/principal.ts';
 import type { Db } from '../db/database.ts';
-import type { Sweep } from '../jobs/sweeper.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { ProvisioningSettings } from '../products/products.schemas.ts';
 import { lockTenant } from './tenants.repo.ts';
@@ -10,7 +9,7 @@ import { PHASES, STEPS } from './workflow.ts';
 const BATCH = 100;
 
 /**
- * Moves every tenant whose report is overdue (callback mode: the backend accepted a
+ * The lifecycle's report deadline (`LIFECYCLE_DEADLINE`): moves every tenant whose report is overdue (callback mode: the backend accepted a
  * step and never said how it ended) to failure. Rows another node is sweeping, or
  * that a report is changing right now, are skipped and seen on the next sweep.
  * Returns how many tenants it failed.
@@ -46,13 +45,4 @@ export async function sweepOverdueReports(deps: { db: Db; clock: Clock }): Promi
     }
     return failed;
   });
-}
-
-/**
- * The sweep for overdue reports. One index scan per sweep replaces a scheduled job per
- * step (which cluttered the job queue with a deadline for every tenant, long after its
- * report had come).
- */
-export function reportDeadlineSweep(deps: { db: Db; clock: Clock; intervalMs: number }): Sweep {
-  return { name: 'report-deadlines', intervalMs: deps.intervalMs, batchSize: BATCH, sweepOnce: () => sweepOverdueReports(deps) };
 }

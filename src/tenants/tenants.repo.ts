@@ -68,6 +68,9 @@ export interface TenantFilter {
   /** Prefix of the name or the display name. */
   prefix?: string;
   afterId?: string;
+  /** The tenant's health state (`healthy`, `unhealthy`…), for the console's filter. */
+  health?: string;
+  planPriceId?: string;
 }
 
 /** One page of tenants in id order (`limit + 1` rows, to tell whether more follow). */
@@ -78,6 +81,8 @@ export async function findTenants(db: Db, filter: TenantFilter, limit: number): 
   if (filter.productId) query = query.where('tenants.product_id', '=', filter.productId);
   if (filter.status) query = query.where('tenants.status', '=', filter.status);
   if (filter.afterId) query = query.where('tenants.id', '>', filter.afterId);
+  if (filter.health) query = query.where('tenant_health.state', '=', filter.health as 'healthy');
+  if (filter.planPriceId) query = query.where('tenants.plan_price_id', '=', filter.planPriceId);
   if (filter.prefix) {
     const pattern = `${escapeLike(filter.prefix.toLowerCase())}%`;
     query = query.where((eb) => eb.or([eb('tenants.name', 'like', pattern), eb(sql`lower(tenants.display_name)`, 'like', pattern)]));
@@ -200,6 +205,9 @@ export async function findCallContext(db: Db, tenantId: string) {
   const [context] = await executePrepared(db, query);
   return context;
 }
+
+/** A tenant with its product's URLs and key, as `findCallContext` reads it. */
+export type CallContext = NonNullable<Awaited<ReturnType<typeof findCallContext>>>;
 
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (char) => `\\${char}`);

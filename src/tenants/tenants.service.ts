@@ -67,12 +67,19 @@ export async function getVisibleTenant(db: Db, principal: Principal, ref: string
 export async function listTenants(
   db: Db,
   principal: Principal,
-  query: { product?: string; status?: string; q?: string; cursor?: string; limit: number },
+  query: { product?: string; status?: string; q?: string; cursor?: string; limit: number; health?: string; planPriceId?: string },
 ) {
   const productId = query.product ? (await getVisibleProduct(db, principal, query.product)).id : (principal.productId ?? undefined);
   const rows = await repo.findTenants(
     db,
-    { productId, status: query.status, prefix: query.q, afterId: decodeCursor(query.cursor, UUID_KEY) },
+    {
+      productId,
+      status: query.status,
+      prefix: query.q,
+      afterId: decodeCursor(query.cursor, UUID_KEY),
+      health: query.health,
+      planPriceId: query.planPriceId,
+    },
     query.limit,
   );
   return toPage(rows, query.limit, (row) => row.id);

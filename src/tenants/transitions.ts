@@ -1,6 +1,7 @@
 import type { Updateable } from 'kysely';
 import type { Actor } from '../access/principal.ts';
 import type { AuditEntry } from '../audit/audit.repo.ts';
+import { addCallJob, firstAttempt } from '../backend-calls/call-kind.ts';
 import { cancelSubscriptionOfDeletedTenant } from '../commerce/tenant-hooks.ts';
 import type { Db } from '../db/database.ts';
 import type { TenantsTable } from '../db/schema.ts';
@@ -8,7 +9,6 @@ import { AppError } from '../errors/app-error.ts';
 import { eventFromAudit } from '../events/event-types.ts';
 import type { NewEvent } from '../events/events.repo.ts';
 import { syncHealthWatch } from '../health/health.watch.ts';
-import { addJob } from '../jobs/enqueue.ts';
 import type { Clock } from '../platform/clock.ts';
 import { newId } from '../platform/ids.ts';
 import type { ProvisioningSettings } from '../products/products.schemas.ts';
@@ -28,39 +28,9 @@ import {
   type WorkflowActor,
 } from './workflow.ts';
 
-/** The graphile-worker task that calls the backend. */
-export const CALL_TASK = 'tenant.call';
-
-/** Everything Landlord calls a product's backend for: the four steps and the other notices. */
-export type CallEvent = Step | 'unavailable' | 'upgrade' | 'downgrade' | 'reset';
-
-/** The payload of a {@link CALL_TASK} job. */
-export interface CallJob {
-  tenantId: string;
-  event: CallEvent;
-  /** Sent to the backend with every attempt (`Idempotency-Key`) so it can de-duplicate. */
-  stepId: string;
-  attempt: number;
-}
-
 /** What lifecycle operations need beyond the database. */
 export interface LifecycleDeps {
   clock: Clock;
-}
-
-/** Named job queues the tenants' calls are spread over. */
-export const CALL_QUEUES = 256;
-
-/**
- * The queue of a tenant's calls. Calls in one queue run one at a time, in order, so a
- * tenant's calls never overtake each other; tenants are spread over a fixed number of
- * queues because graphile-worker's job fetch slows with every queue it knows of (one
- * per tenant made it 7× slower in the benchmark).
- */
-export function tenantQueue(tenantId: string): string {
-  let hash = 0;
-  for (let index = 0; index < tenantId.length; index++) hash = (hash * 31 + tenantId.charCodeAt(index)) | 0;
-  return `tenant-calls:${(hash >>> 0) % CALL_QUEUES}`;
 }
 
 export const isLive = (status: string) => (LIVE_STATUSES as readonly string[]).includes(status);
@@ -168,7 +138,7 @@ export function planTransition(
   const audit = detail.audit?.(updated);
   const auditEvent = audit && eventFromAudit(audit);
   if (auditEvent) events.push(auditEvent);
-  const job: CallJob | undefined = call && stepId ? { tenantId: tenant.id, event: call, stepId, attempt: 1 } : undefined;
+  const job = call && stepId ? firstAttempt(call, tenant.id, stepId) : undefined;
 
   return {
     updated,
@@ -189,7 +159,7 @@ export function planTransition(
       },
     ],
     along: {
-      jobs: job ? [addJob(CALL_TASK, job, { queueName: tenantQueue(tenant.id) })] : [],
+      jobs: job ? [addCallJob(job)] : [],
       events,
       ...(audit ? { audit: { actor: who.actor, entry: audit } } : {}),
     },

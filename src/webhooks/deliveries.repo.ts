@@ -21,6 +21,10 @@ export type ClaimedDelivery = DeliveryRow & {
 /** Channel the dispatchers listen on: new deliveries are waiting. */
 export const DELIVERIES_CHANNEL = 'landlord_deliveries';
 
+// The one endpoint an event is for (a test event), or null: every endpoint that wants it.
+const targetOf = (event: SequencedEvent): string | null =>
+  event.type === 'webhook_endpoint.test' && typeof event.data.endpointId === 'string' ? event.data.endpointId : null;
+
 /**
  * Creates one pending delivery per (event, enabled endpoint that wants it), in the
  * transaction that sequences the events, so each event reaches each endpoint once.
@@ -36,12 +40,17 @@ export async function insertDeliveriesFor(db: Db, events: SequencedEvent[], now:
       from unnest(
         ${events.map((event) => event.id)}::uuid[], ${events.map((event) => event.type)}::text[],
         ${events.map((event) => event.position)}::bigint[], ${events.map((event) => event.product_id)}::uuid[],
-        ${events.map((event) => event.tenant_id)}::uuid[]
-      ) as event(id, type, position, product_id, tenant_id)
+        ${events.map((event) => event.tenant_id)}::uuid[], ${events.map(targetOf)}::uuid[]
+      ) as event(id, type, position, product_id, tenant_id, target)
       join webhook_endpoints endpoint
         on endpoint.enabled
-        and (endpoint.product_id is null or endpoint.product_id = event.product_id)
-        and (cardinality(endpoint.event_types) = 0 or event.type = any(endpoint.event_types))
+        and (
+          -- A test event goes to its one endpoint only, whatever that endpoint subscribed to.
+          case when event.target is not null then endpoint.id = event.target
+          else (endpoint.product_id is null or endpoint.product_id = event.product_id)
+            and (endpoint.tenant_id is null or endpoint.tenant_id = event.tenant_id)
+            and (cardinality(endpoint.event_types) = 0 or event.type = any(endpoint.event_types)) end
+        )
       on conflict (endpoint_id, event_id) do nothing
       returning 1
     )

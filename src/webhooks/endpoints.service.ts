@@ -2,6 +2,7 @@ import { type Caller, canSeeProduct, requireRole } from '../access/principal.ts'
 import { insertAuditRecord } from '../audit/audit.repo.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
+import { recordEvent } from '../events/events.repo.ts';
 import { expandTypes } from '../events/events.routes.ts';
 import { decodeCursor, toPage, UUID_KEY } from '../http/pagination.ts';
 import type { Clock } from '../platform/clock.ts';
@@ -190,4 +191,23 @@ function checkedTypes(types: string[] | undefined): string[] {
     if (error instanceof AppError) throw new AppError('request.invalid', { message: error.message, parameter: 'eventTypes' });
     throw error;
   }
+}
+
+/** Sends a `webhook_endpoint.test` event to this endpoint only (a delivery like any other, signed and retried). */
+export async function sendTestEvent(db: Db, caller: Caller, id: string): Promise<{ eventId: string }> {
+  requireRole(caller.principal, 'super_admin', 'product_admin', 'client');
+  const endpoint = await getVisibleEndpoint(db, caller, id);
+  const eventId = await recordEvent(db, {
+    type: 'webhook_endpoint.test',
+    productId: endpoint.product_id,
+    data: { endpointId: endpoint.id, message: `A test event for ${endpoint.url}` },
+  });
+  await insertAuditRecord(db, caller.actor, {
+    action: 'webhook_endpoint.test',
+    objectType: 'webhook_endpoint',
+    objectId: endpoint.id,
+    productId: endpoint.product_id,
+    after: { eventId },
+  });
+  return { eventId };
 }

@@ -14,6 +14,7 @@ import {
   getVisibleEndpoint,
   listEndpoints,
   rotateEndpointSecret,
+  sendTestEvent,
   toEndpointView,
   updateEndpointSettings,
 } from './endpoints.service.ts';
@@ -122,6 +123,20 @@ export function registerWebhookRoutes(app: HttpApp, db: Db, deps: EndpointDeps):
       await db.transaction().execute((tx) => deleteEndpoint(tx, callerOf(request), request.params.id));
       return ok({ id: request.params.id, deleted: true });
     },
+  );
+
+  app.post(
+    '/v1/webhook-endpoints/:id/test',
+    {
+      schema: {
+        tags,
+        summary: 'Send a test event',
+        description: 'Records a `webhook_endpoint.test` event that is delivered to this endpoint only, whatever types it subscribed to.',
+        params: IdParams,
+        response: { 200: envelope(Type.Object({ eventId: Type.String() })), ...errors(401, 403, 404, 429) },
+      },
+    },
+    async (request) => ok(await db.transaction().execute((tx) => sendTestEvent(tx, callerOf(request), request.params.id))),
   );
 
   app.post(

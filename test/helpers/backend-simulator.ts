@@ -114,8 +114,13 @@ export async function startBackendSimulator(port = 0): Promise<BackendSimulator>
   };
 }
 
-/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+/**
+ * Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`.
+ * The default is for "it happens", not "it happens fast": 20 s holds on a loaded two-core machine
+ * (10 s did not, with several test files each running Landlord nodes); a test that promises a time
+ * passes its own bound.
+ */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

@@ -145,6 +145,11 @@ export async function runOutageScenario(options: {
     if (done === names.length) break;
     await sleep(250);
   }
+  // Readiness is watched until it says ready after the last outage (its own 10 s bound is checked later):
+  // the tenants can all be done before every component has restarted.
+  const lastBack = outages.at(-1)?.backAt ?? 0;
+  const readyBy = Date.now() + 20_000;
+  while (!readiness.some((entry) => entry.at > lastBack && entry.status === 200) && Date.now() < readyBy) await sleep(50);
   watching = false;
   await watchReadiness;
   const t0 = started;
@@ -229,14 +234,19 @@ export async function expectOutageSurvived(
   expect(repeats).toBeLessThanOrEqual(context.concurrency * report.outages.length);
 
   for (const outage of report.outages) {
+    // A second after the kill, readiness says 503 until the database is back (an embedded server that
+    // Landlord restarts itself can be back within that second: then the 503s fall after the kill instead).
     const during = report.readiness.filter((entry) => entry.at >= outage.killedAt + 1000 && entry.at <= outage.backAt);
-    expect(during.length, 'readiness samples during the outage').toBeGreaterThan(0);
     expect(
       during.filter((entry) => entry.status !== 503),
       'readiness during the outage',
     ).toEqual([]);
     const readyAgain = report.readiness.find((entry) => entry.at > outage.backAt && entry.status === 200);
     expect(readyAgain, 'ready again after the outage').toBeDefined();
+    const noticed = report.readiness.filter(
+      (entry) => entry.at >= outage.killedAt && entry.at < (readyAgain?.at ?? Infinity) && entry.status === 503,
+    );
+    expect(noticed.length, 'readiness said 503 between the kill and ready again').toBeGreaterThan(0);
     expect((readyAgain?.at ?? Infinity) - outage.backAt, 'ms from the database back to /readyz 200').toBeLessThan(10_000);
   }
 }

@@ -93,6 +93,9 @@ export interface PlanFeaturesTable {
   limit_value: number | null;
   unit: string | null;
   reset: Defaulted<string>;
+  enforcement: Defaulted<string>;
+  thresholds: Defaulted<number[]>;
+  overage_unit_price_minor: number | null;
   version: Defaulted<number>;
   created_at: Timestamp;
   updated_at: Timestamp;

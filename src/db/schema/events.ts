@@ -28,6 +28,8 @@ export interface WebhookEndpointsTable {
   previous_secret_encrypted: Buffer | null;
   previous_secret_expires_at: Date | null;
   failing_since: Date | null;
+  /** Only this tenant's events (the Roomle API's `webhook`, 0016_roomle.sql); null: every tenant's. */
+  tenant_id: Defaulted<string | null>;
   version: Defaulted<number>;
   created_at: Timestamp;
   updated_at: Timestamp;

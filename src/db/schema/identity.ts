@@ -105,7 +105,9 @@ export interface SamlProvidersTable {
 
 export interface SamlRequestsTable {
   id: string;
-  provider_id: string;
+  provider_id: string | null;
+  /** Set instead of provider_id for a marketplace app's sign-in (migration 0015). */
+  marketplace_id: ColumnType<string | null, string | null | undefined, string | null>;
   request_id: string;
   acs_url: string;
   relay_state: string | null;

@@ -1,0 +1,154 @@
+/**
+ * One-off bills (Maestrano's `account_bill`): a charge against a tenant that goes on its
+ * next invoice — at its subscription's next boundary, or at the end of the local day for
+ * a tenant without one (`bill-invoices.sweep.ts`). `submitted → invoiced | cancelled`.
+ */
+import { type Caller, canSeeProduct, type Principal, requireRole } from '../access/principal.ts';
+import { insertAuditRecord } from '../audit/audit.repo.ts';
+import { commerceNow, findBillingSettings } from '../commerce/billing-settings.ts';
+import { localDayWindow } from '../commerce/calendar.ts';
+import { LIVE_STATUSES } from '../commerce/subscription-state.ts';
+import { findTenantSubscription } from '../commerce/subscriptions.repo.ts';
+import type { Db } from '../db/database.ts';
+import { AppError } from '../errors/app-error.ts';
+import { recordEvent } from '../events/events.repo.ts';
+import { toPage } from '../http/pagination.ts';
+import type { Clock } from '../platform/clock.ts';
+import { isUuid, newId } from '../platform/ids.ts';
+import type { TenantRecord } from '../tenants/tenants.repo.ts';
+import { getVisibleTenant } from '../tenants/tenants.service.ts';
+import * as repo from './bills.repo.ts';
+import { billView } from './bills.view.ts';
+
+/** What bills need. */
+export interface BillingDeps {
+  clock: Clock;
+}
+
+export const WRITERS = ['super_admin', 'product_admin', 'client'] as const;
+
+/** The request body of a one-off bill. */
+export interface BillCreateBody {
+  priceCents: number;
+  currency?: string;
+  description: string;
+  units?: number;
+  periodStartedAt?: string | null;
+  periodEndedAt?: string | null;
+}
+
+/**
+ * When a bill made at `at` goes on an invoice: the next boundary of the tenant's live
+ * subscription (its next invoice), or the end of the local day in the product's billing
+ * zone (a daily invoice) for a tenant without one.
+ */
+export async function invoiceTimeOf(db: Db, tenant: Pick<TenantRecord, 'id' | 'product_id'>, at: Date): Promise<Date> {
+  const subscription = await findTenantSubscription(db, tenant.id);
+  if (subscription && LIVE_STATUSES.includes(subscription.status as never) && subscription.current_period_end) {
+    return subscription.current_period_end > at ? subscription.current_period_end : at;
+  }
+  const { timeZone } = await findBillingSettings(db, tenant.product_id);
+  return localDayWindow(timeZone, at).end;
+}
+
+/** The currency a charge is in: the one given, else the tenant's live subscription's (400 naming `currency` without either). */
+export async function currencyOf(db: Db, tenantId: string, given: string | undefined): Promise<string> {
+  if (given) return given;
+  const subscription = await findTenantSubscription(db, tenantId);
+  if (subscription && LIVE_STATUSES.includes(subscription.status as never)) return subscription.currency;
+  throw new AppError('request.invalid', {
+    message: 'Name the currency: the tenant has no subscription to take it from',
+    parameter: 'currency',
+  });
+}
+
+/** A tenant the caller may charge (404 when it cannot see it, 409 when it is deleted). */
+export async function chargeableTenant(db: Db, caller: Caller, tenantRef: string): Promise<TenantRecord> {
+  requireRole(caller.principal, ...WRITERS);
+  const tenant = await getVisibleTenant(db, caller.principal, tenantRef);
+  if (tenant.status === 'deleted') throw new AppError('tenant.deleted', { parameter: 'tenant' });
+  return tenant;
+}
+
+/** Records a bill's event and its audit record. */
+export async function billEvent(db: Db, caller: Caller | null, type: string, bill: repo.BillRow, before?: repo.BillRow) {
+  if (caller) {
+    await insertAuditRecord(db, caller.actor, {
+      action: type,
+      objectType: 'bill',
+      objectId: bill.id,
+      productId: bill.product_id,
+      tenantId: bill.tenant_id,
+      ...(before ? { before: billView(before) } : {}),
+      after: billView(bill),
+    });
+  }
+  await recordEvent(db, { type, productId: bill.product_id, tenantId: bill.tenant_id, data: { bill: billView(bill) } });
+}
+
+/** Charges a tenant once: the bill goes on its next invoice. */
+export async function createBill(db: Db, deps: BillingDeps, caller: Caller, tenantRef: string, body: BillCreateBody) {
+  const tenant = await chargeableTenant(db, caller, tenantRef);
+  const started = body.periodStartedAt ? new Date(body.periodStartedAt) : null;
+  const ended = body.periodEndedAt ? new Date(body.periodEndedAt) : null;
+  if ((started === null) !== (ended === null)) {
+    throw new AppError('request.invalid', {
+      message: 'Give both ends of the period, or neither',
+      parameter: started ? 'periodEndedAt' : 'periodStartedAt',
+    });
+  }
+  if (started && ended && ended <= started) {
+    throw new AppError('request.invalid', { message: 'The period must end after it starts', parameter: 'periodEndedAt' });
+  }
+  const currency = await currencyOf(db, tenant.id, body.currency);
+  const now = await commerceNow(db, deps.clock, tenant.product_id);
+  const bill = await repo.insertBill(db, {
+    id: newId(),
+    product_id: tenant.product_id,
+    tenant_id: tenant.id,
+    price_cents: body.priceCents,
+    currency,
+    description: body.description,
+    units: String(body.units ?? 1),
+    period_started_at: started,
+    period_ended_at: ended,
+    status: 'submitted',
+    invoice_at: await invoiceTimeOf(db, tenant, now),
+    created_at: now,
+    updated_at: now,
+  });
+  await billEvent(db, caller, 'bill.created', bill);
+  return bill;
+}
+
+/** A bill the caller may see (404 otherwise, another product's included). */
+export async function getVisibleBill(db: Db, principal: Principal, id: string, options: { lock?: boolean } = {}) {
+  const bill = isUuid(id) ? await repo.findBill(db, id, options) : undefined;
+  if (!bill || !canSeeProduct(principal, bill.product_id) || (principal.tenantId && principal.tenantId !== bill.tenant_id)) {
+    throw new AppError('bill.not_found', { parameter: 'bill' });
+  }
+  return bill;
+}
+
+/** Cancels a submitted bill (answers it cancelled; again: the same); an invoiced bill is 409. */
+export async function cancelBill(db: Db, deps: BillingDeps, caller: Caller, id: string) {
+  requireRole(caller.principal, ...WRITERS);
+  const bill = await getVisibleBill(db, caller.principal, id, { lock: true });
+  if (bill.status === 'cancelled') return bill;
+  if (bill.status === 'invoiced') throw new AppError('bill.invoiced', { parameter: 'bill' });
+  const now = await commerceNow(db, deps.clock, bill.product_id);
+  const cancelled = await repo.updateBill(db, bill.id, { status: 'cancelled', updated_at: now });
+  await billEvent(db, caller, 'bill.cancelled', cancelled, bill);
+  return cancelled;
+}
+
+/** One page of a tenant's bills, newest first. */
+export async function listBills(
+  db: Db,
+  principal: Principal,
+  tenantRef: string,
+  query: { status?: string; beforeId?: string; limit: number },
+) {
+  const tenant = await getVisibleTenant(db, principal, tenantRef);
+  return toPage(await repo.findBills(db, tenant.id, query, query.limit), query.limit, (row) => row.id);
+}

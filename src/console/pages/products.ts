@@ -1,0 +1,138 @@
+import { listClients } from '../../access/clients.service.ts';
+import { findPlanFeaturesOfPlans } from '../../catalogue/plan-features.repo.ts';
+import { listPlans } from '../../catalogue/plans.service.ts';
+import { findPricesOfPlans } from '../../catalogue/prices.repo.ts';
+import { listSpecifications } from '../../catalogue/specifications.service.ts';
+import type { ProductRow } from '../../db/schema.ts';
+import { html, type SafeHtml } from '../../http/html.ts';
+import { listPermissions, listRoles } from '../../people/roles.service.ts';
+import { getVisibleProduct, listProducts, productWarnings, toProductView } from '../../products/products.service.ts';
+import { listResellers } from '../../resellers/resellers.service.ts';
+import { badge, csrfField, empty, json, pager, when } from '../layout.ts';
+import type { ConsoleContext, ConsoleRouter } from '../router.ts';
+import { registerClientActions } from './product-clients.ts';
+
+/** One section of a product's page; a feature that lands later (marketplaces, promo codes) adds one entry. */
+export interface ProductSection {
+  title: string;
+  render(context: ConsoleContext, product: ProductRow): Promise<SafeHtml>;
+}
+
+const money = (minor: number, currency: string) => `${(minor / 100).toFixed(2)} ${currency}`;
+
+async function settings(context: ConsoleContext, product: ProductRow): Promise<SafeHtml> {
+  const view = toProductView(product, context.services.box);
+  const warnings = await productWarnings(context.services.db, product);
+  return html`${warnings.length ? html`<div class="warning" role="note"><p><strong>${warnings.length} warnings</strong></p><ul>${warnings.map((warning) => html`<li>${warning.message} <span class="muted mono">${warning.parameter}</span></li>`)}</ul></div>` : html`<p>${badge('ready', 'good')} No warnings.</p>`}
+<h3>Backend URLs</h3><table><tbody>${Object.entries(view.webhooks as Record<string, string | undefined>).map(
+    ([event, url]) => html`<tr><th scope="row">${event}</th><td class="mono">${url ?? '—'}</td></tr>`,
+  )}</tbody></table>
+<dl class="facts"><dt>API key sent</dt><dd class="mono">${view.apiKey ?? 'none'}</dd><dt>Sign-in URL</dt><dd class="mono">${view.signInUrl ?? '—'}</dd></dl>
+<details><summary>Health check and provisioning</summary>${json({ healthCheck: view.healthCheck, provisioning: view.provisioning })}</details>`;
+}
+
+async function matrix(context: ConsoleContext, product: ProductRow): Promise<SafeHtml> {
+  const { db } = context.services;
+  const plans = (await listPlans(db, context.principal, product.id, { limit: 100 })).items;
+  if (!plans.length) return empty('No plans yet.');
+  const planIds = plans.map((plan) => plan.id);
+  const [attachments, prices] = await Promise.all([
+    findPlanFeaturesOfPlans(db, planIds),
+    findPricesOfPlans(db, planIds, { onlyPublished: false }),
+  ]);
+  const features = [...new Map(attachments.map((row) => [row.feature_id, row.feature_display_name])).entries()];
+  const cell = (planId: string, featureId: string) => {
+    const row = attachments.find((candidate) => candidate.plan_id === planId && candidate.feature_id === featureId);
+    if (!row) return html`<td>—</td>`;
+    return html`<td>${row.limit_value === null ? 'unlimited' : `${row.limit_value}${row.unit ? ` ${row.unit}` : ''}`}${row.reset && row.reset !== 'never' ? html` <span class="muted">per ${row.reset}</span>` : ''}</td>`;
+  };
+  return html`<table><caption class="muted">Plans × features</caption><thead><tr><th scope="col">Feature</th>${plans.map(
+    (plan) => html`<th scope="col">${plan.display_name} ${plan.published ? '' : badge('draft', 'neutral')}</th>`,
+  )}</tr></thead><tbody>
+<tr><th scope="row">Prices</th>${plans.map(
+    (plan) =>
+      html`<td>${prices.filter((price) => price.plan_id === plan.id).map((price) => html`${money(price.amount_minor, price.currency)} / ${price.cycle === 'custom' ? `${price.custom_days} days` : price.cycle}${price.published ? '' : ' (draft)'}<br>`)}</td>`,
+  )}</tr>
+${features.map(([featureId, name]) => html`<tr><th scope="row">${name}</th>${plans.map((plan) => cell(plan.id, featureId))}</tr>`)}</tbody></table>`;
+}
+
+async function specifications(context: ConsoleContext, product: ProductRow): Promise<SafeHtml> {
+  const page = await listSpecifications(context.services.db, context.principal, product.id, { limit: 100 });
+  if (!page.items.length) return empty('No specifications.');
+  return html`<table><thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Required</th><th scope="col">Pattern</th><th scope="col">State</th></tr></thead><tbody>${page.items.map(
+    (spec) =>
+      html`<tr><td>${spec.display_name} <span class="mono muted">${spec.name}</span></td><td>${spec.type}</td><td>${spec.required ? 'yes' : 'no'}</td><td class="mono">${spec.pattern ?? '—'}</td><td>${spec.published ? 'published' : 'draft'}</td></tr>`,
+  )}</tbody></table>`;
+}
+
+async function clients(context: ConsoleContext, product: ProductRow): Promise<SafeHtml> {
+  const page = await listClients(context.services.db, context.caller, product.id, undefined, 100);
+  const base = `/console/products/${product.id}/clients`;
+  return html`${
+    page.items.length
+      ? html`<table><thead><tr><th scope="col">Name</th><th scope="col">Client id</th><th scope="col">Last used</th><th scope="col">State</th></tr></thead><tbody>${page.items.map(
+          (client) =>
+            html`<tr><td>${client.name}</td><td class="mono">${client.client_id}</td><td>${when(client.last_used_at)}</td><td>${
+              client.revoked_at
+                ? badge('revoked', 'neutral')
+                : html`<form class="inline" method="post" action="${base}/${client.id}/rotate">${csrfField(context.csrf)}<button type="submit" class="secondary">Rotate secret</button></form>
+<details><summary>Revoke</summary><form class="row" method="post" action="${base}/${client.id}/revoke">${csrfField(context.csrf)}<div><label for="c-${client.id}">Type <span class="mono">${client.name}</span> to revoke</label><input id="c-${client.id}" name="confirm" autocomplete="off" required></div><button type="submit" class="danger">Revoke</button></form></details>`
+            }</td></tr>`,
+        )}</tbody></table>`
+      : empty('No clients yet.')
+  }<form class="row" method="post" action="${base}">${csrfField(context.csrf)}<div><label for="client-name">New client name</label><input id="client-name" name="name" required maxlength="200"></div><button type="submit">Create client</button></form>`;
+}
+
+async function access(context: ConsoleContext, product: ProductRow): Promise<SafeHtml> {
+  const [permissions, roles] = await Promise.all([
+    listPermissions(context.services.db, context.principal, product.id),
+    listRoles(context.services.db, context.principal, product.id),
+  ]);
+  return html`<h3>Permissions</h3>${permissions.length ? html`<ul>${permissions.map((permission) => html`<li><span class="mono">${permission.name}</span> ${permission.description}</li>`)}</ul>` : empty('No permissions.')}
+<h3>Roles</h3><ul>${roles.map((role) => html`<li><strong>${role.displayName}</strong> <span class="mono muted">${role.name}</span>: ${role.allPermissions ? 'every permission' : role.permissions.join(', ') || 'no permissions'}</li>`)}</ul>`;
+}
+
+async function resellers(context: ConsoleContext, product: ProductRow): Promise<SafeHtml> {
+  const page = await listResellers(context.services.db, context.principal, undefined, 500);
+  const mine = page.items.filter((row) => row.product_id === product.id);
+  return mine.length
+    ? html`<ul>${mine.map((row) => html`<li>${row.name} ${row.revoked_at ? badge('revoked', 'neutral') : ''}</li>`)}</ul>`
+    : empty('No resellers.');
+}
+
+/** The sections of a product's page, in order. */
+export const PRODUCT_SECTIONS: ProductSection[] = [
+  { title: 'Settings and warnings', render: settings },
+  { title: 'Plans and features', render: matrix },
+  { title: 'Specifications', render: specifications },
+  { title: 'Clients', render: clients },
+  { title: 'Permissions and roles', render: access },
+  { title: 'Resellers', render: resellers },
+];
+
+/** Products: the list, and each product's sections. */
+export function registerProductPages(router: ConsoleRouter): void {
+  router.page('/console/products', async (context) => {
+    const page = await listProducts(context.services.db, context.principal, context.query.cursor, 50);
+    const body = html`<h1>Products</h1>${
+      page.items.length
+        ? html`<table><thead><tr><th scope="col">Name</th><th scope="col">System name</th><th scope="col">Created</th></tr></thead><tbody>${page.items.map(
+            (product) =>
+              html`<tr><td><a href="/console/products/${product.id}">${product.display_name}</a></td><td class="mono">${product.name}</td><td>${when(product.created_at)}</td></tr>`,
+          )}</tbody></table>${pager('/console/products', {}, page.nextCursor)}`
+        : empty('No products yet. Create one with POST /v1/products.')
+    }`;
+    return { title: 'Products', section: 'products', body };
+  });
+
+  router.page('/console/products/:product', async (context) => {
+    const product = await getVisibleProduct(context.services.db, context.principal, context.params.product ?? '');
+    const sections = await Promise.all(
+      PRODUCT_SECTIONS.map(async (section) => html`<section><h2>${section.title}</h2>${await section.render(context, product)}</section>`),
+    );
+    const body = html`<p><a href="/console/products">Products</a> › ${product.name}</p><h1>${product.display_name} <span class="muted mono">${product.name}</span></h1>
+<p><a href="/console/tenants?product=${product.name}">Its tenants</a></p>${sections}`;
+    return { title: product.display_name, section: 'products', body };
+  });
+  registerClientActions(router);
+}

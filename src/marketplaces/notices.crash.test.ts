@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type BackendSimulator, eventually, startBackendSimulator } from '../../test/helpers/backend-simulator.ts';
+import { createTestDatabase, type TestDatabase } from '../../test/helpers/database.ts';
+import { apiClient } from '../../test/helpers/http.ts';
+import { TEST_ADMIN_KEY } from '../../test/helpers/landlord.ts';
+import { type LandlordProcess, spawnLandlord } from '../../test/helpers/process.ts';
+import { documentMarketplace } from './marketplaces.test-support.ts';
+
+// The DELETE notices survive a SIGKILL of a real Landlord process: owed while the app is down,
+// delivered by the next process once it is back, each answered 2xx exactly once.
+
+let database: TestDatabase;
+let backend: BackendSimulator;
+const started: LandlordProcess[] = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  backend = await startBackendSimulator();
+});
+afterAll(async () => {
+  for (const process of started) if (process.child.exitCode === null) process.child.kill('SIGKILL');
+  await backend?.close();
+  await database?.drop();
+});
+
+const env = () => ({
+  DATABASE_URL: database.url,
+  LANDLORD_ADMIN_KEY: TEST_ADMIN_KEY,
+  LANDLORD_RETRY_BASE_MS: '200',
+  LANDLORD_WORKER_POLL_MS: '100',
+  LANDLORD_NODE_TIMEOUT_SECONDS: '2',
+  LANDLORD_DATABASE_POOL_SIZE: '10',
+  LANDLORD_WORKER_CONCURRENCY: '4',
+});
+
+it('a group deletion and a user removal each reach the app exactly once after a SIGKILL during the app’s outage', async () => {
+  let appUp = false;
+  const answered = new Map<string, number>();
+  backend.behave((request) => {
+    if (request.method !== 'DELETE') return { status: 200, body: {} };
+    if (!appUp) return { status: 503 };
+    answered.set(request.path, (answered.get(request.path) ?? 0) + 1);
+    return { status: 200, body: { success: true } };
+  });
+
+  const first = await spawnLandlord(env());
+  started.push(first);
+  const admin = apiClient(first.url, TEST_ADMIN_KEY);
+  const events = ['creation', 'activation', 'deactivation', 'deletion'];
+  const product = await admin.post('/v1/products', {
+    name: 'market-crash',
+    displayName: 'Sold on a marketplace',
+    webhooks: Object.fromEntries(events.map((event) => [event, `${backend.url}/api/integration/{name}/${event}`])),
+    provisioning: { mode: 'response', maxAttempts: 50 },
+  });
+  expect(product.status, product.text).toBe(201);
+  const marketplace = await admin.post('/v1/products/market-crash/marketplaces', documentMarketplace(backend.url));
+  expect(marketplace.status, marketplace.text).toBe(201);
+  const groups = `/v1/marketplaces/${marketplace.body.data.id}/groups`;
+  const group = (await admin.post(groups, { name: 'Sales', currency: 'AUD' })).body.data;
+  await eventually(async () =>
+    (await admin.get(`/v1/tenants/${group.tenant.name}`)).body.data.status === 'created_as_active' ? true : undefined,
+  );
+  const users = `${groups}/${group.uid}/users`;
+  expect((await admin.post(users, { email: 'owner@example.com', name: 'Olive', surname: 'Owner', role: 'Super Admin' })).status).toBe(201);
+  const member = (await admin.post(users, { email: 'member@example.com', name: 'Mel', surname: 'Member', role: 'Member' })).body.data;
+
+  expect((await admin.delete(`${users}/${member.uid}`)).status).toBe(200);
+  expect((await admin.delete(`${groups}/${group.uid}`)).status).toBe(200);
+  const userPath = `/maestrano/account/groups/${group.uid}/users/${member.uid}/maestrano-dev`;
+  const groupPath = `/maestrano/account/groups/${group.uid}/maestrano-dev`;
+  // Both notices have been tried and refused at least once: they are between attempts when the process dies.
+  await eventually(async () => {
+    const paths = backend.requests.filter((request) => request.method === 'DELETE').map((request) => request.path);
+    return paths.includes(userPath) && paths.includes(groupPath) ? true : undefined;
+  }, 30_000);
+  first.child.kill('SIGKILL');
+  await first.exited;
+
+  appUp = true;
+  const second = await spawnLandlord(env());
+  started.push(second);
+  await eventually(async () => (answered.get(userPath) && answered.get(groupPath) ? true : undefined), 30_000, 'both notices delivered');
+  // Every attempt of one notice carried the same idempotency key and the marketplace's Basic credential.
+  for (const path of [userPath, groupPath]) {
+    const attempts = backend.requests.filter((request) => request.method === 'DELETE' && request.path === path);
+    expect(new Set(attempts.map((request) => request.headers['idempotency-key'])).size).toBe(1);
+    expect(attempts.every((request) => String(request.headers.authorization).startsWith('Basic '))).toBe(true);
+  }
+  // Nothing more arrives: the delivered notices are settled (a retry would show within a few backoffs).
+  const after = apiClient(second.url, TEST_ADMIN_KEY);
+  await eventually(
+    async () => {
+      const history = await after.get(`/v1/tenants/${group.tenant.name}/history?kind=call&limit=500`);
+      const successes = history.body.data.filter(
+        (entry: { action: string; detail: { verdict: string } }) =>
+          entry.action.startsWith('marketplace.') && entry.detail.verdict === 'success',
+      );
+      return successes.length === 2 ? true : undefined;
+    },
+    30_000,
+    'both successes in the history',
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  expect(answered.get(userPath)).toBe(1);
+  expect(answered.get(groupPath)).toBe(1);
+  second.child.kill('SIGKILL');
+  await second.exited;
+}, 180_000);
