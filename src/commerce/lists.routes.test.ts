@@ -61,7 +61,9 @@ describe('GET /v1/subscriptions', () => {
 
   it('filters by status, renewing before an instant (strictly, auto-renewing, no cancellation scheduled) and past due', async () => {
     const tenantIds = async (query: string) =>
-      (await landlord.admin.get(`/v1/subscriptions?product=${product.name}&${query}`)).body.data.map((s: { tenantId: string }) => s.tenantId);
+      (await landlord.admin.get(`/v1/subscriptions?product=${product.name}&${query}`)).body.data.map(
+        (s: { tenantId: string }) => s.tenantId,
+      );
     // Every period ends 2024-02-29T10:00Z (Jan 31 + 1 month, clamped).
     expect(await tenantIds('renewingBefore=2024-03-01T00:00:00Z')).toEqual([tenants[1]?.id, tenants[0]?.id]);
     expect(await tenantIds('renewingBefore=2024-02-29T10:00:00Z')).toEqual([]);
@@ -69,12 +71,20 @@ describe('GET /v1/subscriptions', () => {
     expect(await tenantIds('status=canceled')).toEqual([]);
     expect(await tenantIds('pastDue=true')).toEqual([]);
     expect(await tenantIds('pastDue=false')).toHaveLength(3);
-    await landlord.node.services.db.updateTable('subscriptions').set({ status: 'past_due' }).where('tenant_id', '=', String(tenants[0]?.id)).execute();
+    await landlord.node.services.db
+      .updateTable('subscriptions')
+      .set({ status: 'past_due' })
+      .where('tenant_id', '=', String(tenants[0]?.id))
+      .execute();
     try {
       expect(await tenantIds('pastDue=true')).toEqual([tenants[0]?.id]);
       expect(await tenantIds('pastDue=true&renewingBefore=2024-03-01T00:00:00Z')).toEqual([tenants[0]?.id]);
     } finally {
-      await landlord.node.services.db.updateTable('subscriptions').set({ status: 'active' }).where('tenant_id', '=', String(tenants[0]?.id)).execute();
+      await landlord.node.services.db
+        .updateTable('subscriptions')
+        .set({ status: 'active' })
+        .where('tenant_id', '=', String(tenants[0]?.id))
+        .execute();
     }
   });
 
@@ -125,7 +135,11 @@ describe('GET /v1/invoices', () => {
     clock.advance(7 * 24 * 60 * 60 * 1000 + 1000);
     expect(await overdue(true)).toEqual(all);
     const paid = all[0] as string;
-    const payment = await landlord.admin.post(`/v1/invoices/${paid}/payments`, { provider: 'manual', reference: `ref-${paid}`, amount: 1000 });
+    const payment = await landlord.admin.post(`/v1/invoices/${paid}/payments`, {
+      provider: 'manual',
+      reference: `ref-${paid}`,
+      amount: 1000,
+    });
     expect(payment.status).toBe(201);
     expect(await overdue(true)).toEqual(all.slice(1));
     expect(await overdue(false)).toEqual([paid]);
