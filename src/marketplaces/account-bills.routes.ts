@@ -61,7 +61,8 @@ export function registerAccountBillRoutes(app: HttpApp, db: Db, deps: { clock: C
         ...input,
         currency: input.currency ?? group.currency,
       });
-      return readBill(tx, request, `bill-${bill.number}`);
+      // The bill as written (its number included) and the group it was charged to: no read back.
+      return { ...bill, group_number: group.number };
     });
     return reply.code(201).send(success(accountBill(row)));
   });
