@@ -92,7 +92,22 @@ export async function billEvent(db: Db, caller: Caller | null, type: string, bil
 
 /** Charges a tenant once: the bill goes on its next invoice. */
 export async function createBill(db: Db, deps: BillingDeps, caller: Caller, tenantRef: string, body: BillCreateBody) {
-  const tenant = await chargeableTenant(db, caller, tenantRef);
+  return createBillFor(db, deps, caller, await chargeableTenant(db, caller, tenantRef), body);
+}
+
+/**
+ * `createBill` for a tenant the caller already read and may see (a marketplace's group joins it): saves the
+ * tenant's read. The role and the tenant's deletion are checked here all the same.
+ */
+export async function createBillFor(
+  db: Db,
+  deps: BillingDeps,
+  caller: Caller,
+  tenant: Pick<TenantRecord, 'id' | 'product_id' | 'status'>,
+  body: BillCreateBody,
+) {
+  requireRole(caller.principal, ...WRITERS);
+  if (tenant.status === 'deleted') throw new AppError('tenant.deleted', { parameter: 'tenant' });
   const started = body.periodStartedAt ? new Date(body.periodStartedAt) : null;
   const ended = body.periodEndedAt ? new Date(body.periodEndedAt) : null;
   if ((started === null) !== (ended === null)) {

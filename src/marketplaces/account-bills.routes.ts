@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../access/principal.ts';
-import { cancelBill, createBill } from '../billing/bills.service.ts';
+import { cancelBill, createBillFor } from '../billing/bills.service.ts';
 import { cancelRecurringBill, createRecurringBill } from '../billing/recurring-bills.service.ts';
 import type { Db } from '../db/database.ts';
 import type { HttpApp } from '../http/types.ts';
@@ -57,7 +57,8 @@ export function registerAccountBillRoutes(app: HttpApp, db: Db, deps: { clock: C
     fields.check();
     const row = await db.transaction().execute(async (tx) => {
       const group = await chargeableGroup(tx, request.principal as Principal, groupId);
-      const bill = await createBill(tx, deps, accountCaller(request), group.tenant_id, {
+      const tenant = { id: group.tenant_id, product_id: group.product_id, status: group.status };
+      const bill = await createBillFor(tx, deps, accountCaller(request), tenant, {
         ...input,
         currency: input.currency ?? group.currency,
       });
