@@ -1,6 +1,9 @@
-import type { Insertable, Selectable, Updateable } from 'kysely';
-import type { Db } from '../db/database.ts';
+import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
+import type { Actor } from '../access/principal.ts';
+import { type AuditEntry, auditInsert } from '../audit/audit.repo.ts';
+import { type Db, executePrepared } from '../db/database.ts';
 import type { BillsTable, RecurringBillsTable } from '../db/schema.ts';
+import { eventsInsert, type NewEvent, notifySequencerOnce } from '../events/events.repo.ts';
 
 export type BillRow = Selectable<BillsTable>;
 export type RecurringBillRow = Selectable<RecurringBillsTable>;
@@ -73,4 +76,60 @@ export async function findRecurringBills(db: Db, tenantId: string, filter: { sta
   if (filter.status) query = query.where('status', '=', filter.status);
   if (filter.beforeId) query = query.where('id', '<', filter.beforeId);
   return query.execute();
+}
+
+/** What charging a tenant reads besides the tenant: its live subscription (if any) and its product's billing settings. */
+export interface ChargeContext {
+  subscription_currency: string | null;
+  current_period_end: Date | null;
+  time_zone: string | null;
+  clock_offset_ms: string | number | null;
+}
+
+/** The tenant's live subscription and its product's billing settings, in one round trip (nulls for either missing). */
+export async function findChargeContext(db: Db, tenantId: string, productId: string): Promise<ChargeContext> {
+  const rows = await executePrepared(
+    db,
+    sql<ChargeContext>`
+    select s.currency as subscription_currency, s.current_period_end, b.time_zone, b.clock_offset_ms
+    from (select 1) as one
+    left join subscriptions s on s.tenant_id = ${tenantId}::uuid and s.status in ('pending', 'trialing', 'active', 'past_due')
+    left join product_billing b on b.product_id = ${productId}::uuid`,
+  );
+  return rows[0] as ChargeContext;
+}
+
+/**
+ * Writes a one-off bill with its audit record and its `bill.created` event (the tenant's next number) in one
+ * statement: one round trip, atomic without a `begin`. The tenant's row is locked by taking the event number,
+ * and the bill is written only if the tenant is not deleted by then (re-checked, as it was read unlocked):
+ * undefined when it was, and nothing is written.
+ */
+export async function insertBillLogged(
+  db: Db,
+  bill: Insertable<BillsTable> & { id: string; tenant_id: string },
+  log: { actor: Actor; audit: AuditEntry; event: NewEvent },
+): Promise<BillRow | undefined> {
+  const rows = await executePrepared(
+    db,
+    sql<BillRow & { notified: number }>`
+    with seq as (
+      update tenants set event_seq = event_seq + 1 where id = ${bill.tenant_id}::uuid and status <> 'deleted' returning event_seq),
+    created as (
+      insert into bills (id, product_id, tenant_id, price_cents, currency, description, units, period_started_at, period_ended_at,
+        status, invoice_at, created_at, updated_at)
+      select ${bill.id}::uuid, ${bill.product_id}::uuid, ${bill.tenant_id}::uuid, ${bill.price_cents}::bigint, ${bill.currency},
+        ${bill.description}, ${bill.units}::numeric, ${bill.period_started_at}::timestamptz, ${bill.period_ended_at}::timestamptz,
+        ${bill.status}, ${bill.invoice_at}::timestamptz, ${bill.created_at}::timestamptz, ${bill.updated_at}::timestamptz
+      from seq
+      returning *),
+    audited as (${auditInsert(log.actor, log.audit, sql`created`)}),
+    recorded as (${eventsInsert([{ event: log.event, seq: sql`seq.event_seq` }], sql`seq`)})
+    select created.*, ${notifySequencerOnce(sql`recorded`, bill.tenant_id)} as notified
+    from (select 1) as one left join created on true`,
+  );
+  const row = rows[0];
+  if (!row?.id) return undefined;
+  const { notified: _notified, ...written } = row;
+  return written;
 }

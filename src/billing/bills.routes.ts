@@ -36,7 +36,8 @@ export function registerBillRoutes(app: HttpApp, db: Db, deps: BillingDeps): voi
       },
     },
     async (request, reply) => {
-      const bill = await db.transaction().execute((tx) => createBill(tx, deps, callerOf(request), request.params.tenant, request.body));
+      // One statement writes the bill, its audit record and its event: no transaction needed around it.
+      const bill = await createBill(db, deps, callerOf(request), request.params.tenant, request.body);
       return reply.code(201).send(ok(billView(bill)));
     },
   );

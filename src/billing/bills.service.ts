@@ -6,7 +6,7 @@
 import { type Caller, canSeeProduct, type Principal, requireRole } from '../access/principal.ts';
 import { insertAuditRecord } from '../audit/audit.repo.ts';
 import { commerceNow, findBillingSettings } from '../commerce/billing-settings.ts';
-import { localDayWindow } from '../commerce/calendar.ts';
+import { DEFAULT_BILLING_ZONE, localDayWindow } from '../commerce/calendar.ts';
 import { LIVE_STATUSES } from '../commerce/subscription-state.ts';
 import { findTenantSubscription } from '../commerce/subscriptions.repo.ts';
 import type { Db } from '../db/database.ts';
@@ -44,11 +44,15 @@ export interface BillCreateBody {
  */
 export async function invoiceTimeOf(db: Db, tenant: Pick<TenantRecord, 'id' | 'product_id'>, at: Date): Promise<Date> {
   const subscription = await findTenantSubscription(db, tenant.id);
-  if (subscription && LIVE_STATUSES.includes(subscription.status as never) && subscription.current_period_end) {
-    return subscription.current_period_end > at ? subscription.current_period_end : at;
-  }
-  const { timeZone } = await findBillingSettings(db, tenant.product_id);
-  return localDayWindow(timeZone, at).end;
+  const live = subscription && LIVE_STATUSES.includes(subscription.status as never);
+  if (live && subscription.current_period_end) return invoiceTimeFrom(subscription.current_period_end, null, at);
+  return invoiceTimeFrom(null, (await findBillingSettings(db, tenant.product_id)).timeZone, at);
+}
+
+/** `invoiceTimeOf` from what was read: the live subscription's period end if any, else the product's zone. */
+export function invoiceTimeFrom(periodEnd: Date | null, timeZone: string | null, at: Date): Date {
+  if (periodEnd) return periodEnd > at ? periodEnd : at;
+  return localDayWindow(timeZone ?? DEFAULT_BILLING_ZONE, at).end;
 }
 
 /** The currency a charge is in: the one given, else the tenant's live subscription's (400 naming `currency` without either). */
@@ -56,11 +60,11 @@ export async function currencyOf(db: Db, tenantId: string, given: string | undef
   if (given) return given;
   const subscription = await findTenantSubscription(db, tenantId);
   if (subscription && LIVE_STATUSES.includes(subscription.status as never)) return subscription.currency;
-  throw new AppError('request.invalid', {
-    message: 'Name the currency: the tenant has no subscription to take it from',
-    parameter: 'currency',
-  });
+  throw noCurrency();
 }
+
+const noCurrency = () =>
+  new AppError('request.invalid', { message: 'Name the currency: the tenant has no subscription to take it from', parameter: 'currency' });
 
 /** A tenant the caller may charge (404 when it cannot see it, 409 when it is deleted). */
 export async function chargeableTenant(db: Db, caller: Caller, tenantRef: string): Promise<TenantRecord> {
@@ -88,7 +92,22 @@ export async function billEvent(db: Db, caller: Caller | null, type: string, bil
 
 /** Charges a tenant once: the bill goes on its next invoice. */
 export async function createBill(db: Db, deps: BillingDeps, caller: Caller, tenantRef: string, body: BillCreateBody) {
-  const tenant = await chargeableTenant(db, caller, tenantRef);
+  return createBillFor(db, deps, caller, await chargeableTenant(db, caller, tenantRef), body);
+}
+
+/**
+ * `createBill` for a tenant the caller already read and may see (a marketplace's group joins it): saves the
+ * tenant's read. The role and the tenant's deletion are checked here all the same.
+ */
+export async function createBillFor(
+  db: Db,
+  deps: BillingDeps,
+  caller: Caller,
+  tenant: Pick<TenantRecord, 'id' | 'product_id' | 'status'>,
+  body: BillCreateBody,
+) {
+  requireRole(caller.principal, ...WRITERS);
+  if (tenant.status === 'deleted') throw new AppError('tenant.deleted', { parameter: 'tenant' });
   const started = body.periodStartedAt ? new Date(body.periodStartedAt) : null;
   const ended = body.periodEndedAt ? new Date(body.periodEndedAt) : null;
   if ((started === null) !== (ended === null)) {
@@ -100,9 +119,12 @@ export async function createBill(db: Db, deps: BillingDeps, caller: Caller, tena
   if (started && ended && ended <= started) {
     throw new AppError('request.invalid', { message: 'The period must end after it starts', parameter: 'periodEndedAt' });
   }
-  const currency = await currencyOf(db, tenant.id, body.currency);
-  const now = await commerceNow(db, deps.clock, tenant.product_id);
-  const bill = await repo.insertBill(db, {
+  // One read for the rest (live subscription, billing settings) and one statement for every write (ADR 0009).
+  const context = await repo.findChargeContext(db, tenant.id, tenant.product_id);
+  const currency = body.currency ?? context.subscription_currency;
+  if (!currency) throw noCurrency();
+  const now = new Date(deps.clock.now().getTime() + Number(context.clock_offset_ms ?? 0));
+  const values = {
     id: newId(),
     product_id: tenant.product_id,
     tenant_id: tenant.id,
@@ -113,11 +135,26 @@ export async function createBill(db: Db, deps: BillingDeps, caller: Caller, tena
     period_started_at: started,
     period_ended_at: ended,
     status: 'submitted',
-    invoice_at: await invoiceTimeOf(db, tenant, now),
+    invoice_at: invoiceTimeFrom(context.current_period_end, context.time_zone, now),
     created_at: now,
     updated_at: now,
+  };
+  // The view the event and audit record carry: the row as it will be (a new bill's defaults: version 1, no invoice yet).
+  const view = billView({ ...values, recurring_bill_id: null, execution: null, invoice_id: null, version: 1 } as repo.BillRow);
+  const bill = await repo.insertBillLogged(db, values, {
+    actor: caller.actor,
+    audit: {
+      action: 'bill.created',
+      objectType: 'bill',
+      objectId: values.id,
+      productId: values.product_id,
+      tenantId: values.tenant_id,
+      after: view,
+    },
+    event: { type: 'bill.created', productId: values.product_id, tenantId: values.tenant_id, data: { bill: view } },
   });
-  await billEvent(db, caller, 'bill.created', bill);
+  // Deleted since it was read: the tenant's row is re-checked under its lock in the write.
+  if (!bill) throw new AppError('tenant.deleted', { parameter: 'tenant' });
   return bill;
 }
 

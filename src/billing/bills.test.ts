@@ -296,3 +296,58 @@ describe('recurring bills', () => {
     }
   });
 });
+
+describe('one-off bill creation in one statement', () => {
+  it('writes the bill, its audit record and its bill.created event (the tenant’s next number) together, carrying the bill as read', async () => {
+    const { db } = landlord.node.services;
+    const created = await tenant(true);
+    const before = await db.selectFrom('tenants').select('event_seq').where('id', '=', created.id).executeTakeFirstOrThrow();
+    const response = await landlord.admin.post(`/v1/tenants/${created.name}/bills`, { priceCents: 250, description: 'Setup', units: 1.5 });
+    expect(response.status).toBe(201);
+    const bill = response.body.data;
+    expect((await landlord.admin.get(`/v1/bills/${bill.id}`)).body.data).toEqual(bill);
+    const audit = await db.selectFrom('audit_log').selectAll().where('object_id', '=', bill.id).execute();
+    expect(audit.map((row) => [row.action, row.after])).toEqual([['bill.created', bill]]);
+    const events = await db
+      .selectFrom('events')
+      .selectAll()
+      .where('tenant_id', '=', created.id)
+      .where('type', '=', 'bill.created')
+      .execute();
+    // Numbered in the tenant's sequence after what came before (its lifecycle may add events meanwhile).
+    expect(events.map((row) => row.data)).toEqual([{ bill }]);
+    expect(Number(events[0]?.tenant_seq)).toBeGreaterThan(Number(before.event_seq));
+  });
+
+  it('writes nothing for a tenant deleted between the read and the write (re-checked under the tenant’s lock)', async () => {
+    const { db } = landlord.node.services;
+    const created = await tenant(false);
+    const { insertBillLogged } = await import('./bills.repo.ts');
+    await db.updateTable('tenants').set({ status: 'deleted' }).where('id', '=', created.id).execute();
+    const before = await db.selectFrom('tenants').select('event_seq').where('id', '=', created.id).executeTakeFirstOrThrow();
+    const id = newId();
+    const values = {
+      id,
+      product_id: product.id,
+      tenant_id: created.id,
+      price_cents: 100,
+      currency: 'EUR',
+      description: 'Too late',
+      units: '1',
+      status: 'submitted',
+      invoice_at: JAN_1,
+      created_at: JAN_1,
+      updated_at: JAN_1,
+    };
+    const actor = { type: 'admin_key' as const, id: 'test', requestId: null };
+    const written = await insertBillLogged(db, values, {
+      actor,
+      audit: { action: 'bill.created', objectType: 'bill', objectId: id, productId: product.id, tenantId: created.id, after: {} },
+      event: { type: 'bill.created', productId: product.id, tenantId: created.id, data: {} },
+    });
+    expect(written).toBeUndefined();
+    expect(await count('bills', created.id)).toBe(0);
+    expect((await db.selectFrom('audit_log').select('id').where('object_id', '=', id).execute()).length).toBe(0);
+    expect(await db.selectFrom('tenants').select('event_seq').where('id', '=', created.id).executeTakeFirstOrThrow()).toEqual(before);
+  });
+});

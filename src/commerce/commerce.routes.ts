@@ -2,6 +2,7 @@ import type { HttpApp } from '../http/types.ts';
 import type { Services } from '../routes.ts';
 import { registerBillingRoutes } from './billing.routes.ts';
 import { registerInvoiceRoutes } from './invoices.routes.ts';
+import { registerCommerceListRoutes } from './lists.routes.ts';
 import { renewalDeps } from './renewals.ts';
 import { registerSubscriptionRoutes } from './subscriptions.routes.ts';
 
@@ -11,4 +12,5 @@ export function registerCommerceRoutes(app: HttpApp, services: Services): void {
   registerBillingRoutes(app, db, { clock, renewals: renewalDeps(services) });
   registerSubscriptionRoutes(app, db, { clock });
   registerInvoiceRoutes(app, db, { clock });
+  registerCommerceListRoutes(app, db, { clock });
 }

@@ -176,3 +176,37 @@ export const ClockView = Type.Object({
 });
 
 export { Amount };
+
+/** `GET /v1/subscriptions`: every filter optional, all of them together narrow the list. */
+export const SubscriptionListQuery = Type.Object(
+  {
+    product: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Product id or name' })),
+    status: Type.Optional(Type.Enum(SUBSCRIPTION_STATUSES)),
+    renewingBefore: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'Live, auto-renewing, no cancellation scheduled, current period ending before this instant',
+      }),
+    ),
+    pastDue: Type.Optional(Type.Boolean({ description: 'Only `past_due` subscriptions (`true`) or none of them (`false`)' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+/** `GET /v1/invoices`: every filter optional, all of them together narrow the list. */
+export const InvoiceSearchQuery = Type.Object(
+  {
+    product: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Product id or name' })),
+    tenant: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Tenant id or name' })),
+    status: Type.Optional(Type.Enum(INVOICE_STATUSES)),
+    currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$' })),
+    overdue: Type.Optional(
+      Type.Boolean({ description: 'Open, unpaid, finalized longer ago than the collection grace (`true`), or not (`false`)' }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../access/principal.ts';
-import { cancelBill, createBill } from '../billing/bills.service.ts';
+import { cancelBill, createBillFor } from '../billing/bills.service.ts';
 import { cancelRecurringBill, createRecurringBill } from '../billing/recurring-bills.service.ts';
 import type { Db } from '../db/database.ts';
 import type { HttpApp } from '../http/types.ts';
@@ -57,10 +57,12 @@ export function registerAccountBillRoutes(app: HttpApp, db: Db, deps: { clock: C
     fields.check();
     const row = await db.transaction().execute(async (tx) => {
       const group = await chargeableGroup(tx, request.principal as Principal, groupId);
-      const bill = await createBill(tx, deps, accountCaller(request), group.tenant_id, {
+      const tenant = { id: group.tenant_id, product_id: group.product_id, status: group.status };
+      const bill = await createBillFor(tx, deps, accountCaller(request), tenant, {
         ...input,
         currency: input.currency ?? group.currency,
       });
+      // The bill as written (its number included) and the group it was charged to: no read back.
       return { ...bill, group_number: group.number };
     });
     return reply.code(201).send(success(accountBill(row)));
@@ -80,7 +82,8 @@ export function registerAccountBillRoutes(app: HttpApp, db: Db, deps: { clock: C
   app.delete<{ Params: { id: string } }>('/bills/:id', async (request) => {
     const row = await db.transaction().execute(async (tx) => {
       const bill = await readBill(tx, request, request.params.id);
-      return { ...(await cancelBill(tx, deps, accountCaller(request), bill.id)), group_number: bill.group_number };
+      await cancelBill(tx, deps, accountCaller(request), bill.id);
+      return readBill(tx, request, request.params.id);
     });
     return success(accountBill(row));
   });
@@ -105,7 +108,7 @@ export function registerAccountBillRoutes(app: HttpApp, db: Db, deps: { clock: C
         ...input,
         currency: input.currency ?? group.currency,
       });
-      return { ...created, group_number: group.number };
+      return readRecurring(tx, request, `rbill-${created.number}`);
     });
     return reply.code(201).send(success(accountRecurringBill(row)));
   });
@@ -124,7 +127,8 @@ export function registerAccountBillRoutes(app: HttpApp, db: Db, deps: { clock: C
   app.delete<{ Params: { id: string } }>('/recurring_bills/:id', async (request) => {
     const row = await db.transaction().execute(async (tx) => {
       const recurring = await readRecurring(tx, request, request.params.id);
-      return { ...(await cancelRecurringBill(tx, deps, accountCaller(request), recurring.id)), group_number: recurring.group_number };
+      await cancelRecurringBill(tx, deps, accountCaller(request), recurring.id);
+      return readRecurring(tx, request, request.params.id);
     });
     return success(accountRecurringBill(row));
   });
