@@ -1,6 +1,7 @@
 import type { Insertable, Selectable, Updateable } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { BillsTable, RecurringBillsTable } from '../db/schema.ts';
+import { findTenantPage, type TenantPageFilter } from '../db/tenant-page.ts';
 
 export type BillRow = Selectable<BillsTable>;
 export type RecurringBillRow = Selectable<RecurringBillsTable>;
@@ -28,16 +29,8 @@ export async function updateBill(db: Db, id: string, values: Updateable<BillsTab
 }
 
 /** One page of a tenant's bills, newest first (`limit + 1` rows). */
-export async function findBills(db: Db, tenantId: string, filter: { status?: string; beforeId?: string }, limit: number) {
-  let query = db
-    .selectFrom('bills')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .orderBy('id', 'desc')
-    .limit(limit + 1);
-  if (filter.status) query = query.where('status', '=', filter.status);
-  if (filter.beforeId) query = query.where('id', '<', filter.beforeId);
-  return query.execute();
+export async function findBills(db: Db, tenantId: string, filter: TenantPageFilter, limit: number): Promise<BillRow[]> {
+  return findTenantPage(db, 'bills', tenantId, filter, limit);
 }
 
 /** Inserts a recurring bill. */
@@ -63,14 +56,6 @@ export async function updateRecurringBill(db: Db, id: string, values: Updateable
 }
 
 /** One page of a tenant's recurring bills, newest first (`limit + 1` rows). */
-export async function findRecurringBills(db: Db, tenantId: string, filter: { status?: string; beforeId?: string }, limit: number) {
-  let query = db
-    .selectFrom('recurring_bills')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .orderBy('id', 'desc')
-    .limit(limit + 1);
-  if (filter.status) query = query.where('status', '=', filter.status);
-  if (filter.beforeId) query = query.where('id', '<', filter.beforeId);
-  return query.execute();
+export async function findRecurringBills(db: Db, tenantId: string, filter: TenantPageFilter, limit: number): Promise<RecurringBillRow[]> {
+  return findTenantPage(db, 'recurring_bills', tenantId, filter, limit);
 }
