@@ -5,7 +5,7 @@ import { type Load, measureLoad, startBareServer } from './load.ts';
 import type { Started } from './processes.ts';
 import type { Aim, ScenarioReport } from './report.ts';
 import { table } from './report.ts';
-import { fmt, ratio } from './stats.ts';
+import { fmt, versusRow } from './stats.ts';
 
 /** How hard and how long the account-api scenario pushes. */
 export interface AccountApiOptions {
@@ -92,23 +92,15 @@ export async function runAccountApi(options: AccountApiOptions, log: (line: stri
 function report(options: AccountApiOptions, load: Record<'landlordRead' | 'bareRead' | 'landlordBill' | 'bareBill', Load>): ScenarioReport {
   const billRate = load.landlordBill.perSecond / load.bareBill.perSecond;
   const readRate = load.landlordRead.perSecond / load.bareRead.perSecond;
-  const row = (label: string, landlord: number, bare: number, digits: number, aim = '', met?: boolean) => [
-    label,
-    fmt(landlord, digits),
-    fmt(bare, digits),
-    ratio(landlord, bare),
-    aim,
-    met === undefined ? '' : met ? 'met' : '**missed**',
-  ];
   const rows = [
-    row('POST bills — req/s', load.landlordBill.perSecond, load.bareBill.perSecond, 0, `≥ ${BILL_AIM}×`, billRate >= BILL_AIM),
-    row('POST bills — p99 latency, ms', load.landlordBill.p99, load.bareBill.p99, 1),
-    row('POST bills — server CPU per request, µs', load.landlordBill.serverUs, load.bareBill.serverUs, 0),
-    row('POST bills — PostgreSQL CPU per request, µs', load.landlordBill.postgresUs, load.bareBill.postgresUs, 0),
-    row('GET groups/{id} — req/s', load.landlordRead.perSecond, load.bareRead.perSecond, 0, `≥ ${READ_AIM}×`, readRate >= READ_AIM),
-    row('GET groups/{id} — p99 latency, ms', load.landlordRead.p99, load.bareRead.p99, 1),
-    row('GET groups/{id} — server CPU per request, µs', load.landlordRead.serverUs, load.bareRead.serverUs, 0),
-    row('GET groups/{id} — PostgreSQL CPU per request, µs', load.landlordRead.postgresUs, load.bareRead.postgresUs, 0),
+    versusRow('POST bills — req/s', load.landlordBill.perSecond, load.bareBill.perSecond, 0, `≥ ${BILL_AIM}×`, billRate >= BILL_AIM),
+    versusRow('POST bills — p99 latency, ms', load.landlordBill.p99, load.bareBill.p99, 1),
+    versusRow('POST bills — server CPU per request, µs', load.landlordBill.serverUs, load.bareBill.serverUs, 0),
+    versusRow('POST bills — PostgreSQL CPU per request, µs', load.landlordBill.postgresUs, load.bareBill.postgresUs, 0),
+    versusRow('GET groups/{id} — req/s', load.landlordRead.perSecond, load.bareRead.perSecond, 0, `≥ ${READ_AIM}×`, readRate >= READ_AIM),
+    versusRow('GET groups/{id} — p99 latency, ms', load.landlordRead.p99, load.bareRead.p99, 1),
+    versusRow('GET groups/{id} — server CPU per request, µs', load.landlordRead.serverUs, load.bareRead.serverUs, 0),
+    versusRow('GET groups/{id} — PostgreSQL CPU per request, µs', load.landlordRead.postgresUs, load.bareRead.postgresUs, 0),
   ];
   const failures = Object.values(load).reduce((sum, one) => sum + one.failed, 0);
   const billWhy = `a bill is a transaction of several statements in Landlord (the marketplace's credential, the group locked, the tenant and its subscription for the currency and invoice time, the insert, the audit record and the bill.created event, the read back) against one insert for the bare server: ${fmt(load.landlordBill.serverUs, 0)} µs of Landlord CPU and ${fmt(load.landlordBill.postgresUs, 0)} µs of PostgreSQL per bill against ${fmt(load.bareBill.serverUs, 0)} and ${fmt(load.bareBill.postgresUs, 0)}.`;

@@ -6,7 +6,7 @@ import type { Started } from './processes.ts';
 import type { Aim, ScenarioReport } from './report.ts';
 import { table } from './report.ts';
 import { planAndRun, type RoundTripCounter, type Statements, startRoundTripCounter, statementsOf, tripsPer } from './round-trips.ts';
-import { fmt, ratio } from './stats.ts';
+import { fmt, versusRow } from './stats.ts';
 
 /** How hard and how long the api scenario pushes. */
 export interface ApiOptions {
@@ -176,23 +176,15 @@ function report(
 ): ScenarioReport {
   const readRatio = reads.landlord.perSecond / reads.bare.perSecond;
   const writeRatio = writes.landlord.perSecond / writes.bare.perSecond;
-  const row = (label: string, landlord: number, bare: number, digits: number, aim = '', met?: boolean) => [
-    label,
-    fmt(landlord, digits),
-    fmt(bare, digits),
-    ratio(landlord, bare),
-    aim,
-    met === undefined ? '' : met ? 'met' : '**missed**',
-  ];
   const rows = [
-    row('GET by name — req/s', reads.landlord.perSecond, reads.bare.perSecond, 0, `≥ ${READ_AIM}×`, readRatio >= READ_AIM),
-    row('GET — p50 latency, ms', reads.landlord.p50, reads.bare.p50, 1),
-    row('GET — p99 latency, ms', reads.landlord.p99, reads.bare.p99, 1),
-    row('POST insert — req/s', writes.landlord.perSecond, writes.bare.perSecond, 0, `≥ ${WRITE_AIM}×`, writeRatio >= WRITE_AIM),
-    row('POST — p50 latency, ms', writes.landlord.p50, writes.bare.p50, 1),
-    row('POST — p99 latency, ms', writes.landlord.p99, writes.bare.p99, 1),
+    versusRow('GET by name — req/s', reads.landlord.perSecond, reads.bare.perSecond, 0, `≥ ${READ_AIM}×`, readRatio >= READ_AIM),
+    versusRow('GET — p50 latency, ms', reads.landlord.p50, reads.bare.p50, 1),
+    versusRow('GET — p99 latency, ms', reads.landlord.p99, reads.bare.p99, 1),
+    versusRow('POST insert — req/s', writes.landlord.perSecond, writes.bare.perSecond, 0, `≥ ${WRITE_AIM}×`, writeRatio >= WRITE_AIM),
+    versusRow('POST — p50 latency, ms', writes.landlord.p50, writes.bare.p50, 1),
+    versusRow('POST — p99 latency, ms', writes.landlord.p99, writes.bare.p99, 1),
   ];
-  const costRow = (label: string, landlord: number, bare: number, digits: number) => row(label, landlord, bare, digits).slice(0, 4);
+  const costRow = (label: string, landlord: number, bare: number, digits: number) => versusRow(label, landlord, bare, digits).slice(0, 4);
   const cost = [
     costRow('GET — server CPU per request, µs', reads.landlord.serverUs, reads.bare.serverUs, 0),
     costRow('GET — PostgreSQL CPU per request, µs', reads.landlord.postgresUs, reads.bare.postgresUs, 0),

@@ -1,10 +1,11 @@
 import { createDatabase } from './database.ts';
+import { compareEndpoint } from './endpoint-report.ts';
 import { ADMIN_KEY, expectCall, startLandlordProcess } from './landlord.ts';
 import { type Load, measureLoad, startBareServer } from './load.ts';
 import type { Started } from './processes.ts';
 import type { Aim, ScenarioReport } from './report.ts';
 import { table } from './report.ts';
-import { fmt, ratio } from './stats.ts';
+import { fmt } from './stats.ts';
 import { seedUsage } from './usage-seed.ts';
 
 /** How hard and how long the entitlements scenario pushes. */
@@ -78,24 +79,7 @@ export async function runEntitlements(options: EntitlementsOptions, log: (line: 
 }
 
 function report(options: EntitlementsOptions, load: Record<'landlord' | 'bare', Load>): ScenarioReport {
-  const rate = load.landlord.perSecond / load.bare.perSecond;
-  const rateMet = rate >= RATE_AIM;
-  const p99Met = load.landlord.p99 < P99_AIM_MS;
-  const row = (label: string, a: number, b: number, digits: number, aim = '', met?: boolean) => [
-    label,
-    fmt(a, digits),
-    fmt(b, digits),
-    ratio(a, b),
-    aim,
-    met === undefined ? '' : met ? 'met' : '**missed**',
-  ];
-  const rows = [
-    row('check — req/s', load.landlord.perSecond, load.bare.perSecond, 0, `≥ ${RATE_AIM}×`, rateMet),
-    row('check — p50 latency, ms', load.landlord.p50, load.bare.p50, 1),
-    row('check — p99 latency, ms', load.landlord.p99, load.bare.p99, 1, `< ${P99_AIM_MS} ms`, p99Met),
-    row('server CPU per request, µs', load.landlord.serverUs, load.bare.serverUs, 0),
-    row('PostgreSQL CPU per request, µs', load.landlord.postgresUs, load.bare.postgresUs, 0),
-  ];
+  const { rate, rateMet, p99Met, rows } = compareEndpoint('check', load, { rate: RATE_AIM, p99Ms: P99_AIM_MS });
   const failures = load.landlord.failed + load.bare.failed;
   const why = `Landlord answers from memory but spends ${fmt(load.landlord.serverUs, 0)} µs of its CPU per check (bearer token, schemas, hooks, the answer) against ${fmt(load.bare.serverUs, 0)} µs for the bare server plus ${fmt(load.bare.postgresUs, 0)} µs of PostgreSQL per select; on 2 shared cores the sum is what caps the rate.`;
   const aims: Aim[] = [

@@ -1,4 +1,5 @@
 import { createDatabase } from './database.ts';
+import { compareEndpoint } from './endpoint-report.ts';
 import { ADMIN_KEY, call, expectCall, seedLiveTenant, startLandlordProcess } from './landlord.ts';
 import { type Load, measureLoad, startBareServer } from './load.ts';
 import { BenchBrowser } from './oidc-browser.ts';
@@ -6,7 +7,7 @@ import type { Started } from './processes.ts';
 import type { Aim, ScenarioReport } from './report.ts';
 import { table } from './report.ts';
 import { startRoundTripCounter, tripsPer } from './round-trips.ts';
-import { fmt, ratio } from './stats.ts';
+import { fmt, versusRow } from './stats.ts';
 
 /** How hard and how long the roomle-read scenario pushes. */
 export interface RoomleOptions {
@@ -133,25 +134,8 @@ function report(
   load: Record<'landlord' | 'bare', Load>,
   trips: { landlord: number; bare: number },
 ): ScenarioReport {
-  const rate = load.landlord.perSecond / load.bare.perSecond;
-  const rateMet = rate >= RATE_AIM;
-  const p99Met = load.landlord.p99 < P99_AIM_MS;
-  const row = (label: string, landlord: number, bare: number, digits: number, aim = '', met?: boolean) => [
-    label,
-    fmt(landlord, digits),
-    fmt(bare, digits),
-    ratio(landlord, bare),
-    aim,
-    met === undefined ? '' : met ? 'met' : '**missed**',
-  ];
-  const rows = [
-    row('read — req/s', load.landlord.perSecond, load.bare.perSecond, 0, `≥ ${RATE_AIM}×`, rateMet),
-    row('read — p50 latency, ms', load.landlord.p50, load.bare.p50, 1),
-    row('read — p99 latency, ms', load.landlord.p99, load.bare.p99, 1, `< ${P99_AIM_MS} ms`, p99Met),
-    row('server CPU per request, µs', load.landlord.serverUs, load.bare.serverUs, 0),
-    row('PostgreSQL CPU per request, µs', load.landlord.postgresUs, load.bare.postgresUs, 0),
-    row('round trips to PostgreSQL', trips.landlord, trips.bare, 2),
-  ];
+  const { rate, rateMet, p99Met, rows: endpoint } = compareEndpoint('read', load, { rate: RATE_AIM, p99Ms: P99_AIM_MS });
+  const rows = [...endpoint, versusRow('round trips to PostgreSQL', trips.landlord, trips.bare, 2)];
   const failures = load.landlord.failed + load.bare.failed;
   const why = `each read costs ${fmt(load.landlord.serverUs, 0)} µs of Landlord CPU against ${fmt(load.bare.serverUs, 0)} µs for the bare server: the access token is checked (its signature once, then from the node's cache until it expires), then the same one statement, the response schema (a larger object than the bare server's row) and the Roomle envelope.`;
   const needed = (options.connections * 1000) / P99_AIM_MS;

@@ -22,6 +22,14 @@ export function ratio(a: number, b: number): string {
   return Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : '–';
 }
 
+/**
+ * One results-table row comparing Landlord with the bare server: label, both values, their ratio, the aim and
+ * whether it was met (blank when the row carries no aim). Shared so every scenario's table reads the same.
+ */
+export function versusRow(label: string, landlord: number, bare: number, digits: number, aim = '', met?: boolean): string[] {
+  return [label, fmt(landlord, digits), fmt(bare, digits), ratio(landlord, bare), aim, met === undefined ? '' : met ? 'met' : '**missed**'];
+}
+
 /** Runs `work` over `items` with at most `limit` running at once. */
 export async function inParallel<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
   let next = 0;

@@ -1,12 +1,13 @@
 import type { Request } from 'autocannon';
 import { createDatabase } from './database.ts';
+import { compareEndpoint } from './endpoint-report.ts';
 import { ADMIN_KEY, call, expectCall, seedLiveTenant, startLandlordProcess } from './landlord.ts';
 import { type Load, measureLoad, startBareServer } from './load.ts';
 import type { Started } from './processes.ts';
 import type { Aim, ScenarioReport } from './report.ts';
 import { table } from './report.ts';
 import { startRoundTripCounter, tripsPer } from './round-trips.ts';
-import { fmt, ratio } from './stats.ts';
+import { fmt, versusRow } from './stats.ts';
 
 /** How hard and how long the verify scenario pushes. */
 export interface VerifyOptions {
@@ -106,25 +107,8 @@ function report(
   load: Record<'landlord' | 'bare', Load>,
   trips: { landlord: number; bare: number },
 ): ScenarioReport {
-  const rate = load.landlord.perSecond / load.bare.perSecond;
-  const rateMet = rate >= RATE_AIM;
-  const p99Met = load.landlord.p99 < P99_AIM_MS;
-  const row = (label: string, landlord: number, bare: number, digits: number, aim = '', met?: boolean) => [
-    label,
-    fmt(landlord, digits),
-    fmt(bare, digits),
-    ratio(landlord, bare),
-    aim,
-    met === undefined ? '' : met ? 'met' : '**missed**',
-  ];
-  const rows = [
-    row('verify — req/s', load.landlord.perSecond, load.bare.perSecond, 0, `≥ ${RATE_AIM}×`, rateMet),
-    row('verify — p50 latency, ms', load.landlord.p50, load.bare.p50, 1),
-    row('verify — p99 latency, ms', load.landlord.p99, load.bare.p99, 1, `< ${P99_AIM_MS} ms`, p99Met),
-    row('server CPU per request, µs', load.landlord.serverUs, load.bare.serverUs, 0),
-    row('PostgreSQL CPU per request, µs', load.landlord.postgresUs, load.bare.postgresUs, 0),
-    row('round trips to PostgreSQL (warm)', trips.landlord, trips.bare, 2),
-  ];
+  const { rate, rateMet, p99Met, rows: endpoint } = compareEndpoint('verify', load, { rate: RATE_AIM, p99Ms: P99_AIM_MS });
+  const rows = [...endpoint, versusRow('round trips to PostgreSQL (warm)', trips.landlord, trips.bare, 2)];
   const failures = load.landlord.failed + load.bare.failed;
   const why = `each verification costs ${fmt(load.landlord.serverUs, 0)} µs of Landlord CPU against ${fmt(load.bare.serverUs, 0)} µs for the bare server (bearer token check, body and response schemas, hooks); on 2 shared cores that CPU is what caps the rate.`;
   const aims: Aim[] = [

@@ -1,34 +1,13 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type BackendSimulator, eventually, startBackendSimulator } from './helpers/backend-simulator.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/database.ts';
+import { expect, it } from 'vitest';
+import { eventually } from './helpers/backend-simulator.ts';
+import { useCrashHarness } from './helpers/crash-harness.ts';
 import { apiClient } from './helpers/http.ts';
 import { TEST_ADMIN_KEY } from './helpers/landlord.ts';
-import { type LandlordProcess, spawnLandlord } from './helpers/process.ts';
+import { spawnLandlord } from './helpers/process.ts';
 import { eventOf, tenantOf } from './helpers/rosaas.ts';
 
-let database: TestDatabase;
-let backend: BackendSimulator;
-const started: LandlordProcess[] = [];
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  backend = await startBackendSimulator();
-});
-afterAll(async () => {
-  for (const process of started) if (process.child.exitCode === null) process.child.kill('SIGKILL');
-  await backend?.close();
-  await database?.drop();
-});
-
-const env = () => ({
-  DATABASE_URL: database.url,
-  LANDLORD_ADMIN_KEY: TEST_ADMIN_KEY,
-  LANDLORD_RETRY_BASE_MS: '200',
-  LANDLORD_WORKER_POLL_MS: '100',
-  LANDLORD_NODE_TIMEOUT_SECONDS: '2',
-  LANDLORD_DATABASE_POOL_SIZE: '10',
-  LANDLORD_WORKER_CONCURRENCY: '4',
-});
+const crash = useCrashHarness();
+const { started, env } = crash;
 
 it('makes every committed call after a SIGKILL in the middle of sending, and every tenant reaches its final state', async () => {
   const first = await spawnLandlord(env());
@@ -37,13 +16,13 @@ it('makes every committed call after a SIGKILL in the middle of sending, and eve
   const product = await admin.post('/v1/products', {
     name: 'crashy',
     displayName: 'Crashy',
-    webhooks: { creation: `${backend.url}/api/integration/{name}/creation` },
+    webhooks: { creation: `${crash.backend.url}/api/integration/{name}/creation` },
     provisioning: { mode: 'response', maxAttempts: 50 },
   });
   expect(product.status).toBe(201);
 
   // The backend is down: every creation call fails and waits for its next attempt.
-  await backend.down();
+  await crash.backend.down();
   const names = Array.from({ length: 40 }, (_, index) => `crash-${index}`);
   for (const name of names) {
     const created = await admin.post('/v1/tenants', { product: 'crashy', name, displayName: name });
@@ -54,7 +33,7 @@ it('makes every committed call after a SIGKILL in the middle of sending, and eve
   first.child.kill('SIGKILL');
   await first.exited;
 
-  await backend.up();
+  await crash.backend.up();
   const second = await spawnLandlord(env());
   started.push(second);
   const after = apiClient(second.url, TEST_ADMIN_KEY);
@@ -67,7 +46,7 @@ it('makes every committed call after a SIGKILL in the middle of sending, and eve
     'every tenant created_as_active',
   );
   const called = new Set(
-    backend.requests.filter((request) => eventOf(request.path) === 'creation').map((request) => tenantOf(request.path)),
+    crash.backend.requests.filter((request) => eventOf(request.path) === 'creation').map((request) => tenantOf(request.path)),
   );
   expect([...called].sort()).toEqual([...names].sort());
   second.child.kill('SIGTERM');

@@ -3,6 +3,7 @@ import type { Actor } from '../access/principal.ts';
 import { type AuditEntry, auditInsert } from '../audit/audit.repo.ts';
 import { type Db, executePrepared } from '../db/database.ts';
 import type { BillsTable, RecurringBillsTable } from '../db/schema.ts';
+import { findTenantPage, type TenantPageFilter } from '../db/tenant-page.ts';
 import { eventsInsert, type NewEvent, notifySequencerOnce } from '../events/events.repo.ts';
 
 export type BillRow = Selectable<BillsTable>;
@@ -31,16 +32,8 @@ export async function updateBill(db: Db, id: string, values: Updateable<BillsTab
 }
 
 /** One page of a tenant's bills, newest first (`limit + 1` rows). */
-export async function findBills(db: Db, tenantId: string, filter: { status?: string; beforeId?: string }, limit: number) {
-  let query = db
-    .selectFrom('bills')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .orderBy('id', 'desc')
-    .limit(limit + 1);
-  if (filter.status) query = query.where('status', '=', filter.status);
-  if (filter.beforeId) query = query.where('id', '<', filter.beforeId);
-  return query.execute();
+export async function findBills(db: Db, tenantId: string, filter: TenantPageFilter, limit: number): Promise<BillRow[]> {
+  return findTenantPage(db, 'bills', tenantId, filter, limit);
 }
 
 /** Inserts a recurring bill. */
@@ -66,16 +59,8 @@ export async function updateRecurringBill(db: Db, id: string, values: Updateable
 }
 
 /** One page of a tenant's recurring bills, newest first (`limit + 1` rows). */
-export async function findRecurringBills(db: Db, tenantId: string, filter: { status?: string; beforeId?: string }, limit: number) {
-  let query = db
-    .selectFrom('recurring_bills')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .orderBy('id', 'desc')
-    .limit(limit + 1);
-  if (filter.status) query = query.where('status', '=', filter.status);
-  if (filter.beforeId) query = query.where('id', '<', filter.beforeId);
-  return query.execute();
+export async function findRecurringBills(db: Db, tenantId: string, filter: TenantPageFilter, limit: number): Promise<RecurringBillRow[]> {
+  return findTenantPage(db, 'recurring_bills', tenantId, filter, limit);
 }
 
 /** What charging a tenant reads besides the tenant: its live subscription (if any) and its product's billing settings. */

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
 import type { Db } from '../db/database.ts';
 import { callerOf } from '../http/caller.ts';
 import { envelope, errors, listEnvelope, ok, okPage } from '../http/envelope.ts';
@@ -20,6 +20,11 @@ import { billView, recurringBillView } from './bills.view.ts';
 import { cancelRecurringBill, createRecurringBill, getVisibleRecurringBill, listRecurringBills } from './recurring-bills.service.ts';
 
 const ListQuery = Type.Object({ ...PageQuery, ...BillListQuery }, { additionalProperties: false });
+
+// Both lists read the same query: a status, a cursor (a bad one is a 400 before anything is read) and a limit.
+function listQueryOf(query: Static<typeof ListQuery>) {
+  return { status: query.status, beforeId: decodeCursor(query.cursor, UUID_KEY), limit: query.limit ?? 50 };
+}
 
 /** Bills and recurring bills: `/v1/tenants/{tenant}/bills`, `/v1/bills/{bill}`, and the same for recurring bills. */
 export function registerBillRoutes(app: HttpApp, db: Db, deps: BillingDeps): void {
@@ -54,13 +59,9 @@ export function registerBillRoutes(app: HttpApp, db: Db, deps: BillingDeps): voi
       },
     },
     async (request) => {
-      const limit = request.query.limit ?? 50;
-      const page = await listBills(db, principalOf(request), request.params.tenant, {
-        status: request.query.status,
-        beforeId: decodeCursor(request.query.cursor, UUID_KEY),
-        limit,
-      });
-      return okPage(page.items.map(billView), page.nextCursor, limit);
+      const query = listQueryOf(request.query);
+      const page = await listBills(db, principalOf(request), request.params.tenant, query);
+      return okPage(page.items.map(billView), page.nextCursor, query.limit);
     },
   );
 
@@ -117,13 +118,9 @@ export function registerBillRoutes(app: HttpApp, db: Db, deps: BillingDeps): voi
       },
     },
     async (request) => {
-      const limit = request.query.limit ?? 50;
-      const page = await listRecurringBills(db, principalOf(request), request.params.tenant, {
-        status: request.query.status,
-        beforeId: decodeCursor(request.query.cursor, UUID_KEY),
-        limit,
-      });
-      return okPage(page.items.map(recurringBillView), page.nextCursor, limit);
+      const query = listQueryOf(request.query);
+      const page = await listRecurringBills(db, principalOf(request), request.params.tenant, query);
+      return okPage(page.items.map(recurringBillView), page.nextCursor, query.limit);
     },
   );
 

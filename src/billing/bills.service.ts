@@ -3,7 +3,7 @@
  * next invoice — at its subscription's next boundary, or at the end of the local day for
  * a tenant without one (`bill-invoices.sweep.ts`). `submitted → invoiced | cancelled`.
  */
-import { type Caller, canSeeProduct, type Principal, requireRole } from '../access/principal.ts';
+import { type Caller, type Principal, requireRole } from '../access/principal.ts';
 import { insertAuditRecord } from '../audit/audit.repo.ts';
 import { commerceNow, findBillingSettings } from '../commerce/billing-settings.ts';
 import { DEFAULT_BILLING_ZONE, localDayWindow } from '../commerce/calendar.ts';
@@ -19,6 +19,7 @@ import type { TenantRecord } from '../tenants/tenants.repo.ts';
 import { getVisibleTenant } from '../tenants/tenants.service.ts';
 import * as repo from './bills.repo.ts';
 import { billView } from './bills.view.ts';
+import { canSeeTenantRow } from './visibility.ts';
 
 /** What bills need. */
 export interface BillingDeps {
@@ -161,7 +162,7 @@ export async function createBillFor(
 /** A bill the caller may see (404 otherwise, another product's included). */
 export async function getVisibleBill(db: Db, principal: Principal, id: string, options: { lock?: boolean } = {}) {
   const bill = isUuid(id) ? await repo.findBill(db, id, options) : undefined;
-  if (!bill || !canSeeProduct(principal, bill.product_id) || (principal.tenantId && principal.tenantId !== bill.tenant_id)) {
+  if (!bill || !canSeeTenantRow(principal, bill)) {
     throw new AppError('bill.not_found', { parameter: 'bill' });
   }
   return bill;

@@ -4,7 +4,7 @@
  * `cancelled`. `initialCents` is a one-off bill at creation, not a cycle. Executions are
  * made by `recurring-bills.sweep.ts`, one bill each, exactly once.
  */
-import { type Caller, canSeeProduct, type Principal, requireRole } from '../access/principal.ts';
+import { type Caller, type Principal, requireRole } from '../access/principal.ts';
 import { insertAuditRecord } from '../audit/audit.repo.ts';
 import { commerceNow, findBillingSettings } from '../commerce/billing-settings.ts';
 import type { Db } from '../db/database.ts';
@@ -17,6 +17,7 @@ import * as repo from './bills.repo.ts';
 import { type BillingDeps, billEvent, chargeableTenant, currencyOf, invoiceTimeOf, WRITERS } from './bills.service.ts';
 import { recurringBillView } from './bills.view.ts';
 import { executionAt, parsePeriod, recurrenceProblem } from './recurrence.ts';
+import { canSeeTenantRow } from './visibility.ts';
 
 /** The request body of a recurring bill. */
 export interface RecurringBillCreateBody {
@@ -113,7 +114,7 @@ export async function createRecurringBill(db: Db, deps: BillingDeps, caller: Cal
 /** A recurring bill the caller may see (404 otherwise, another product's included). */
 export async function getVisibleRecurringBill(db: Db, principal: Principal, id: string, options: { lock?: boolean } = {}) {
   const row = isUuid(id) ? await repo.findRecurringBill(db, id, options) : undefined;
-  if (!row || !canSeeProduct(principal, row.product_id) || (principal.tenantId && principal.tenantId !== row.tenant_id)) {
+  if (!row || !canSeeTenantRow(principal, row)) {
     throw new AppError('recurring_bill.not_found', { parameter: 'recurringBill' });
   }
   return row;

@@ -1,6 +1,7 @@
 import { type Insertable, sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { InvoiceLinesTable, InvoicesTable } from '../db/schema.ts';
+import { findTenantPage, type TenantPageFilter } from '../db/tenant-page.ts';
 
 /** An invoice row. */
 export type InvoiceRow = Awaited<ReturnType<typeof findInvoice>> & {};
@@ -23,16 +24,8 @@ export async function findPayments(db: Db, invoiceId: string) {
 }
 
 /** One page of a tenant's invoices, newest first (`limit + 1` rows). */
-export async function findTenantInvoices(db: Db, tenantId: string, filter: { status?: string; beforeId?: string }, limit: number) {
-  let query = db
-    .selectFrom('invoices')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .orderBy('id', 'desc')
-    .limit(limit + 1);
-  if (filter.status) query = query.where('status', '=', filter.status);
-  if (filter.beforeId) query = query.where('id', '<', filter.beforeId);
-  return query.execute();
+export async function findTenantInvoices(db: Db, tenantId: string, filter: TenantPageFilter, limit: number) {
+  return findTenantPage(db, 'invoices', tenantId, filter, limit);
 }
 
 /** Inserts a draft invoice (no number until it is finalized); other features add lines to it. */

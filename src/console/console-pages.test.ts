@@ -5,7 +5,7 @@ import { startTestLandlord, TEST_ADMIN_KEY, type TestLandlord } from '../../test
 import { startReceiver } from '../../test/helpers/receiver.ts';
 import { Browser } from '../identity/identity.test-support.ts';
 import { ASSETS } from './assets.ts';
-import { type ConsoleSession, signInToConsole } from './console.test-support.ts';
+import { type ConsoleSession, signInToConsole, startConsoleWorld } from './console.test-support.ts';
 
 // The console's pages through the real app: what each shows, escaping, scoping, filters, htmx fragments.
 let landlord: TestLandlord;
@@ -14,10 +14,7 @@ let product: { id: string; name: string };
 let other: { id: string; name: string };
 
 beforeAll(async () => {
-  landlord = await startTestLandlord();
-  product = await createProduct(landlord.admin, { provisioning: { autoSendCreation: false } });
-  other = await createProduct(landlord.admin, { provisioning: { autoSendCreation: false } });
-  admin = await signInToConsole(landlord.url, TEST_ADMIN_KEY);
+  ({ landlord, admin, product, other } = await startConsoleWorld());
 });
 afterAll(async () => {
   await landlord?.close();

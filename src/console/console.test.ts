@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProduct, productAdminKey } from '../../test/helpers/fixtures.ts';
-import { startTestLandlord, TEST_ADMIN_KEY, type TestLandlord } from '../../test/helpers/landlord.ts';
+import { productAdminKey } from '../../test/helpers/fixtures.ts';
+import { TEST_ADMIN_KEY, type TestLandlord } from '../../test/helpers/landlord.ts';
 import { withoutSecrets } from '../http/app.ts';
 import { Browser, csrfOf } from '../identity/identity.test-support.ts';
 import { manualClock, systemClock } from '../platform/clock.ts';
-import { type ConsoleSession, signInToConsole } from './console.test-support.ts';
+import { type ConsoleSession, signInToConsole, startConsoleWorld } from './console.test-support.ts';
 import { consoleLinkCommand } from './console-link.command.ts';
 import { CONSOLE_LINK_SECONDS, createConsoleLink, redeemConsoleLink } from './operators.ts';
 
@@ -14,10 +14,7 @@ let product: { id: string; name: string };
 let other: { id: string; name: string };
 
 beforeAll(async () => {
-  landlord = await startTestLandlord();
-  product = await createProduct(landlord.admin, { provisioning: { autoSendCreation: false } });
-  other = await createProduct(landlord.admin, { provisioning: { autoSendCreation: false } });
-  admin = await signInToConsole(landlord.url, TEST_ADMIN_KEY);
+  ({ landlord, admin, product, other } = await startConsoleWorld());
 });
 afterAll(async () => {
   await landlord?.close();

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { sql } from 'kysely';
 import { actorOf, type Caller, type Principal } from '../access/principal.ts';
 import { type Db, executePrepared } from '../db/database.ts';
 import { MaestranoError } from './account-input.ts';
@@ -24,12 +25,12 @@ export async function chargeableGroup(db: Db, principal: Principal, uid: string 
       (
         await executePrepared(
           db,
-          db
-            .selectFrom('marketplace_groups')
-            .select(['tenant_id', 'number', 'currency', 'deleted_at'])
-            .where('marketplace_id', '=', principal.id)
-            .where('number', '=', number)
-            .forUpdate(),
+          // The tenant's product and status come along: charging it needs them, and they cost no round trip here.
+          sql<{ tenant_id: string; number: number; currency: string; deleted_at: Date | null; product_id: string; status: string }>`
+            select g.tenant_id, g.number, g.currency, g.deleted_at, t.product_id, t.status
+            from marketplace_groups g join tenants t on t.id = g.tenant_id
+            where g.marketplace_id = ${principal.id}::uuid and g.number = ${number}
+            for update of g`,
         )
       )[0]
     : undefined;

@@ -1,42 +1,21 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type BackendSimulator, eventually, startBackendSimulator } from '../../test/helpers/backend-simulator.ts';
-import { createTestDatabase, type TestDatabase } from '../../test/helpers/database.ts';
+import { expect, it } from 'vitest';
+import { eventually } from '../../test/helpers/backend-simulator.ts';
+import { useCrashHarness } from '../../test/helpers/crash-harness.ts';
 import { apiClient } from '../../test/helpers/http.ts';
 import { TEST_ADMIN_KEY } from '../../test/helpers/landlord.ts';
-import { type LandlordProcess, spawnLandlord } from '../../test/helpers/process.ts';
+import { spawnLandlord } from '../../test/helpers/process.ts';
 import { documentMarketplace } from './marketplaces.test-support.ts';
 
 // The DELETE notices survive a SIGKILL of a real Landlord process: owed while the app is down,
 // delivered by the next process once it is back, each answered 2xx exactly once.
 
-let database: TestDatabase;
-let backend: BackendSimulator;
-const started: LandlordProcess[] = [];
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  backend = await startBackendSimulator();
-});
-afterAll(async () => {
-  for (const process of started) if (process.child.exitCode === null) process.child.kill('SIGKILL');
-  await backend?.close();
-  await database?.drop();
-});
-
-const env = () => ({
-  DATABASE_URL: database.url,
-  LANDLORD_ADMIN_KEY: TEST_ADMIN_KEY,
-  LANDLORD_RETRY_BASE_MS: '200',
-  LANDLORD_WORKER_POLL_MS: '100',
-  LANDLORD_NODE_TIMEOUT_SECONDS: '2',
-  LANDLORD_DATABASE_POOL_SIZE: '10',
-  LANDLORD_WORKER_CONCURRENCY: '4',
-});
+const crash = useCrashHarness();
+const { started, env } = crash;
 
 it('a group deletion and a user removal each reach the app exactly once after a SIGKILL during the app’s outage', async () => {
   let appUp = false;
   const answered = new Map<string, number>();
-  backend.behave((request) => {
+  crash.backend.behave((request) => {
     if (request.method !== 'DELETE') return { status: 200, body: {} };
     if (!appUp) return { status: 503 };
     answered.set(request.path, (answered.get(request.path) ?? 0) + 1);
@@ -50,11 +29,11 @@ it('a group deletion and a user removal each reach the app exactly once after a 
   const product = await admin.post('/v1/products', {
     name: 'market-crash',
     displayName: 'Sold on a marketplace',
-    webhooks: Object.fromEntries(events.map((event) => [event, `${backend.url}/api/integration/{name}/${event}`])),
+    webhooks: Object.fromEntries(events.map((event) => [event, `${crash.backend.url}/api/integration/{name}/${event}`])),
     provisioning: { mode: 'response', maxAttempts: 50 },
   });
   expect(product.status, product.text).toBe(201);
-  const marketplace = await admin.post('/v1/products/market-crash/marketplaces', documentMarketplace(backend.url));
+  const marketplace = await admin.post('/v1/products/market-crash/marketplaces', documentMarketplace(crash.backend.url));
   expect(marketplace.status, marketplace.text).toBe(201);
   const groups = `/v1/marketplaces/${marketplace.body.data.id}/groups`;
   const group = (await admin.post(groups, { name: 'Sales', currency: 'AUD' })).body.data;
@@ -71,7 +50,7 @@ it('a group deletion and a user removal each reach the app exactly once after a 
   const groupPath = `/maestrano/account/groups/${group.uid}/maestrano-dev`;
   // Both notices have been tried and refused at least once: they are between attempts when the process dies.
   await eventually(async () => {
-    const paths = backend.requests.filter((request) => request.method === 'DELETE').map((request) => request.path);
+    const paths = crash.backend.requests.filter((request) => request.method === 'DELETE').map((request) => request.path);
     return paths.includes(userPath) && paths.includes(groupPath) ? true : undefined;
   }, 30_000);
   first.child.kill('SIGKILL');
@@ -83,7 +62,7 @@ it('a group deletion and a user removal each reach the app exactly once after a 
   await eventually(async () => (answered.get(userPath) && answered.get(groupPath) ? true : undefined), 30_000, 'both notices delivered');
   // Every attempt of one notice carried the same idempotency key and the marketplace's Basic credential.
   for (const path of [userPath, groupPath]) {
-    const attempts = backend.requests.filter((request) => request.method === 'DELETE' && request.path === path);
+    const attempts = crash.backend.requests.filter((request) => request.method === 'DELETE' && request.path === path);
     expect(new Set(attempts.map((request) => request.headers['idempotency-key'])).size).toBe(1);
     expect(attempts.every((request) => String(request.headers.authorization).startsWith('Basic '))).toBe(true);
   }

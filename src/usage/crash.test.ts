@@ -4,6 +4,7 @@ import { createTestDatabase, type TestDatabase } from '../../test/helpers/databa
 import { apiClient } from '../../test/helpers/http.ts';
 import { TEST_ADMIN_KEY } from '../../test/helpers/landlord.ts';
 import { type LandlordProcess, spawnLandlord } from '../../test/helpers/process.ts';
+import { seedMeteredTenant } from './usage.test-support.ts';
 
 let database: TestDatabase;
 const started: LandlordProcess[] = [];
@@ -47,20 +48,7 @@ it('leaves every batch whole or absent after a SIGKILL mid-ingestion, with total
   const first = await spawnLandlord(env());
   started.push(first);
   const admin = apiClient(first.url, TEST_ADMIN_KEY);
-  const setup = async (path: string, body: unknown) => {
-    const answer = await admin.post(path, body);
-    if (answer.status >= 300) throw new Error(`${path}: ${answer.status} ${answer.text}`);
-    return answer.body.data;
-  };
-  await setup('/v1/products', { name: 'metered', displayName: 'Metered' });
-  await setup('/v1/products/metered/features', { name: 'api_calls', displayName: 'API calls', type: 'number' });
-  await setup('/v1/products/metered/plans', { name: 'pro', displayName: 'Pro' });
-  await setup('/v1/products/metered/plans/pro/prices', { name: 'pro-monthly', cycle: 'month', amount: 100, currency: 'EUR' });
-  await setup('/v1/products/metered/plans/pro/features', { feature: 'api_calls', limit: 1_000_000_000, reset: 'month' });
-  await setup('/v1/products/metered/plans/pro/publish', {});
-  await setup('/v1/products/metered/plans/pro/prices/pro-monthly/publish', {});
-  const tenant = await setup('/v1/tenants', { product: 'metered', name: 'acme', displayName: 'Acme' });
-  await setup('/v1/tenants/acme/subscription', { price: 'pro-monthly' });
+  const tenant = await seedMeteredTenant(admin);
 
   // Four senders keep batches in flight; the process dies once a few have been answered.
   const answered = new Set<number>();

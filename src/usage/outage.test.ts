@@ -3,6 +3,7 @@ import { afterAll, expect, it } from 'vitest';
 import { apiClient } from '../../test/helpers/http.ts';
 import { TEST_ADMIN_KEY } from '../../test/helpers/landlord.ts';
 import { type LandlordProcess, spawnLandlord } from '../../test/helpers/process.ts';
+import { seedMeteredTenant } from './usage.test-support.ts';
 
 // PostgreSQL refusing new connections ("too many connections for role", SQLSTATE 53300) while batches
 // arrive: each batch is answered 200 with all of it accepted, or 503 with nothing stored — never a
@@ -37,20 +38,7 @@ it('answers 503 and stores nothing for a batch whose connection PostgreSQL refus
     LANDLORD_WORKER_CONCURRENCY: '1',
   });
   const api = apiClient(landlord.url, TEST_ADMIN_KEY);
-  const setup = async (path: string, body: unknown) => {
-    const answer = await api.post(path, body);
-    if (answer.status >= 300) throw new Error(`${path}: ${answer.status} ${answer.text}`);
-    return answer.body.data;
-  };
-  await setup('/v1/products', { name: 'metered', displayName: 'Metered' });
-  await setup('/v1/products/metered/features', { name: 'api_calls', displayName: 'API calls', type: 'number' });
-  await setup('/v1/products/metered/plans', { name: 'pro', displayName: 'Pro' });
-  await setup('/v1/products/metered/plans/pro/prices', { name: 'pro-monthly', cycle: 'month', amount: 100, currency: 'EUR' });
-  await setup('/v1/products/metered/plans/pro/features', { feature: 'api_calls', limit: 1_000_000_000, reset: 'month' });
-  await setup('/v1/products/metered/plans/pro/publish', {});
-  await setup('/v1/products/metered/plans/pro/prices/pro-monthly/publish', {});
-  await setup('/v1/tenants', { product: 'metered', name: 'acme', displayName: 'Acme' });
-  await setup('/v1/tenants/acme/subscription', { price: 'pro-monthly' });
+  await seedMeteredTenant(api);
   const used = await c.query(`select count(*)::int as n from pg_stat_activity where usename = $1`, [role]);
   await c.query(`alter role ${role} connection limit ${Math.max(1, used.rows[0].n)}`);
   const answers: { batch: number; status: number; accepted?: number; code?: string }[] = [];

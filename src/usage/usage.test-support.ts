@@ -137,3 +137,26 @@ async function must(response: Promise<ApiResponse>, status: number, raw = false)
   if (answer.status !== status) throw new Error(`expected ${status}, got ${answer.status}: ${answer.text}`);
   return raw ? answer.body : answer.body?.data;
 }
+
+/**
+ * Seeds a spawned Landlord through its admin API for the crash and outage tests: product `metered` with a
+ * number feature `api_calls` on a published plan `pro` (price `pro-monthly`, limit far above any test), and
+ * tenant `acme` subscribed to it. Answers the tenant.
+ */
+export async function seedMeteredTenant(admin: ApiClient): Promise<{ id: string; name: string }> {
+  const setup = async (path: string, body: unknown) => {
+    const answer = await admin.post(path, body);
+    if (answer.status >= 300) throw new Error(`${path}: ${answer.status} ${answer.text}`);
+    return answer.body.data;
+  };
+  await setup('/v1/products', { name: 'metered', displayName: 'Metered' });
+  await setup('/v1/products/metered/features', { name: 'api_calls', displayName: 'API calls', type: 'number' });
+  await setup('/v1/products/metered/plans', { name: 'pro', displayName: 'Pro' });
+  await setup('/v1/products/metered/plans/pro/prices', { name: 'pro-monthly', cycle: 'month', amount: 100, currency: 'EUR' });
+  await setup('/v1/products/metered/plans/pro/features', { feature: 'api_calls', limit: 1_000_000_000, reset: 'month' });
+  await setup('/v1/products/metered/plans/pro/publish', {});
+  await setup('/v1/products/metered/plans/pro/prices/pro-monthly/publish', {});
+  const tenant = await setup('/v1/tenants', { product: 'metered', name: 'acme', displayName: 'Acme' });
+  await setup('/v1/tenants/acme/subscription', { price: 'pro-monthly' });
+  return tenant;
+}
