@@ -95,31 +95,38 @@ export async function insertUsageBatch(
         decode(i.body_hash, 'hex'), ${now}::timestamptz
       from input i join windows w using (k) order by i.n
       on conflict (product_id, producer_id) do nothing
-      returning producer_id
+      returning producer_id, tenant_id, feature_id, window_start, quantity
     ),
-    counted as (
-      select i.k, i.n, i.quantity, w.tenant_id, w.feature_id, w.window_start, w.window_end
-      from inserted e join input i using (producer_id) join windows w using (k)
+    -- A window and how many plan features its events came under (two when a plan change falls inside it).
+    keyed as (
+      select tenant_id, feature_id, window_start, min(window_end) as window_end, count(*) as plans
+      from windows group by tenant_id, feature_id, window_start
     ),
     sums as (
-      select tenant_id, feature_id, window_start, min(window_end) as window_end, sum(quantity)::bigint as quantity, count(*)::bigint as events
-      from counted group by tenant_id, feature_id, window_start
+      select tenant_id, feature_id, window_start, sum(quantity)::bigint as quantity, count(*)::bigint as events
+      from inserted group by tenant_id, feature_id, window_start
     ),
     totals as (
       insert into usage_totals as t (tenant_id, feature_id, window_start, window_end, product_id, quantity, events, updated_at)
-      select s.tenant_id, s.feature_id, s.window_start, s.window_end, ${productId}::uuid, s.quantity, s.events, ${now}::timestamptz
-      from sums s
+      select s.tenant_id, s.feature_id, s.window_start, w.window_end, ${productId}::uuid, s.quantity, s.events, ${now}::timestamptz
+      from sums s join keyed w using (tenant_id, feature_id, window_start)
       order by s.tenant_id, s.feature_id, s.window_start
       on conflict (tenant_id, feature_id, window_start) do update
         set quantity = t.quantity + excluded.quantity, events = t.events + excluded.events, updated_at = excluded.updated_at
       returning t.tenant_id, t.feature_id, t.window_start, t.window_end, t.quantity + t.adjusted as used
     ),
     -- Each event is judged against the plan in force at its time (its plan feature): the window's usage up to and with it,
-    -- in storing order, from the total read under the row's lock. Usage only grows, so each plan feature's last event decides.
+    -- in storing order, from the total read under the row's lock. Usage only grows, so each plan feature's last event
+    -- decides; in a window of one plan feature that is the total now.
     judged as (
-      select k, max(running) as used from (
-        select c.k, t.used - s.quantity + sum(c.quantity) over (partition by c.tenant_id, c.feature_id, c.window_start order by c.n) as running
-        from counted c join totals t using (tenant_id, feature_id, window_start) join sums s using (tenant_id, feature_id, window_start)
+      select w.k, t.used from windows w join keyed using (tenant_id, feature_id, window_start)
+        join totals t using (tenant_id, feature_id, window_start) where keyed.plans = 1
+      union all
+      select k, max(running) from (
+        select i.k, t.used - s.quantity + sum(i.quantity) over (partition by w.tenant_id, w.feature_id, w.window_start order by i.n) as running
+        from (select producer_id from inserted) e join input i using (producer_id) join windows w using (k) join keyed using (tenant_id, feature_id, window_start)
+          join totals t using (tenant_id, feature_id, window_start) join sums s using (tenant_id, feature_id, window_start)
+        where keyed.plans > 1
       ) r group by k
     ),
     reached as (
