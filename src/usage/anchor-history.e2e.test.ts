@@ -103,7 +103,7 @@ async function change(tenant: string, body: Record<string, unknown>) {
 const iso = (iso: string) => d(iso).toISOString();
 
 describe('usage windows before an anchor-changing plan change stay as they were', () => {
-  it('a trial’s monthly window ends at the trial’s end; a late event from the trial counts in it after the anchor moved', async () => {
+  it('a trial’s monthly window ends at the trial’s end (moved by an operator); a late event from the trial counts in it after the anchor moved', async () => {
     const tenant = await subscribed(prices.trial);
     clock.set(d('01-05T00:00:00.000'));
     expect(await report(tenant.name, { feature: 'api_calls', quantity: 10, at: d('01-05T00:00:00.000') })).toEqual(['accepted']);
@@ -111,23 +111,30 @@ describe('usage windows before an anchor-changing plan change stay as they were'
       windowStart: iso('01-01T00:00:00.000'),
       windowEnd: iso('01-15T00:00:00.000'),
     });
-    clock.set(d('01-15T00:30:00.000'));
+    // An operator extends the trial: the stored window (and the answer) end at the new trial end.
+    const extended = await landlord.admin.post(`/v1/tenants/${tenant.name}/subscription/trial/extend`, {
+      endsAt: iso('01-20T00:00:00.000'),
+    });
+    expect(extended.status, extended.text).toBe(200);
+    expect(await entitlement(tenant.name, 'api_calls')).toMatchObject({ used: 10, windowEnd: iso('01-20T00:00:00.000') });
+    expect(await windows(tenant.name, 'api_calls')).toEqual([[iso('01-01T00:00:00.000'), iso('01-20T00:00:00.000'), 10]]);
+    clock.set(d('01-20T00:30:00.000'));
     await landlord.node.sweeps.get('renewals')?.runNow();
     expect((await (await client()).get(`/v1/tenants/${tenant.name}/subscription`)).body.data).toMatchObject({
       status: 'active',
-      anchorAt: iso('01-15T00:00:00.000'),
+      anchorAt: iso('01-20T00:00:00.000'),
     });
     // Reported late (within the grace) from the trial, and one after it: each in the window of its own time.
     expect(
       await report(
         tenant.name,
-        { feature: 'api_calls', quantity: 1, at: d('01-14T23:00:00.000') },
-        { feature: 'api_calls', quantity: 2, at: d('01-15T00:10:00.000') },
+        { feature: 'api_calls', quantity: 1, at: d('01-19T23:00:00.000') },
+        { feature: 'api_calls', quantity: 2, at: d('01-20T00:10:00.000') },
       ),
     ).toEqual(['accepted', 'accepted']);
     expect(await windows(tenant.name, 'api_calls')).toEqual([
-      [iso('01-01T00:00:00.000'), iso('01-15T00:00:00.000'), 11],
-      [iso('01-15T00:00:00.000'), iso('02-15T00:00:00.000'), 2],
+      [iso('01-01T00:00:00.000'), iso('01-20T00:00:00.000'), 11],
+      [iso('01-20T00:00:00.000'), iso('02-20T00:00:00.000'), 2],
     ]);
   });
 
