@@ -129,7 +129,8 @@ export async function insertUsageBatch(
         select i.k, t.used - s.quantity + sum(i.quantity) over (partition by w.tenant_id, w.feature_id, w.window_start order by i.n) as running
         from (select producer_id from inserted) e join input i using (producer_id) join windows w using (k) join keyed using (tenant_id, feature_id, window_start)
           join totals t using (tenant_id, feature_id, window_start) join sums s using (tenant_id, feature_id, window_start)
-        where keyed.plans > 1
+        -- An uncorrelated test: a one-time filter, so a batch with no window shared by two plans skips the join.
+        where keyed.plans > 1 and exists (select 1 from keyed where plans > 1)
       ) r group by k
     ),
     reached as (
