@@ -28,8 +28,19 @@ export interface SignInTenant {
   login: string;
 }
 
-/** The user's active memberships in the product's live tenants, by tenant display name: where they may sign in. */
-export async function signInTenantsOf(db: Db, userId: string, productId: string): Promise<SignInTenant[]> {
+/**
+ * Which of a user's tenants of the product a sign-in may pick, when not all: a marketplace's
+ * single sign-on can only tell its app about a group of that marketplace, so it offers only those.
+ */
+export interface SignInScope {
+  marketplaceId: string;
+}
+
+/**
+ * The user's active memberships in the product's live tenants, by tenant display name: where they may
+ * sign in (within `scope`, when the sign-in has one).
+ */
+export async function signInTenantsOf(db: Db, userId: string, productId: string, scope?: SignInScope): Promise<SignInTenant[]> {
   const rows = await db
     .selectFrom('memberships')
     .innerJoin('tenants', 'tenants.id', 'memberships.tenant_id')
@@ -44,6 +55,17 @@ export async function signInTenantsOf(db: Db, userId: string, productId: string)
     .where('memberships.product_id', '=', productId)
     .where('memberships.status', '=', 'active')
     .where('tenants.status', 'in', [...LIVE_STATUSES])
+    .$if(scope !== undefined, (query) =>
+      query.where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('marketplace_groups as g')
+            .select('g.tenant_id')
+            .whereRef('g.tenant_id', '=', 'tenants.id')
+            .where('g.marketplace_id', '=', (scope as SignInScope).marketplaceId)
+            .where('g.deleted_at', 'is', null),
+        ),
+      ),
+    )
     .orderBy('tenants.display_name')
     .orderBy('tenants.name')
     .execute();
