@@ -63,7 +63,8 @@ export function registerTenantPage(router: ConsoleRouter): void {
 function liveRegion(context: ConsoleContext, tenant: TenantRecord, tabId: string, panel: SafeHtml): SafeHtml {
   const view = toTenantView(tenant, context.principal);
   const settling = isSettling(tenant);
-  const self = withQuery(`/console/tenants/${tenant.id}`, { tab: tabId });
+  // The poll asks for the same view (the tab's filters and page), without the one-off notice.
+  const self = withQuery(`/console/tenants/${tenant.id}`, { ...context.query, notice: undefined, tab: tabId });
   const actions = view.actions.filter((action) => ACTION_LABELS[action] && !DESTRUCTIVE.includes(action));
   const destructive = view.actions.filter((action) => DESTRUCTIVE.includes(action));
   const health = view.health
