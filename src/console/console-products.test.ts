@@ -165,6 +165,35 @@ describe('marketplaces', () => {
   });
 });
 
+describe('resellers', () => {
+  it('lists only the product’s own resellers, escaped, 50 a page', async () => {
+    const product = await peopleProduct(landlord, backend.url);
+    for (let index = 1; index <= 51; index++) {
+      const created = await landlord.admin.post('/v1/resellers', {
+        code: uniqueName('rs'),
+        name: `Reseller <b>${String(index).padStart(2, '0')}</b>`,
+        product: product.name,
+      });
+      expect(created.status, created.text).toBe(201);
+    }
+    const foreign = await landlord.admin.post('/v1/resellers', { code: uniqueName('rs'), name: 'Foreign reseller', product: other.name });
+    expect(foreign.status).toBe(201);
+    const shown = (text: string) => [...text.matchAll(/<td>Reseller &lt;b&gt;(\d\d)&lt;\/b&gt;<\/td>/g)].map((match) => match[1]);
+    const first = await admin.get(`/console/products/${product.id}`);
+    expect(shown(first.text)).toHaveLength(50);
+    expect(first.text).not.toContain('<b>');
+    expect(first.text).not.toContain('Foreign reseller');
+    const next = /<a rel="next" href="([^"]+)">More resellers<\/a>/.exec(first.text)?.[1]?.replaceAll('&amp;', '&');
+    expect(next).toBeDefined();
+    const second = await admin.get(next as string);
+    expect(second.status).toBe(200);
+    expect([...shown(first.text), ...shown(second.text)].sort()).toEqual(
+      Array.from({ length: 51 }, (_, index) => String(index + 1).padStart(2, '0')),
+    );
+    expect(second.text).not.toContain('More resellers');
+  });
+});
+
 describe('settings', () => {
   const etagOf = async (name: string) => (await landlord.admin.get(`/v1/products/${name}`)).headers.etag as string;
 

@@ -91,11 +91,13 @@ async function access(context: ConsoleContext, product: ProductRow): Promise<Saf
 }
 
 async function resellers(context: ConsoleContext, product: ProductRow): Promise<SafeHtml> {
-  const page = await listResellers(context.services.db, context.principal, undefined, 500);
-  const mine = page.items.filter((row) => row.product_id === product.id);
-  return mine.length
-    ? html`<ul>${mine.map((row) => html`<li>${row.name} ${row.revoked_at ? badge('revoked', 'neutral') : ''}</li>`)}</ul>`
-    : empty('No resellers.');
+  const base = `/console/products/${product.id}`;
+  const page = await listResellers(context.services.db, context.principal, context.query.resellers_cursor, 50, { productId: product.id });
+  if (!page.items.length) return empty(context.query.resellers_cursor ? 'No more resellers.' : 'No resellers.');
+  return html`<table><thead><tr><th scope="col">Name</th><th scope="col">Code</th><th scope="col">Tenant prefix</th><th scope="col">User name</th><th scope="col">Created</th><th scope="col">State</th></tr></thead><tbody>${page.items.map(
+    (row) =>
+      html`<tr><td>${row.name}</td><td class="mono">${row.code}</td><td class="mono">${row.code_prefix}</td><td class="mono">${row.username}</td><td>${when(row.created_at)}</td><td>${row.revoked_at ? badge('revoked', 'neutral') : badge('active', 'good')}</td></tr>`,
+  )}</tbody></table>${pager(base, {}, page.nextCursor, { key: 'resellers_cursor', label: 'More resellers' })}`;
 }
 
 /** The sections of a product's page, in order. */
