@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { Nullable, RefParam, Timestamp } from '../http/schemas.ts';
+import { BilledTo } from './billed-to.schema.ts';
 import { SUBSCRIPTION_STATUSES } from './subscription-state.ts';
 import { SUBSCRIPTION_ACTIONS } from './subscriptions.service.ts';
 
@@ -113,18 +114,7 @@ const InvoiceFields = {
   finalizedAt: Nullable(Timestamp),
   paidAt: Nullable(Timestamp),
   voidedAt: Nullable(Timestamp),
-  billedTo: Nullable(
-    Type.Object(
-      {
-        name: Type.String(),
-        company: Nullable(Type.String()),
-        email: Type.String(),
-        address: Type.Record(Type.String(), Type.Unknown()),
-        vatId: Nullable(Type.String()),
-      },
-      { description: 'The tenant’s billing profile as it was when the invoice was finalized; null for a draft or without a profile' },
-    ),
-  ),
+  billedTo: BilledTo,
   version: Type.Integer(),
   createdAt: Timestamp,
 };
