@@ -87,6 +87,11 @@ it('applies each immediate plan change exactly once after SIGKILLs while calls a
   const held = new Promise<void>((resolve) => {
     release = resolve;
   });
+  // In phase 2 the backend answers once the early reports are in, so the crash cannot cut them off.
+  let reportsIn: () => void = () => {};
+  const early = new Promise<void>((resolve) => {
+    reportsIn = resolve;
+  });
   let onConfirm: (() => void) | undefined;
   // Names of the response-mode tenants: their calls are the ones held, then confirmed.
   const response = new Set<string>();
@@ -97,7 +102,7 @@ it('applies each immediate plan change exactly once after SIGKILLs while calls a
       // Phase 1: the backend is slow; the process dies with the calls in flight.
       if (hold) return { before: () => held, status: 200 };
       // Phase 2: the backend confirms, and the process dies right after the 2xx has left.
-      return { status: 200, after: async () => onConfirm?.() };
+      return { before: () => early, status: 200, after: async () => onConfirm?.() };
     }
     return { status: 200, body: { accepted: true } };
   });
@@ -150,11 +155,11 @@ it('applies each immediate plan change exactly once after SIGKILLs while calls a
     confirmed = true;
     second.child.kill('SIGKILL');
   };
-  const early = tenants.callback.slice(0, TENANTS / 2);
   const reporter = await backendOf(second.url, reporting);
-  for (const tenant of early) {
+  for (const tenant of tenants.callback.slice(0, TENANTS / 2)) {
     expect((await reporter.post(`${ROSAAS}/tenants/${tenant.name}/subscription/upgrade`, {})).status).toBe(200);
   }
+  reportsIn();
   await eventually(async () => (confirmed ? true : undefined), 60_000, 'a retried call confirmed');
   await second.exited;
 
@@ -207,7 +212,7 @@ it('applies period-end plan changes due in the same second once each with two La
   const wired = await wireProduct({ admin, url: a.url }, crash.backend, { mode: 'response', maxAttempts: 50 });
   const p100 = await publishedPrice(admin, wired.product.name, 10_000, { cycle: 'day' });
   const p200 = await publishedPrice(admin, wired.product.name, 20_000, { cycle: 'day' });
-  const count = 300;
+  const count = 200;
   // Every subscription's first day ended at the same second, with a downgrade scheduled for that boundary: the
   // renewal is held, and both processes' sweeps and workers race to call for the changes and apply them.
   const boundary = new Date(Math.floor(Date.now() / 1000) * 1000 - 1000);
