@@ -1,23 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BackendSimulator, startBackendSimulator } from '../../test/helpers/backend-simulator.ts';
+import { type BackendSimulator, eventually, startBackendSimulator } from '../../test/helpers/backend-simulator.ts';
 import { apiClient } from '../../test/helpers/http.ts';
 import { startTestLandlord, type TestLandlord } from '../../test/helpers/landlord.ts';
+import { startReceiver } from '../../test/helpers/receiver.ts';
 import { accessToken, must, type RoomleProduct, roomleProduct, roomleTenant, roomleUser } from './roomle.test-support.ts';
 
 let landlord: TestLandlord;
 let backend: BackendSimulator;
 let product: RoomleProduct;
+let receiver: Awaited<ReturnType<typeof startReceiver>>;
 
 beforeAll(async () => {
-  landlord = await startTestLandlord();
+  // Webhooks may be delivered to the receiver on loopback.
+  landlord = await startTestLandlord({ env: { LANDLORD_EGRESS_ALLOW: '127.0.0.1' } });
   backend = await startBackendSimulator();
+  receiver = await startReceiver();
   product = await roomleProduct(landlord, backend.url);
 });
 afterAll(async () => {
   await landlord?.close();
   await backend?.close();
+  await receiver?.close();
 });
 
 const PROFILE = {
@@ -92,5 +98,39 @@ describe('invoices bill the billing profile', () => {
     const invoice = await subscribeAndReadInvoice(tenant.name);
     expect(invoice.status).toBe('open');
     expect(invoice.billedTo).toBeNull();
+  });
+
+  it('the invoice.* webhooks carry billedTo, verified with the standardwebhooks package: the renewal’s finalized invoice and its payment', async () => {
+    const endpoint = await must(
+      landlord.admin.post('/v1/webhook-endpoints', { url: `${receiver.url}/invoices`, product: product.name, eventTypes: ['invoice.*'] }),
+      201,
+    );
+    const tenant = await roomleTenant(landlord, product);
+    const record = (await must(landlord.admin.get(`/v1/tenants/${tenant.name}`), 200)).body.data;
+    const manager = apiClient(
+      landlord.url,
+      await accessToken(landlord, product, record, await roomleUser(landlord, tenant.name, ['tenant_management'])),
+    );
+    await must(manager.post(`/v2/tenants/${tenant.id}/billingInformation/`, { billingInformation: { ...PROFILE, currency: 'EUR' } }), 201);
+    const invoice = await subscribeAndReadInvoice(tenant.name);
+    await must(
+      landlord.admin.post(`/v1/invoices/${invoice.id}/payments`, {
+        provider: 'manual',
+        reference: `pay-${invoice.id}`,
+        amount: invoice.total,
+      }),
+      201,
+    );
+    const verifier = new Webhook(endpoint.body.data.secret);
+    const payloads = await eventually(async () => {
+      const mine = receiver
+        .at('/invoices')
+        .map((entry) => verifier.verify(entry.body, entry.headers as Record<string, string>) as { type: string; data: any })
+        .filter((payload) => payload.data.invoice.id === invoice.id);
+      return mine.length >= 2 ? mine : undefined;
+    });
+    expect(payloads.map((payload) => payload.type).sort()).toEqual(['invoice.finalized', 'invoice.paid']);
+    for (const payload of payloads)
+      expect(payload.data.invoice).toMatchObject({ id: invoice.id, number: invoice.number, billedTo: PROFILE });
   });
 });
