@@ -20,6 +20,18 @@ let backendHost: string;
 
 beforeAll(async () => {
   landlord = await startTestLandlord();
+  // The upgrade's proration counts calendar days in Berlin, from the subscription's start a month earlier: the
+  // README's amounts hold when both fall on one local day there, so do not start in the last 45 s of a Berlin day.
+  const berlin = new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'Europe/Berlin',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  });
+  const [hours = 0, minutes = 0, seconds = 0] = berlin.format(new Date()).split(':').map(Number);
+  const untilMidnight = 86_400 - (hours * 3600 + minutes * 60 + seconds);
+  if (untilMidnight <= 45) await new Promise((resolve) => setTimeout(resolve, (untilMidnight + 1) * 1000));
 });
 afterAll(async () => {
   shell?.close();
@@ -43,9 +55,9 @@ async function runSection(heading: string): Promise<unknown[][]> {
 }
 
 /** The `data` of a native answer, after checking that it succeeded. */
-function data(answer: unknown): Record<string, unknown> & { [key: string]: any } {
+function data(answer: unknown): Record<string, any> {
   expect((answer as { metadata?: unknown }).metadata, JSON.stringify(answer)).toMatchObject({ success: true });
-  return (answer as { data: Record<string, unknown> }).data;
+  return (answer as { data: Record<string, any> }).data;
 }
 
 async function tenantStatus(name: string): Promise<string> {
