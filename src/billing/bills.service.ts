@@ -5,28 +5,25 @@
  */
 import { type Caller, type Principal, requireRole } from '../access/principal.ts';
 import { insertAuditRecord } from '../audit/audit.repo.ts';
-import { commerceNow, findBillingSettings } from '../commerce/billing-settings.ts';
+import { findBillingSettings } from '../commerce/billing-settings.ts';
 import { DEFAULT_BILLING_ZONE, localDayWindow } from '../commerce/calendar.ts';
 import { LIVE_STATUSES } from '../commerce/subscription-state.ts';
 import { findTenantSubscription } from '../commerce/subscriptions.repo.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import { recordEvent } from '../events/events.repo.ts';
-import { toPage } from '../http/pagination.ts';
 import type { Clock } from '../platform/clock.ts';
-import { isUuid, newId } from '../platform/ids.ts';
+import { newId } from '../platform/ids.ts';
 import type { TenantRecord } from '../tenants/tenants.repo.ts';
 import { getVisibleTenant } from '../tenants/tenants.service.ts';
 import * as repo from './bills.repo.ts';
 import { billView } from './bills.view.ts';
-import { canSeeTenantRow } from './visibility.ts';
+import { cancelTenantRow, type TenantRowKind, type TenantRowsQuery, tenantRowsPage, visibleTenantRow, WRITERS } from './visibility.ts';
 
 /** What bills need. */
 export interface BillingDeps {
   clock: Clock;
 }
-
-export const WRITERS = ['super_admin', 'product_admin', 'client'] as const;
 
 /** The request body of a one-off bill. */
 export interface BillCreateBody {
@@ -159,34 +156,30 @@ export async function createBillFor(
   return bill;
 }
 
+/** Bills as reading, listing and cancelling see them. */
+const BILLS: TenantRowKind<repo.BillRow> = {
+  find: repo.findBill,
+  findPage: repo.findBills,
+  notFound: 'bill.not_found',
+  parameter: 'bill',
+  done: { status: 'invoiced', code: 'bill.invoiced' },
+};
+
 /** A bill the caller may see (404 otherwise, another product's included). */
 export async function getVisibleBill(db: Db, principal: Principal, id: string, options: { lock?: boolean } = {}) {
-  const bill = isUuid(id) ? await repo.findBill(db, id, options) : undefined;
-  if (!bill || !canSeeTenantRow(principal, bill)) {
-    throw new AppError('bill.not_found', { parameter: 'bill' });
-  }
-  return bill;
+  return visibleTenantRow(db, principal, BILLS, id, options);
 }
 
 /** Cancels a submitted bill (answers it cancelled; again: the same); an invoiced bill is 409. */
 export async function cancelBill(db: Db, deps: BillingDeps, caller: Caller, id: string) {
-  requireRole(caller.principal, ...WRITERS);
-  const bill = await getVisibleBill(db, caller.principal, id, { lock: true });
-  if (bill.status === 'cancelled') return bill;
-  if (bill.status === 'invoiced') throw new AppError('bill.invoiced', { parameter: 'bill' });
-  const now = await commerceNow(db, deps.clock, bill.product_id);
-  const cancelled = await repo.updateBill(db, bill.id, { status: 'cancelled', updated_at: now });
-  await billEvent(db, caller, 'bill.cancelled', cancelled, bill);
-  return cancelled;
+  return cancelTenantRow(db, deps.clock, caller, BILLS, id, async (bill, now) => {
+    const cancelled = await repo.updateBill(db, bill.id, { status: 'cancelled', updated_at: now });
+    await billEvent(db, caller, 'bill.cancelled', cancelled, bill);
+    return cancelled;
+  });
 }
 
 /** One page of a tenant's bills, newest first. */
-export async function listBills(
-  db: Db,
-  principal: Principal,
-  tenantRef: string,
-  query: { status?: string; beforeId?: string; limit: number },
-) {
-  const tenant = await getVisibleTenant(db, principal, tenantRef);
-  return toPage(await repo.findBills(db, tenant.id, query, query.limit), query.limit, (row) => row.id);
+export async function listBills(db: Db, principal: Principal, tenantRef: string, query: TenantRowsQuery) {
+  return tenantRowsPage(db, principal, BILLS, tenantRef, query);
 }
