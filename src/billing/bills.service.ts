@@ -3,6 +3,7 @@
  * next invoice — at its subscription's next boundary, or at the end of the local day for
  * a tenant without one (`bill-invoices.sweep.ts`). `submitted → invoiced | cancelled`.
  */
+import type { RawBuilder } from 'kysely';
 import { type Caller, type Principal, requireRole } from '../access/principal.ts';
 import { insertAuditRecord } from '../audit/audit.repo.ts';
 import { findBillingSettings } from '../commerce/billing-settings.ts';
@@ -95,7 +96,9 @@ export async function createBill(db: Db, deps: BillingDeps, caller: Caller, tena
 
 /**
  * `createBill` for a tenant the caller already read and may see (a marketplace's group joins it): saves the
- * tenant's read. The role and the tenant's deletion are checked here all the same.
+ * tenant's read. The role and the tenant's deletion are checked here all the same. `within` saves more: the
+ * charge context read along with the tenant, and a `guard` re-checked and locked by the write
+ * (`insertBillLogged`), so a caller that read the tenant unlocked needs no transaction.
  */
 export async function createBillFor(
   db: Db,
@@ -103,6 +106,7 @@ export async function createBillFor(
   caller: Caller,
   tenant: Pick<TenantRecord, 'id' | 'product_id' | 'status'>,
   body: BillCreateBody,
+  within: { context?: repo.ChargeContext; guard?: RawBuilder<unknown> } = {},
 ) {
   requireRole(caller.principal, ...WRITERS);
   if (tenant.status === 'deleted') throw new AppError('tenant.deleted', { parameter: 'tenant' });
@@ -118,7 +122,7 @@ export async function createBillFor(
     throw new AppError('request.invalid', { message: 'The period must end after it starts', parameter: 'periodEndedAt' });
   }
   // One read for the rest (live subscription, billing settings) and one statement for every write (ADR 0009).
-  const context = await repo.findChargeContext(db, tenant.id, tenant.product_id);
+  const context = within.context ?? (await repo.findChargeContext(db, tenant.id, tenant.product_id));
   const currency = body.currency ?? context.subscription_currency;
   if (!currency) throw noCurrency();
   const now = new Date(deps.clock.now().getTime() + Number(context.clock_offset_ms ?? 0));
@@ -139,19 +143,24 @@ export async function createBillFor(
   };
   // The view the event and audit record carry: the row as it will be (a new bill's defaults: version 1, no invoice yet).
   const view = billView({ ...values, recurring_bill_id: null, execution: null, invoice_id: null, version: 1 } as repo.BillRow);
-  const bill = await repo.insertBillLogged(db, values, {
-    actor: caller.actor,
-    audit: {
-      action: 'bill.created',
-      objectType: 'bill',
-      objectId: values.id,
-      productId: values.product_id,
-      tenantId: values.tenant_id,
-      after: view,
+  const bill = await repo.insertBillLogged(
+    db,
+    values,
+    {
+      actor: caller.actor,
+      audit: {
+        action: 'bill.created',
+        objectType: 'bill',
+        objectId: values.id,
+        productId: values.product_id,
+        tenantId: values.tenant_id,
+        after: view,
+      },
+      event: { type: 'bill.created', productId: values.product_id, tenantId: values.tenant_id, data: { bill: view } },
     },
-    event: { type: 'bill.created', productId: values.product_id, tenantId: values.tenant_id, data: { bill: view } },
-  });
-  // Deleted since it was read: the tenant's row is re-checked under its lock in the write.
+    within.guard,
+  );
+  // Deleted since it was read (or the guard's row gone): the tenant's row is re-checked under its lock in the write.
   if (!bill) throw new AppError('tenant.deleted', { parameter: 'tenant' });
   return bill;
 }
