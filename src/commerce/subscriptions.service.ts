@@ -16,6 +16,7 @@ import { findHeldBoundaries } from '../plan-changes/plan-changes.repo.ts';
 import type { Clock } from '../platform/clock.ts';
 import { newId } from '../platform/ids.ts';
 import { getVisibleTenant } from '../tenants/tenants.service.ts';
+import { realignStoredWindows } from '../usage/reset-windows.ts';
 import { type BillingSettings, findBillingSettings } from './billing-settings.ts';
 import { boundary, cycleOfPrice } from './calendar.ts';
 import { advanceSubscription } from './subscription-engine.ts';
@@ -274,7 +275,10 @@ export async function changeTrialEnd(db: Db, deps: CommerceDeps, caller: Caller,
   const saved = await save(db, caller, row, state, now, endsAt === 'now' ? 'subscription.end_trial' : 'subscription.extend_trial', [
     'subscription.updated',
   ]);
-  return applyDue(db, saved, now);
+  const applied = await applyDue(db, saved, now);
+  // The trial's end is where the anchor moves: the usage windows of the trial end there now.
+  await realignStoredWindows(db, deps.clock, row.product_id, row.tenant_id);
+  return applied;
 }
 
 function cancelsAtTrialEnd(row: SubscriptionRow): boolean {
