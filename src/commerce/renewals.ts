@@ -140,23 +140,26 @@ async function fixStale(db: Db, rows: Claimed[]): Promise<void> {
   }
 }
 
-/** Locks one subscription with its tenant, the tenant first (the order of `claimDue`). */
-async function lockOne(db: Db, id: string, options: { skipLocked: boolean }) {
-  const skip = options.skipLocked ? sql`skip locked` : sql``;
+/**
+ * Locks one subscription with its tenant, the tenant first (the order of `claimDue`), waiting for both: with that
+ * order nothing that holds one of them waits for this transaction, and a renewal that failed in its batch is
+ * retried (or recorded as failing) now rather than skipped because its tenant was busy for a moment.
+ */
+async function lockOne(db: Db, id: string) {
   const tenant = await sql`select t.id from tenants t join subscriptions s on s.tenant_id = t.id where s.id = ${id}::uuid
-    for no key update of t ${skip}`.execute(db);
+    for no key update of t`.execute(db);
   if (tenant.rows.length === 0) return { rows: [] as Claimed[] };
   return sql<Claimed>`
     select s.*, coalesce(b.clock_offset_ms, 0)::bigint as clock_offset_ms
     from subscriptions s left join product_billing b on b.product_id = s.product_id
-    where s.id = ${id}::uuid for update of s ${skip}`.execute(db);
+    where s.id = ${id}::uuid for update of s`.execute(db);
 }
 
 /** Records a subscription's failed renewal in its own transaction: the streak, the backoff, one event per streak. */
 async function recordFailure(db: Db, id: string, error: unknown, now: Date, retryBaseMs: number): Promise<void> {
   const message = error instanceof Error ? error.message : String(error);
   await db.transaction().execute(async (tx) => {
-    const [row] = (await lockOne(tx, id, { skipLocked: false })).rows;
+    const [row] = (await lockOne(tx, id)).rows;
     if (!row) return;
     const failures = row.renewal_failures + 1;
     const backoff = Math.min(MAX_BACKOFF_MS, retryBaseMs * 2 ** Math.min(failures - 1, 30));
@@ -211,7 +214,7 @@ export async function renewDue(deps: RenewalDeps, limit: number, options: ClaimO
   for (const id of claimedIds) {
     try {
       await db.transaction().execute(async (tx) => {
-        const row = await lockOne(tx, id, { skipLocked: true });
+        const row = await lockOne(tx, id);
         const { advances, stale } = advancesOf(row.rows, now);
         await applyAdvances(tx, advances, now);
         await fixStale(tx, stale);

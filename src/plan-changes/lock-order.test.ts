@@ -54,7 +54,8 @@ it('settles immediate plan changes and renews the same subscriptions at once, ma
 
   for (let round = 1; round <= ROUNDS; round++) {
     // Before boundary `round`: every tenant asks for an immediate change (up on odd rounds, down — an operator's — on even).
-    clock.set(new Date(JAN_1.getTime() + round * DAY_MS - 3_600_000));
+    // Ten minutes before it, so that the reports (a minute after it) come well within their deadline (an hour, real time).
+    clock.set(new Date(JAN_1.getTime() + round * DAY_MS - 600_000));
     const up = round % 2 === 1;
     const kind = up ? 'upgrade' : 'downgrade';
     const asked = await Promise.all(
