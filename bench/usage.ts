@@ -28,6 +28,8 @@ interface Run {
   p99: number;
   accepted: number;
   failed: number;
+  /** The first few failures, as status and the start of the body: what failed, not only how many. */
+  failures: string[];
   serverUs: number;
   postgresUs: number;
 }
@@ -111,6 +113,7 @@ async function drive(
   const times: number[] = [];
   let accepted = 0;
   let failed = 0;
+  const failures: string[] = [];
   let next = 0;
   const started = performance.now();
   const lane = async () => {
@@ -125,8 +128,10 @@ async function drive(
       });
       const answer = (await response.body.json()) as { data?: { accepted: number }; accepted?: number };
       times.push(performance.now() - sent);
-      if (response.statusCode !== 200) failed++;
-      else accepted += answer.data?.accepted ?? answer.accepted ?? 0;
+      if (response.statusCode !== 200) {
+        failed++;
+        if (failures.length < 3) failures.push(`${server} ${response.statusCode} ${JSON.stringify(answer).slice(0, 300)}`);
+      } else accepted += answer.data?.accepted ?? answer.accepted ?? 0;
     }
   };
   await Promise.all(Array.from({ length: options.inFlight }, lane));
@@ -139,6 +144,7 @@ async function drive(
     p99,
     accepted,
     failed,
+    failures,
     serverUs: ((used.processMs[server] ?? Number.NaN) * 1000) / accepted,
     postgresUs: (used.postgresMs * 1000) / accepted,
   };
@@ -208,7 +214,7 @@ function report(options: UsageOptions, results: { size: number; landlord: Run; b
     '',
     table(['Measure', 'Landlord', 'Bare (ceiling)', 'Landlord / bare', 'Aim', 'Result'], rows),
     '',
-    failures ? `${failures} batches failed.` : '',
+    failures ? `${failures} batches failed: ${results.flatMap((r) => [...r.landlord.failures, ...r.bare.failures]).join('; ')}.` : '',
   ].join('\n');
   return { name: 'usage', markdown, aims };
 }

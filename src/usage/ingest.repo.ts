@@ -52,13 +52,16 @@ export interface BatchWritten {
  * event judged against its own plan feature (the plan in force at its time, also when a
  * plan change falls inside the window).
  * Two identical batches at the same moment therefore count once. The same statement notifies
- * the tenants whose totals changed (`landlord_usage`, delivered at commit).
+ * the tenants whose totals changed (`landlord_usage`, delivered at commit). With `alone` (run
+ * outside a transaction) it raises `LU001` and writes nothing when more must commit with it
+ * (`neededTransaction`): a threshold crossed, or a total past a limit (events to flag).
  */
 export async function insertUsageBatch(
   db: Db,
   productId: string,
   times: { now: Date; realNow: Date },
   rows: readonly EventRow[],
+  options: { alone: boolean },
 ): Promise<BatchWritten> {
   const { now, realNow } = times;
   const sorted = [...rows].sort((a, b) => (a.producerId < b.producerId ? -1 : a.producerId > b.producerId ? 1 : 0));
@@ -154,6 +157,15 @@ export async function insertUsageBatch(
       select pg_notify(${USAGE_CHANNEL}, string_agg(tenant_id::text, ',')) from (
         select tenant_id, (row_number() over (order by tenant_id) - 1) / 200 as chunk from (select distinct tenant_id from totals) d
       ) c group by chunk
+    ),
+    -- Run on its own (no transaction), the statement must be all the batch writes: a crossing (its event) or a total
+    -- past a limit (the flags) needs a transaction, so it rolls back whole and the caller writes the batch in one.
+    needs_transaction as (
+      select 1 from crossed
+      union all
+      select 1 from totals t join windows w using (tenant_id, feature_id, window_start) join plan_features pf on pf.id = w.plan_feature_id
+      where pf.limit_value is not null and t.used > pf.limit_value
+      limit 1
     )
     select
       coalesce((select array_agg(producer_id) from inserted), '{}') as inserted,
@@ -161,11 +173,17 @@ export async function insertUsageBatch(
       coalesce((select json_agg(json_build_object('tenant_id', x.tenant_id, 'feature_id', x.feature_id, 'window_start', x.window_start,
         'window_end', x.window_end, 'threshold', x.threshold, 'limit', r.limit_value) order by x.tenant_id, x.threshold)
         from crossed x join reached r using (tenant_id, feature_id, window_start, threshold)), '[]') as crossed,
-      (select count(*) from notified) as notified`,
+      (select count(*) from notified) as notified,
+      (select landlord_usage_needs_transaction() from needs_transaction where ${options.alone}::boolean) as refused`,
   );
   const row = result[0];
   if (!row) throw new Error('the usage batch statement returned no row');
   return row;
+}
+
+/** True for the error the batch statement raises when, run on its own, it needed a transaction (nothing was written). */
+export function neededTransaction(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'LU001';
 }
 
 /** The stored body hashes (hex) of the producer ids given, for telling duplicates from conflicts. */

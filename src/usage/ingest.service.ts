@@ -5,11 +5,11 @@ import { AppError, errorItem } from '../errors/app-error.ts';
 import type { ErrorCode } from '../errors/codes.ts';
 import type { Clock } from '../platform/clock.ts';
 import { getVisibleProduct } from '../products/products.service.ts';
-import { type EventRow, findStoredHashes, flagOverLimit, insertUsageBatch } from './ingest.repo.ts';
+import { type EventRow, findStoredHashes } from './ingest.repo.ts';
 import { resolveBatch } from './ingest-resolve.ts';
+import { writeBatch } from './ingest-write.ts';
 import type { UsageBatchBody, UsageBatchResultView, UsageEventInputBody, UsageOutcomeView } from './usage.schemas.ts';
 import { type SubscriptionSpan, spanAt } from './usage-context.ts';
-import { recordCrossing } from './usage-events.ts';
 import { closesAt, type UsageWindow, windowAt } from './windows.ts';
 
 /** An event may be stamped at most this far ahead of the product's clock (producers' clocks drift). */
@@ -26,7 +26,8 @@ type Judged = { outcome: 'rejected'; code: ErrorCode; message?: string } | { out
  * Takes a batch of usage events from a product. A malformed batch (schema, a feature the
  * product does not have or does not meter) is a 400 naming `events.N.field` and stores
  * nothing. Otherwise every event gets an outcome: accepted (stored and counted, in one
- * statement), duplicate (same id, same body: a retry), or rejected with a code.
+ * statement), duplicate (same id, same body: a retry), or rejected with a code. `db` is the
+ * pool: the batch opens a transaction only when more than its one statement must commit.
  */
 export async function ingestUsage(
   db: Db,
@@ -94,35 +95,13 @@ export async function ingestUsage(
   const rows = judged.flatMap((entry, index) => (entry.outcome === 'candidate' && !repeats.has(index) ? [entry.row] : []));
 
   const written = rows.length
-    ? await insertUsageBatch(db, product.id, { now: context.now, realNow: deps.clock.now() }, rows)
+    ? await writeBatch(db, { productId: product.id, now: context.now, realNow: deps.clock.now() }, rows, {
+        tenants,
+        features,
+        planFeatures,
+      })
     : { inserted: [], totals: [], crossed: [] };
   const inserted = new Set(written.inserted);
-  const limits = new Map(
-    [...planFeatures.values()].flatMap((byFeature) => [...byFeature.values()].map((f) => [f.planFeatureId, f.limit] as const)),
-  );
-  await flagEventsOverLimit(db, product.id, rows, inserted, written.totals, limits);
-  for (const crossing of written.crossed) {
-    const tenant = [...tenants.values()].find((candidate) => candidate.id === crossing.tenant_id);
-    const total = written.totals.find(
-      (t) => t.tenant_id === crossing.tenant_id && t.feature_id === crossing.feature_id && t.window_start === crossing.window_start,
-    );
-    const featureName = [...features.entries()].find(([, feature]) => feature.id === crossing.feature_id)?.[0] ?? '';
-    await recordCrossing(
-      db,
-      product.id,
-      {
-        tenant: { id: crossing.tenant_id, name: tenant?.name ?? '' },
-        feature: featureName,
-        threshold: crossing.threshold,
-        // The limit of the plan in force at the event that crossed it (a window can span a plan change).
-        limit: Number(crossing.limit),
-        used: total?.used ?? 0,
-        windowStart: new Date(crossing.window_start).toISOString(),
-        windowEnd: crossing.window_end ? new Date(crossing.window_end).toISOString() : null,
-      },
-      context.now,
-    );
-  }
   // The batch statement notified these tenants' change; this node forgets them once it commits.
   const changed = [...new Set(written.totals.map((total) => total.tenant_id))];
 
@@ -155,46 +134,6 @@ export async function ingestUsage(
 
 function rejected(id: string, code: ErrorCode): UsageOutcomeView {
   return { id, outcome: 'rejected', code, message: errorItem(code).message };
-}
-
-/**
- * Flags the inserted events that took a window past its limit: the running total in storing
- * (producer-id) order, each event against the limit of the plan in force at its time.
- */
-async function flagEventsOverLimit(
-  db: Db,
-  productId: string,
-  rows: readonly EventRow[],
-  inserted: ReadonlySet<string>,
-  totals: readonly { tenant_id: string; feature_id: string; window_start: string; used: number }[],
-  limits: ReadonlyMap<string, number | null>,
-): Promise<void> {
-  const byWindow = new Map<string, EventRow[]>();
-  for (const row of rows) {
-    if (!inserted.has(row.producerId)) continue;
-    const key = windowKey(row.tenantId, row.featureId, row.windowStart);
-    const list = byWindow.get(key);
-    if (list) list.push(row);
-    else byWindow.set(key, [row]);
-  }
-  const flagged: string[] = [];
-  for (const total of totals) {
-    const mine = (byWindow.get(windowKey(total.tenant_id, total.feature_id, new Date(total.window_start))) ?? []).sort((a, b) =>
-      a.producerId < b.producerId ? -1 : a.producerId > b.producerId ? 1 : 0,
-    );
-    // The total is read under the row's lock: what was there before this batch is exact.
-    let running = total.used - mine.reduce((sum, row) => sum + row.quantity, 0);
-    for (const row of mine) {
-      running += row.quantity;
-      const limit = limits.get(row.planFeatureId) ?? null;
-      if (limit !== null && running > limit) flagged.push(row.producerId);
-    }
-  }
-  await flagOverLimit(db, productId, flagged);
-}
-
-function windowKey(tenantId: string, featureId: string, start: Date): string {
-  return `${tenantId}|${featureId}|${start.getTime()}`;
 }
 
 /** The hash that tells a retry from a different event with the same id. */

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestLandlord, type TestLandlord } from '../../test/helpers/landlord.ts';
 import { manualClock } from '../platform/clock.ts';
+import { newId } from '../platform/ids.ts';
+import { type EventRow, insertUsageBatch, neededTransaction } from './ingest.repo.ts';
 import { eventsOf, subscribedTenant, type UsageProduct, usageEvent, usageProduct } from './usage.test-support.ts';
 
 let landlord: TestLandlord;
@@ -165,6 +167,51 @@ describe('POST /v1/usage', () => {
     // Stored in producer-id order (the ids are time-ordered): 60, 40 reach the limit of 100; the last goes past it.
     expect(flagged).toEqual({ [events[0]!.id]: false, [events[1]!.id]: false, [events[2]!.id]: true });
     expect(await usageOf(tenant.name)).toMatchObject([{ used: 101 }]);
+  });
+});
+
+describe('one statement, or a transaction when more must commit with it', () => {
+  it('run alone, the batch statement writes nothing and refuses a batch that crosses a threshold; the API writes it with its event', async () => {
+    const tenant = await subscribedTenant(landlord, product);
+    const { db } = landlord.node.services;
+    const window = (await product.client.get(`/v1/tenants/${tenant.name}/entitlements`)).body.data.features.find(
+      (feature: { feature: string }) => feature.feature === 'api_calls',
+    );
+    const planFeature = await db
+      .selectFrom('plan_features')
+      .innerJoin('features', 'features.id', 'plan_features.feature_id')
+      .select(['plan_features.id', 'features.id as feature_id'])
+      .where('features.product_id', '=', product.id)
+      .where('features.name', '=', 'api_calls')
+      .executeTakeFirstOrThrow();
+    const row = (quantity: number): EventRow => ({
+      producerId: `evt-${newId()}`,
+      tenantId: tenant.id,
+      featureId: planFeature.feature_id,
+      planFeatureId: planFeature.id,
+      quantity,
+      occurredAt: now(),
+      windowStart: new Date(window.windowStart),
+      windowEnd: new Date(window.windowEnd),
+      properties: null,
+      bodyHash: '00'.repeat(32),
+    });
+    const times = { now: now(), realNow: now() };
+    expect((await insertUsageBatch(db, product.id, times, [row(10)], { alone: true })).inserted).toHaveLength(1);
+    // 10 + 75 crosses 80 % of the limit of 100: its event must commit with it, so alone it writes nothing.
+    const refused = await insertUsageBatch(db, product.id, times, [row(75), row(1)], { alone: true }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(neededTransaction(refused)).toBe(true);
+    expect(await usageOf(tenant.name)).toMatchObject([{ used: 10, events: 1 }]);
+    expect(await eventsOf(landlord, tenant.id, 'usage.threshold_reached')).toEqual([]);
+    const answer = await product.client.post('/v1/usage', { events: [usageEvent(tenant.name, 'api_calls', 75, now())] });
+    expect(answer.body.data.accepted).toBe(1);
+    expect(await usageOf(tenant.name)).toMatchObject([{ used: 85, events: 2 }]);
+    expect((await eventsOf(landlord, tenant.id, 'usage.threshold_reached')).map((event) => event.data)).toMatchObject([
+      { threshold: 80, limit: 100, used: 85 },
+    ]);
   });
 });
 

@@ -70,7 +70,8 @@ export async function registerUsageRoutes(app: HttpApp, db: Db, deps: UsageRoute
       },
     },
     async (request) => {
-      const result = await db.transaction().execute((tx) => ingestUsage(tx, deps, callerOf(request), request.body));
+      // The pool, not a transaction: the batch opens one only when more than its one statement must commit.
+      const result = await ingestUsage(db, deps, callerOf(request), request.body);
       cache.forget(result.changed);
       return ok(result.view);
     },
