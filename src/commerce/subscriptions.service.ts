@@ -16,6 +16,7 @@ import { findHeldBoundaries } from '../plan-changes/plan-changes.repo.ts';
 import type { Clock } from '../platform/clock.ts';
 import { newId } from '../platform/ids.ts';
 import { getVisibleTenant } from '../tenants/tenants.service.ts';
+import { realignStoredWindows } from '../usage/reset-windows.ts';
 import { type BillingSettings, findBillingSettings } from './billing-settings.ts';
 import { boundary, cycleOfPrice } from './calendar.ts';
 import { advanceSubscription } from './subscription-engine.ts';
@@ -169,9 +170,12 @@ export async function getSubscription(db: Db, principal: Principal, tenantRef: s
   return { ...row, price_name: price?.name ?? null };
 }
 
-/** Locks the tenant's live subscription (404 without any, 409 when it is final) and brings it up to now. */
+/**
+ * Locks the tenant's live subscription (404 without any, 409 when it is final) and brings it up to now. The tenant
+ * is locked first, as renewals and plan changes do (ADR 0009): bringing it up to now writes the tenant's events.
+ */
 async function lockLive(db: Db, deps: CommerceDeps, principal: Principal, tenantRef: string) {
-  const tenant = await getVisibleTenant(db, principal, tenantRef);
+  const tenant = await getVisibleTenant(db, principal, tenantRef, { lock: true });
   const locked = await repo.findTenantSubscription(db, tenant.id, { lock: true });
   if (!locked) throw new AppError('subscription.not_found', { parameter: 'tenant' });
   const settings = await findBillingSettings(db, tenant.product_id);
@@ -271,7 +275,10 @@ export async function changeTrialEnd(db: Db, deps: CommerceDeps, caller: Caller,
   const saved = await save(db, caller, row, state, now, endsAt === 'now' ? 'subscription.end_trial' : 'subscription.extend_trial', [
     'subscription.updated',
   ]);
-  return applyDue(db, saved, now);
+  const applied = await applyDue(db, saved, now);
+  // The trial's end is where the anchor moves: the usage windows of the trial end there now.
+  await realignStoredWindows(db, deps.clock, row.product_id, row.tenant_id);
+  return applied;
 }
 
 function cancelsAtTrialEnd(row: SubscriptionRow): boolean {

@@ -20,7 +20,7 @@ import { applyDue } from '../commerce/subscriptions.service.ts';
 import type { Db } from '../db/database.ts';
 import { recordEvent } from '../events/events.repo.ts';
 import type { Clock } from '../platform/clock.ts';
-import { cutWindowsAtReset } from '../usage/reset-windows.ts';
+import { realignStoredWindows } from '../usage/reset-windows.ts';
 import type { ChangeRow } from './plan-changes.repo.ts';
 import * as repo from './plan-changes.repo.ts';
 import { changeView } from './plan-changes.view.ts';
@@ -73,7 +73,7 @@ export async function applyChange(db: Db, deps: ChangeDeps, change: ChangeRow, a
     });
     await audit(db, actor, applied, locked, locked);
     await changeEvent(db, 'subscription.plan_changed', applied, locked, now);
-    await cutWindowsAtReset(db, change.tenant_id, now);
+    await realignStoredWindows(db, deps.clock, change.product_id, change.tenant_id);
     return applied;
   }
   const to = await repo.findPriceTerms(db, change.to_price_id);
@@ -112,6 +112,8 @@ export async function applyChange(db: Db, deps: ChangeDeps, change: ChangeRow, a
     status: 'applied',
     // An immediate change is in force from the moment it applies (usage reads the plan in force by `effective_at`).
     ...(change.timing === 'now' ? { effective_at: now } : {}),
+    // Plan history keeps the anchor a new cycle counts from: usage windows before it stay as they were.
+    ...(anchor ? { anchor_at: anchor.at } : {}),
     report_due_at: null,
     resolved_at: resolvedAt,
     updated_at: resolvedAt,
@@ -126,6 +128,8 @@ export async function applyChange(db: Db, deps: ChangeDeps, change: ChangeRow, a
   await changeEvent(db, 'subscription.plan_changed', applied, subscription, now);
   // A period-end change held its boundary's renewal: the period opens now, once, on the new price.
   if (change.timing === 'period_end') subscription = await applyDue(db, subscription, now);
+  // The usage windows counted from the old anchor end where the new one begins.
+  if (anchor) await realignStoredWindows(db, deps.clock, change.product_id, change.tenant_id);
   return applied;
 }
 

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../test/helpers/backend-simulator.ts';
 import type { TestLandlord } from '../../test/helpers/landlord.ts';
+import { startReceiver } from '../../test/helpers/receiver.ts';
 import {
-  must,
   BILLING_PROFILE as PROFILE,
+  must,
   type RoomleProduct,
   type RoomleSetup,
   roomleTenant,
@@ -15,13 +18,17 @@ import {
 let roomle: RoomleSetup;
 let landlord: TestLandlord;
 let product: RoomleProduct;
+let receiver: Awaited<ReturnType<typeof startReceiver>>;
 
 beforeAll(async () => {
-  roomle = await startRoomle();
+  // Webhooks may be delivered to the receiver on loopback.
+  roomle = await startRoomle({ LANDLORD_EGRESS_ALLOW: '127.0.0.1' });
   ({ landlord, product } = roomle);
+  receiver = await startReceiver();
 });
 afterAll(async () => {
   await roomle?.close();
+  await receiver?.close();
 });
 
 /** Subscribes the tenant to the basic price and answers its one invoice as `GET /v1/invoices/{id}` shows it. */
@@ -85,5 +92,35 @@ describe('invoices bill the billing profile', () => {
     const invoice = await subscribeAndReadInvoice(tenant.name);
     expect(invoice.status).toBe('open');
     expect(invoice.billedTo).toBeNull();
+  });
+
+  it('the invoice.* webhooks carry billedTo, verified with the standardwebhooks package: the renewal’s finalized invoice and its payment', async () => {
+    const endpoint = await must(
+      landlord.admin.post('/v1/webhook-endpoints', { url: `${receiver.url}/invoices`, product: product.name, eventTypes: ['invoice.*'] }),
+      201,
+    );
+    const tenant = await roomleTenant(landlord, product);
+    const manager = await roomleUserClient(landlord, product, tenant.name, ['tenant_management']);
+    await must(manager.post(`/v2/tenants/${tenant.id}/billingInformation/`, { billingInformation: { ...PROFILE, currency: 'EUR' } }), 201);
+    const invoice = await subscribeAndReadInvoice(tenant.name);
+    await must(
+      landlord.admin.post(`/v1/invoices/${invoice.id}/payments`, {
+        provider: 'manual',
+        reference: `pay-${invoice.id}`,
+        amount: invoice.total,
+      }),
+      201,
+    );
+    const verifier = new Webhook(endpoint.body.data.secret);
+    const payloads = await eventually(async () => {
+      const mine = receiver
+        .at('/invoices')
+        .map((entry) => verifier.verify(entry.body, entry.headers as Record<string, string>) as { type: string; data: any })
+        .filter((payload) => payload.data.invoice.id === invoice.id);
+      return mine.length >= 2 ? mine : undefined;
+    });
+    expect(payloads.map((payload) => payload.type).sort()).toEqual(['invoice.finalized', 'invoice.paid']);
+    for (const payload of payloads)
+      expect(payload.data.invoice).toMatchObject({ id: invoice.id, number: invoice.number, billedTo: PROFILE });
   });
 });

@@ -57,13 +57,13 @@ export async function resolveBatch(
     with f as (select id, name, type from features where product_id = ${productId}::uuid and name = any(${names}::text[])),
     t as (select id, name from tenants where product_id = ${productId}::uuid and (name = any(${refs}::text[]) or id = any(${ids}::uuid[]))),
     s as (
-      select s.id, s.tenant_id, s.status, s.anchor_at, s.start_at, s.ended_at, s.updated_at, s.time_zone, s.currency,
+      select s.id, s.tenant_id, s.status, s.anchor_at, s.start_at, s.trial_end_at, s.ended_at, s.updated_at, s.time_zone, s.currency,
         pp.plan_id, pl.name as plan_name
       from subscriptions s join t on t.id = s.tenant_id join plan_prices pp on pp.id = s.price_id join plans pl on pl.id = pp.plan_id
       order by s.start_at),
     c as (
       select c.subscription_id, c.kind, c.effective_at, fp.plan_id as from_plan_id, fpl.name as from_plan_name,
-        tp.plan_id as to_plan_id, tpl.name as to_plan_name
+        tp.plan_id as to_plan_id, tpl.name as to_plan_name, c.anchor_at
       from subscription_changes c join s on s.id = c.subscription_id
         join plan_prices fp on fp.id = c.from_price_id join plans fpl on fpl.id = fp.plan_id
         join plan_prices tp on tp.id = c.to_price_id join plans tpl on tpl.id = tp.plan_id

@@ -26,13 +26,14 @@ export interface TotalAfter {
   used: number;
 }
 
-/** A threshold this batch crossed first in its window. */
+/** A threshold this batch crossed first in its window, and the limit of the plan in force at the event that crossed it. */
 export interface Crossing {
   tenant_id: string;
   feature_id: string;
   window_start: string;
   window_end: string | null;
   threshold: number;
+  limit: number;
 }
 
 /** What one batch statement did. */
@@ -47,7 +48,9 @@ export interface BatchWritten {
  * in producer-id order so that concurrent batches lock alike), the totals of exactly what
  * was inserted added to their windows (in key order, for the same reason), and the
  * thresholds those totals crossed for the first time in their window (a unique key per
- * window and threshold: when many batches cross at once, one of them gets the row).
+ * window and threshold: when many batches cross at once, one of them gets the row), each
+ * event judged against its own plan feature (the plan in force at its time, also when a
+ * plan change falls inside the window).
  * Two identical batches at the same moment therefore count once. The same statement notifies
  * the tenants whose totals changed (`landlord_usage`, delivered at commit).
  */
@@ -60,8 +63,9 @@ export async function insertUsageBatch(
   const { now, realNow } = times;
   const sorted = [...rows].sort((a, b) => (a.producerId < b.producerId ? -1 : a.producerId > b.producerId ? 1 : 0));
   const column = <T>(pick: (row: EventRow) => T) => sorted.map(pick);
-  // The windows the batch touches, once each (few): events name theirs by number, which keeps the statement small.
-  const keyOf = (row: EventRow) => `${row.tenantId}|${row.featureId}|${row.windowStart.getTime()}`;
+  // The windows the batch touches, once per plan feature (few; two when a plan change falls inside a window): events
+  // name theirs by number, which keeps the statement small.
+  const keyOf = (row: EventRow) => `${row.tenantId}|${row.featureId}|${row.windowStart.getTime()}|${row.planFeatureId}`;
   const numbers = new Map<string, number>();
   const keys: EventRow[] = [];
   for (const row of rows) {
@@ -93,6 +97,11 @@ export async function insertUsageBatch(
       on conflict (product_id, producer_id) do nothing
       returning producer_id, tenant_id, feature_id, window_start, quantity
     ),
+    -- A window and how many plan features its events came under (two when a plan change falls inside it).
+    keyed as (
+      select tenant_id, feature_id, window_start, min(window_end) as window_end, count(*) as plans
+      from windows group by tenant_id, feature_id, window_start
+    ),
     sums as (
       select tenant_id, feature_id, window_start, sum(quantity)::bigint as quantity, count(*)::bigint as events
       from inserted group by tenant_id, feature_id, window_start
@@ -100,21 +109,40 @@ export async function insertUsageBatch(
     totals as (
       insert into usage_totals as t (tenant_id, feature_id, window_start, window_end, product_id, quantity, events, updated_at)
       select s.tenant_id, s.feature_id, s.window_start, w.window_end, ${productId}::uuid, s.quantity, s.events, ${now}::timestamptz
-      from sums s join windows w using (tenant_id, feature_id, window_start)
+      from sums s join keyed w using (tenant_id, feature_id, window_start)
       order by s.tenant_id, s.feature_id, s.window_start
       on conflict (tenant_id, feature_id, window_start) do update
         set quantity = t.quantity + excluded.quantity, events = t.events + excluded.events, updated_at = excluded.updated_at
       returning t.tenant_id, t.feature_id, t.window_start, t.window_end, t.quantity + t.adjusted as used
     ),
-    crossed as (
-      insert into usage_crossings as c (tenant_id, feature_id, window_start, threshold, product_id, window_end, crossed_at, checked_at)
-      select t.tenant_id, t.feature_id, t.window_start, th.threshold, ${productId}::uuid, t.window_end, ${now}::timestamptz, ${realNow}::timestamptz
-      from totals t
-      join windows w using (tenant_id, feature_id, window_start)
+    -- Each event is judged against the plan in force at its time (its plan feature): the window's usage up to and with it,
+    -- in storing order, from the total read under the row's lock. Usage only grows, so each plan feature's last event
+    -- decides; in a window of one plan feature that is the total now.
+    judged as (
+      select w.k, t.used from windows w join keyed using (tenant_id, feature_id, window_start)
+        join totals t using (tenant_id, feature_id, window_start) where keyed.plans = 1
+      union all
+      select k, max(running) from (
+        select i.k, t.used - s.quantity + sum(i.quantity) over (partition by w.tenant_id, w.feature_id, w.window_start order by i.n) as running
+        from (select producer_id from inserted) e join input i using (producer_id) join windows w using (k) join keyed using (tenant_id, feature_id, window_start)
+          join totals t using (tenant_id, feature_id, window_start) join sums s using (tenant_id, feature_id, window_start)
+        where keyed.plans > 1
+      ) r group by k
+    ),
+    reached as (
+      select distinct on (w.tenant_id, w.feature_id, w.window_start, th.threshold)
+        w.tenant_id, w.feature_id, w.window_start, t.window_end, th.threshold, pf.limit_value
+      from judged j join windows w using (k) join totals t using (tenant_id, feature_id, window_start)
       join plan_features pf on pf.id = w.plan_feature_id
       cross join lateral unnest(pf.thresholds) as th(threshold)
-      where pf.limit_value is not null and t.used > 0 and t.used::numeric * 100 >= pf.limit_value::numeric * th.threshold
+      where pf.limit_value is not null and j.used > 0 and j.used::numeric * 100 >= pf.limit_value::numeric * th.threshold
         and (t.window_end is null or t.window_end > ${now}::timestamptz)
+      order by w.tenant_id, w.feature_id, w.window_start, th.threshold, j.used desc
+    ),
+    crossed as (
+      insert into usage_crossings as c (tenant_id, feature_id, window_start, threshold, product_id, window_end, crossed_at, checked_at)
+      select r.tenant_id, r.feature_id, r.window_start, r.threshold, ${productId}::uuid, r.window_end, ${now}::timestamptz, ${realNow}::timestamptz
+      from reached r
       order by 1, 2, 3, 4
       on conflict (tenant_id, feature_id, window_start, threshold) do update
         set crossed_at = excluded.crossed_at, checked_at = excluded.checked_at, cleared_at = null
@@ -130,7 +158,9 @@ export async function insertUsageBatch(
     select
       coalesce((select array_agg(producer_id) from inserted), '{}') as inserted,
       coalesce((select json_agg(totals) from totals), '[]') as totals,
-      coalesce((select json_agg(crossed order by crossed.tenant_id, crossed.threshold) from crossed), '[]') as crossed,
+      coalesce((select json_agg(json_build_object('tenant_id', x.tenant_id, 'feature_id', x.feature_id, 'window_start', x.window_start,
+        'window_end', x.window_end, 'threshold', x.threshold, 'limit', r.limit_value) order by x.tenant_id, x.threshold)
+        from crossed x join reached r using (tenant_id, feature_id, window_start, threshold)), '[]') as crossed,
       (select count(*) from notified) as notified`,
   );
   const row = result[0];

@@ -106,9 +106,7 @@ export async function ingestUsage(
     const total = written.totals.find(
       (t) => t.tenant_id === crossing.tenant_id && t.feature_id === crossing.feature_id && t.window_start === crossing.window_start,
     );
-    const metered = rows.find((row) => row.tenantId === crossing.tenant_id && row.featureId === crossing.feature_id);
     const featureName = [...features.entries()].find(([, feature]) => feature.id === crossing.feature_id)?.[0] ?? '';
-    const limit = (metered && limits.get(metered.planFeatureId)) ?? 0;
     await recordCrossing(
       db,
       product.id,
@@ -116,7 +114,8 @@ export async function ingestUsage(
         tenant: { id: crossing.tenant_id, name: tenant?.name ?? '' },
         feature: featureName,
         threshold: crossing.threshold,
-        limit,
+        // The limit of the plan in force at the event that crossed it (a window can span a plan change).
+        limit: Number(crossing.limit),
         used: total?.used ?? 0,
         windowStart: new Date(crossing.window_start).toISOString(),
         windowEnd: crossing.window_end ? new Date(crossing.window_end).toISOString() : null,
@@ -158,7 +157,10 @@ function rejected(id: string, code: ErrorCode): UsageOutcomeView {
   return { id, outcome: 'rejected', code, message: errorItem(code).message };
 }
 
-/** Flags the inserted events that took a window past its limit (the running total in batch order). */
+/**
+ * Flags the inserted events that took a window past its limit: the running total in storing
+ * (producer-id) order, each event against the limit of the plan in force at its time.
+ */
 async function flagEventsOverLimit(
   db: Db,
   productId: string,
@@ -177,14 +179,15 @@ async function flagEventsOverLimit(
   }
   const flagged: string[] = [];
   for (const total of totals) {
-    const mine = byWindow.get(windowKey(total.tenant_id, total.feature_id, new Date(total.window_start))) ?? [];
-    const limit = mine[0] ? (limits.get(mine[0].planFeatureId) ?? null) : null;
-    if (limit === null || total.used <= limit) continue;
+    const mine = (byWindow.get(windowKey(total.tenant_id, total.feature_id, new Date(total.window_start))) ?? []).sort((a, b) =>
+      a.producerId < b.producerId ? -1 : a.producerId > b.producerId ? 1 : 0,
+    );
     // The total is read under the row's lock: what was there before this batch is exact.
     let running = total.used - mine.reduce((sum, row) => sum + row.quantity, 0);
     for (const row of mine) {
       running += row.quantity;
-      if (running > limit) flagged.push(row.producerId);
+      const limit = limits.get(row.planFeatureId) ?? null;
+      if (limit !== null && running > limit) flagged.push(row.producerId);
     }
   }
   await flagOverLimit(db, productId, flagged);

@@ -8,7 +8,7 @@ const subscription: SubscriptionSpan = {
   id: 's',
   planId: 'pro',
   planName: 'Pro',
-  anchor: at('2026-01-01T00:00:00Z'),
+  anchors: [at('2026-01-01T00:00:00Z')],
   start: at('2026-01-01T00:00:00Z'),
   end: null,
   zone: 'UTC',
@@ -25,6 +25,7 @@ const change = (kind: string, iso: string, from: string, to: string): AppliedCha
   from_plan_name: from,
   to_plan_id: to,
   to_plan_name: to,
+  anchor_at: null,
 });
 const iso = (window: { start: Date; end: Date | null }) => [window.start.toISOString(), window.end?.toISOString() ?? null];
 

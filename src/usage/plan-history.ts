@@ -6,7 +6,8 @@ import type { SubscriptionSpan } from './usage-context.ts';
  * instant is the one its applied changes left it on (an upgrade or downgrade takes effect
  * at its `effective_at` on the commerce clock: the period's end, or the moment an
  * immediate change was applied), and a confirmed `reset` restarts every usage window at
- * its `effective_at`. Each subscription becomes one span per stretch between changes.
+ * its `effective_at`. Each subscription becomes one span per stretch between changes, and
+ * keeps every anchor its periods were counted from (`anchorHistory`).
  */
 
 /** An applied change of a subscription, with the plans of its prices (timestamps as Dates or JSON strings). */
@@ -18,6 +19,8 @@ export interface AppliedChangeRow {
   from_plan_name: string;
   to_plan_id: string;
   to_plan_name: string;
+  /** The anchor the change moved the subscription's periods to (a new cycle), or null: it kept the anchor. */
+  anchor_at: Date | string | null;
 }
 
 /** The applied changes of the subscriptions given, oldest first. */
@@ -37,6 +40,7 @@ export async function loadAppliedChanges(db: Db, subscriptionIds: readonly strin
       'fpl.name as from_plan_name',
       'tp.plan_id as to_plan_id',
       'tpl.name as to_plan_name',
+      'c.anchor_at',
     ])
     .where('c.subscription_id', 'in', [...subscriptionIds])
     .where('c.status', '=', 'applied')
@@ -83,4 +87,36 @@ export function splitByChanges(span: SubscriptionSpan, changes: readonly Applied
   }
   push(null);
   return pieces;
+}
+
+/** What `anchorHistory` reads of a subscription row. */
+export interface AnchoredSubscription {
+  start: Date;
+  /** The trial's end (the anchor moves there when the first paid period opens), if it had a trial. */
+  trialEnd: Date | null;
+  /** The anchor stored on the row: the latest one. */
+  anchor: Date;
+}
+
+/**
+ * Every anchor a subscription's periods were counted from, oldest first; each is in force
+ * from its own instant until the next one (a window counted from one anchor ends where the
+ * next begins, so usage already counted never moves to another window). The first is the
+ * start; a trial's end moves it there; a confirmed change to another cycle moves it to the
+ * end of the period it applied in (`subscription_changes.anchor_at`); the row holds the
+ * latest. While a trial runs, its end decides: an anchor that a change recorded during the
+ * trial, or that the row holds before the trial ended, was overtaken by the trial's end
+ * (a trial can be extended or ended early after such a change).
+ */
+export function anchorHistory(subscription: AnchoredSubscription, changes: readonly AppliedChangeRow[]): Date[] {
+  const { start, trialEnd } = subscription;
+  const candidates: Date[] = [start];
+  if (trialEnd && trialEnd.getTime() > start.getTime()) candidates.push(trialEnd);
+  const afterTrial = (at: Date) => trialEnd === null || at.getTime() >= trialEnd.getTime();
+  for (const change of changes) {
+    if (change.anchor_at !== null && afterTrial(new Date(change.effective_at))) candidates.push(new Date(change.anchor_at));
+  }
+  if (afterTrial(subscription.anchor)) candidates.push(subscription.anchor);
+  const times = [...new Set(candidates.map((at) => at.getTime()))].filter((at) => at >= start.getTime()).sort((a, b) => a - b);
+  return times.map((at) => new Date(at));
 }

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { DEFAULT_BILLING_ZONE } from '../commerce/calendar.ts';
 import type { Db } from '../db/database.ts';
 import type { Clock } from '../platform/clock.ts';
-import { type AppliedChangeRow, loadAppliedChanges, splitByChanges } from './plan-history.ts';
+import { type AppliedChangeRow, anchorHistory, loadAppliedChanges, splitByChanges } from './plan-history.ts';
 
 /**
  * What usage needs to know about subscriptions and products: who was subscribed to
@@ -11,12 +11,13 @@ import { type AppliedChangeRow, loadAppliedChanges, splitByChanges } from './pla
  * depend on how commerce stores them.
  */
 
-/** A subscription's life: live in `[start, end)` (end null: still live), on `planId`, periods from `anchor`. */
+/** A subscription's life: live in `[start, end)` (end null: still live), on `planId`, periods from `anchors`. */
 export interface SubscriptionSpan {
   id: string;
   planId: string;
   planName: string;
-  anchor: Date;
+  /** Every anchor its periods were counted from, oldest first, each in force from its own instant (`anchorHistory`). */
+  anchors: readonly Date[];
   start: Date;
   end: Date | null;
   /** The zone its periods are counted in (the product's billing zone when it subscribed). */
@@ -85,7 +86,8 @@ export function toUsageProduct(
 /**
  * Every subscription of the tenants given, as spans of life, by tenant id: live from its
  * start until it ended (canceled or expired), on the plan of its price, its periods
- * counted from its anchor (a trial moves the anchor to the trial's end) in its zone.
+ * counted from the anchor in force at each instant (a trial's end and a change of cycle move
+ * it: `anchorHistory`) in its zone.
  */
 export async function loadSpans(db: Db, tenantIds: readonly string[]): Promise<Map<string, SubscriptionSpan[]>> {
   if (tenantIds.length === 0) return new Map();
@@ -99,6 +101,7 @@ export async function loadSpans(db: Db, tenantIds: readonly string[]): Promise<M
       'subscriptions.status',
       'subscriptions.anchor_at',
       'subscriptions.start_at',
+      'subscriptions.trial_end_at',
       'subscriptions.ended_at',
       'subscriptions.updated_at',
       'subscriptions.time_zone',
@@ -125,6 +128,7 @@ export interface SpanRow {
   status: string;
   anchor_at: Date | string;
   start_at: Date | string;
+  trial_end_at: Date | string | null;
   ended_at: Date | string | null;
   updated_at: Date | string;
   time_zone: string;
@@ -139,11 +143,20 @@ export function groupSpans(rows: readonly SpanRow[], changes: readonly AppliedCh
   for (const row of rows) {
     // A subscription that ended without a recorded end ended when it last changed.
     const ended = row.ended_at ?? (ENDED.includes(row.status) ? row.updated_at : null);
+    const mine = changes.filter((change) => change.subscription_id === row.id);
+    const anchors = anchorHistory(
+      {
+        start: new Date(row.start_at),
+        trialEnd: row.trial_end_at === null ? null : new Date(row.trial_end_at),
+        anchor: new Date(row.anchor_at),
+      },
+      mine,
+    );
     const span: SubscriptionSpan = {
       id: row.id,
       planId: row.plan_id,
       planName: row.plan_name,
-      anchor: new Date(row.anchor_at),
+      anchors,
       start: new Date(row.start_at),
       end: ended === null ? null : new Date(ended),
       zone: row.time_zone,
@@ -152,7 +165,7 @@ export function groupSpans(rows: readonly SpanRow[], changes: readonly AppliedCh
       resetAt: null,
       nextResetAt: null,
     };
-    const pieces = splitByChanges(span, changes);
+    const pieces = splitByChanges(span, mine);
     const list = spans.get(row.tenant_id);
     if (list) list.push(...pieces);
     else spans.set(row.tenant_id, pieces);

@@ -8,7 +8,7 @@ const span = (anchor: string, end: string | null = null, zone = 'UTC'): Subscrip
   id: 's',
   planId: 'p',
   planName: 'plan',
-  anchor: new Date(anchor),
+  anchors: [new Date(anchor)],
   start: new Date(anchor),
   end: end ? new Date(end) : null,
   zone,

@@ -12,8 +12,9 @@ export interface UsageWindow {
  * the subscription (never stored as a "current period" that could go stale):
  * - `day`: the local calendar day in the product's billing zone;
  * - `week`, `month`, `year`: the period of that length counted from the subscription's anchor in
- *   the subscription's zone (a monthly allowance resets when the bill renews; an anchor on the
- *   31st gives Feb 28/29);
+ *   force at `instant`, in the subscription's zone (a monthly allowance resets when the bill
+ *   renews; an anchor on the 31st gives Feb 28/29); the next anchor (a trial's end, a change of
+ *   cycle) ends it, so a later anchor never moves a window that began before it;
  * - `never`: the subscription's life from its start.
  * A confirmed `reset` plan change cuts them all: the window it falls in ends there, and a
  * new one (of every reset period, `never` included) starts there.
@@ -36,12 +37,23 @@ function naturalWindow(reset: string, zone: string, span: SubscriptionSpan, inst
     case 'week':
     case 'month':
     case 'year': {
-      const period = periodContaining(span.anchor, { unit: reset, count: 1 }, span.zone, instant);
-      return { start: period.start, end: period.end };
+      const { anchor, next } = anchorAt(span.anchors, instant);
+      const period = periodContaining(anchor, { unit: reset, count: 1 }, span.zone, instant);
+      return { start: period.start, end: next && next.getTime() < period.end.getTime() ? next : period.end };
     }
     default:
       return { start: span.start, end: null };
   }
+}
+
+/** The anchor in force at `instant` (the latest at or before it; the first before them all) and the next one. */
+function anchorAt(anchors: readonly Date[], instant: Date): { anchor: Date; next: Date | undefined } {
+  const at = instant.getTime();
+  let index = 0;
+  while (index + 1 < anchors.length && (anchors[index + 1] as Date).getTime() <= at) index += 1;
+  const anchor = anchors[index];
+  if (!anchor) throw new Error('a subscription span without an anchor');
+  return { anchor, next: anchors[index + 1] };
 }
 
 /**

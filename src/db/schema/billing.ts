@@ -14,6 +14,8 @@ export interface SubscriptionChangesTable {
   to_price_id: string;
   status: string;
   effective_at: Timestamp;
+  /** The anchor a confirmed change moved the subscription to (migration 0020); null: it kept the anchor. */
+  anchor_at: Date | null;
   period_number: number | null;
   report_due_at: Date | null;
   proration: Json | null;
