@@ -43,10 +43,7 @@ afterAll(async () => {
 async function runBlock(block: string): Promise<unknown[]> {
   const answers = await shell.run(block.replaceAll('127.0.0.1:4000', backendHost));
   for (const [key, value] of shownFields(block))
-    expect(
-      hasField(answers, key, value),
-      `the README shows "${key}": ${JSON.stringify(value)} in:\n${block}\nbut the answers were:\n${answers.map((answer) => JSON.stringify(answer)).join('\n')}`,
-    ).toBe(true);
+    expect(hasField(answers, key, value), `the README shows "${key}": ${JSON.stringify(value)} in:\n${block}`).toBe(true);
   return answers;
 }
 
@@ -127,7 +124,7 @@ describe('the README walk-through', () => {
     expect(data(answers[7])).toMatchObject({ invoice: { status: 'paid', due: 0 }, replayed: false });
     expect(data(answers[8]).cancelAt).toBe(subscription.currentPeriod.end);
     expect(data(answers[9]).cancelAt).toBeNull();
-    expect(data(answers[10])).toMatchObject({ status: 'ready', waitingFor: [] });
+    expect(data(answers[10])).toMatchObject({ renewed: 1 });
     expect(answers[11]).toMatchObject({ data: [{ number: 0 }, { number: 1, amount: 1000 }] });
     const invoices = (await landlord.admin.get('/v1/tenants/acme/invoices?status=open')).body.data;
     expect(invoices).toMatchObject([{ number: 2, total: 1000 }]);

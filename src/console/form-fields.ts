@@ -90,13 +90,14 @@ export function otherProblems(state: FormState | undefined, names: readonly stri
   return (state?.problems ?? []).filter((item) => !names.some((name) => item.parameter === name || item.parameter.startsWith(`${name}.`)));
 }
 
-/** A form's summary of what was refused (an alert, so a screen reader hears it), or nothing. */
+/** A form's summary of what was refused (an alert, so a screen reader hears it): problems of no field are listed here. */
 export function problemSummary(state: FormState | undefined, names: readonly string[]): SafeHtml {
   if (!state?.problems.length) return html``;
   const loose = otherProblems(state, names);
-  return html`<div class="error" role="alert"><p>Nothing was saved: ${state.problems.length === 1 ? 'one field needs' : `${state.problems.length} fields need`} a change.</p>${
-    loose.length ? html`<ul>${loose.map((item) => html`<li>${item.message}</li>`)}</ul>` : ''
-  }</div>`;
+  const beside = state.problems.length - loose.length;
+  return html`<div class="error" role="alert"><p>Nothing was saved.${
+    beside ? ` ${beside === 1 ? 'One field needs' : `${beside} fields need`} a change: see beside ${beside === 1 ? 'it' : 'them'}.` : ''
+  }</p>${loose.length ? html`<ul>${loose.map((item) => html`<li>${item.message}</li>`)}</ul>` : ''}</div>`;
 }
 
 /** The DOM id of a field of a form (`settings`, `webhooks.creation` → `settings-webhooks-creation`). */

@@ -6,8 +6,8 @@ import { eventually } from '../../test/helpers/backend-simulator.ts';
 import type { TestLandlord } from '../../test/helpers/landlord.ts';
 import { startReceiver } from '../../test/helpers/receiver.ts';
 import {
-  BILLING_PROFILE as PROFILE,
   must,
+  BILLING_PROFILE as PROFILE,
   type RoomleProduct,
   type RoomleSetup,
   roomleTenant,
@@ -22,7 +22,7 @@ let receiver: Awaited<ReturnType<typeof startReceiver>>;
 
 beforeAll(async () => {
   // Webhooks may be delivered to the receiver on loopback.
-  roomle = await startRoomle({ LANDLORD_EGRESS_ALLOW: '127.0.0.1' });
+  roomle = await startRoomle({ env: { LANDLORD_EGRESS_ALLOW: '127.0.0.1' } });
   ({ landlord, product } = roomle);
   receiver = await startReceiver();
 });

@@ -60,12 +60,9 @@ export interface RoomleSetup {
   close(): Promise<void>;
 }
 
-/**
- * Starts a file's Landlord (with `env` added to its configuration), backend simulator and Roomle product;
- * `close()` (in `afterAll`) stops what started.
- */
-export async function startRoomle(env: Record<string, string> = {}): Promise<RoomleSetup> {
-  const landlord = await startTestLandlord({ env });
+/** Starts a file's Landlord, backend simulator and Roomle product; `close()` (in `afterAll`) stops what started. */
+export async function startRoomle(options: { env?: Record<string, string> } = {}): Promise<RoomleSetup> {
+  const landlord = await startTestLandlord(options);
   const backend = await startBackendSimulator();
   return {
     landlord,

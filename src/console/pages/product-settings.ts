@@ -2,7 +2,14 @@ import type { ProductRow } from '../../db/schema.ts';
 import { AppError } from '../../errors/app-error.ts';
 import { etagOf } from '../../http/etag.ts';
 import { html, type SafeHtml } from '../../http/html.ts';
-import { type HealthCheckSettings, ProductUpdate, type ProductUpdateBody, WEBHOOK_EVENTS } from '../../products/products.schemas.ts';
+import {
+  DEFAULT_HEALTH_CHECK,
+  DEFAULT_PROVISIONING,
+  type HealthCheckSettings,
+  ProductUpdate,
+  type ProductUpdateBody,
+  WEBHOOK_EVENTS,
+} from '../../products/products.schemas.ts';
 import { getVisibleProduct, productWarnings, toProductView, updateProductSettings } from '../../products/products.service.ts';
 import { assertApiValid, bodyOfForm, type FieldSpec, type FormState, field, formProblemsOf, problemSummary } from '../form-fields.ts';
 import { badge, csrfField } from '../layout.ts';
@@ -43,8 +50,9 @@ const FIELDS: Record<string, FieldSpec> = {
 
 /** The form's values for the product as it is now (the API key is never put into the page). */
 function currentValues(product: ProductRow): Record<string, string | undefined> {
-  const health = product.health_check as HealthCheckSettings;
-  const provisioning = product.provisioning as Record<string, unknown>;
+  // Over the defaults, so a row written before a setting existed shows the value it acts with.
+  const health: HealthCheckSettings = { ...DEFAULT_HEALTH_CHECK, ...(product.health_check as Partial<HealthCheckSettings>) };
+  const provisioning: Record<string, unknown> = { ...DEFAULT_PROVISIONING, ...(product.provisioning as object) };
   return {
     displayName: product.display_name,
     signInUrl: product.sign_in_url ?? '',
