@@ -20,8 +20,16 @@ export interface ExampleBackendOptions {
   port?: number;
 }
 
-/** What Landlord's event becomes in the report that completes it. */
-const REPORT_FOR: Record<string, string> = { creation: 'created', activation: 'active', deactivation: 'inactive', deletion: 'deleted' };
+/** What Landlord's event becomes in the report that completes it: a lifecycle step, or a plan change confirmed. */
+const REPORT_FOR: Record<string, string> = {
+  creation: 'created',
+  activation: 'active',
+  deactivation: 'inactive',
+  deletion: 'deleted',
+  upgrade: 'subscription/upgrade',
+  downgrade: 'subscription/downgrade',
+  reset: 'subscription/reset',
+};
 
 /** Starts the example backend; resolves with its server once it listens on 127.0.0.1. */
 export async function startExampleBackend(options: ExampleBackendOptions): Promise<Server> {
@@ -41,7 +49,8 @@ export async function startExampleBackend(options: ExampleBackendOptions): Promi
     return token.value;
   }
 
-  // Tell Landlord how a step ended: POST /api/management/apps/v1/tenants/{name}/{created|active|inactive|deleted|failure}.
+  // Tell Landlord how a step ended: POST /api/management/apps/v1/tenants/{name}/{created|active|inactive|deleted|failure},
+  // or that a plan change is provisioned: …/{name}/subscription/{upgrade|downgrade|reset} (`/failure` appended if not).
   async function report(name: string, outcome: string, details?: unknown): Promise<void> {
     await fetch(`${options.landlordUrl}/api/management/apps/v1/tenants/${encodeURIComponent(name)}/${outcome}`, {
       method: 'POST',
@@ -50,7 +59,7 @@ export async function startExampleBackend(options: ExampleBackendOptions): Promi
     });
   }
 
-  // The real work of each step; here it only remembers the tenant.
+  // The real work of each step; here it only remembers the tenant (a plan change needs nothing more).
   async function provision(event: string, name: string): Promise<void> {
     if (event === 'creation' || event === 'activation') tenants.set(name, 'active');
     if (event === 'deactivation') tenants.set(name, 'inactive');
@@ -66,7 +75,8 @@ export async function startExampleBackend(options: ExampleBackendOptions): Promi
     const health = /^\/api\/integration\/([^/]+)\/health-status$/.exec(request.url ?? '');
     if (request.method === 'GET' && health) return send(tenants.get(decodeURIComponent(health[1] ?? '')) ? 200 : 404);
 
-    // POST /api/integration/{name}/{event} with {"tenantName": …}: creation, activation, deactivation, deletion, unavailable.
+    // POST /api/integration/{name}/{event} with {"tenantName": …}: creation, activation, deactivation, deletion, unavailable,
+    // and the plan changes upgrade, downgrade, reset (with {"change": …} too).
     const event = /^\/api\/integration\/([^/]+)\/([a-z]+)$/.exec(request.url ?? '');
     if (request.method !== 'POST' || !event) return send(404);
     const body = JSON.parse((await readBody(request)) || '{}') as { tenantName?: string };
@@ -80,7 +90,8 @@ export async function startExampleBackend(options: ExampleBackendOptions): Promi
       await provision(kind, name);
       await report(name, outcome);
     } catch (error) {
-      await report(name, 'failure', { error: String(error) });
+      const failure = outcome.startsWith('subscription/') ? `${outcome}/failure` : 'failure';
+      await report(name, failure, { error: String(error) });
     }
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 4000, '127.0.0.1', resolve));

@@ -12,7 +12,7 @@ import { renewalDeps, renewalsSweep } from './commerce/renewals.ts';
 import { expiredConsoleLinksSweep } from './console/expired-links.ts';
 import { healthTasks } from './health/health.node.ts';
 import { expiredIdentityRecordsSweep } from './identity/expired-records.ts';
-import { collectJobQueues, maintenanceSchedules, pruneIdempotencyKeys } from './jobs/maintenance.jobs.ts';
+import { collectJobQueues, maintenanceSchedules, pruneCallAttemptsTask, pruneIdempotencyKeys } from './jobs/maintenance.jobs.ts';
 import type { Sweep } from './jobs/sweeper.ts';
 import type { Schedule } from './jobs/worker.ts';
 import { collectionsSweep } from './payments/collections.sweep.ts';
@@ -31,6 +31,7 @@ export function buildTasks(services: Services, pool: pg.Pool): { tasks: TaskList
       ...health.tasks,
       'landlord.prune_idempotency_keys': pruneIdempotencyKeys(db, clock),
       'landlord.collect_job_queues': collectJobQueues(pool),
+      'landlord.prune_call_attempts': pruneCallAttemptsTask(db, clock),
       [CALL_TASK]: callBackendTask(calls),
     },
     schedules: [...maintenanceSchedules, ...health.schedules],

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { sql } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERROR_CODES } from '../src/errors/codes.ts';
 import { createProduct } from './helpers/fixtures.ts';
 import { startTestLandlord, type TestLandlord } from './helpers/landlord.ts';
 
@@ -75,5 +76,16 @@ describe('conventions every route inherits', () => {
     expect(Object.keys(document.webhooks)).toEqual(
       expect.arrayContaining(['tenant.created', 'tenant.status_changed', 'tenant.availability.unhealthy']),
     );
+  });
+
+  it('gives every error code a sysCode of its own, but every not-found the RoSaaS "does not exist" 1005', () => {
+    const byCode = Object.entries(ERROR_CODES);
+    for (const [code, { status, sysCode }] of byCode.filter(([code]) => code.endsWith('.not_found')))
+      expect({ code, status, sysCode }).toEqual({ code, status: 404, sysCode: '1005' });
+    expect(byCode.filter(([code, { sysCode }]) => sysCode === '1005' && !code.endsWith('.not_found'))).toEqual([]);
+    const others = byCode.filter(([, { sysCode }]) => sysCode !== '1005');
+    const owners = new Map<string, string[]>();
+    for (const [code, { sysCode }] of others) owners.set(sysCode, [...(owners.get(sysCode) ?? []), code]);
+    expect([...owners.values()].filter((codes) => codes.length > 1)).toEqual([]);
   });
 });

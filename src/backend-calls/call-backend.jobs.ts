@@ -7,6 +7,7 @@ import { fillUrl } from '../platform/url-template.ts';
 import type { ProvisioningSettings } from '../products/products.schemas.ts';
 import { findCallContext, lockTenant } from '../tenants/tenants.repo.ts';
 import { type EventEntry, insertTimelineEntry } from '../tenants/timeline.repo.ts';
+import { finishAttempt, isAttemptFinished } from './call-attempts.repo.ts';
 import type { CallJob, CallKind, CallSettlement } from './call-kind.ts';
 import { enqueueCall } from './call-kind.ts';
 import { type CallOutcome, classifyCall, retryDelayMs } from './call-policy.ts';
@@ -38,6 +39,11 @@ export const KEPT_RESPONSE_BYTES = 4096;
  * its kind — quickly if it can, otherwise with the tenant locked and the call re-checked,
  * so an answer that comes after the backend already reported changes nothing but the
  * timeline.
+ *
+ * Each attempt is recorded once (`backend_call_attempts`): the job is completed by
+ * graphile-worker after the outcome commits, so a process killed in between leaves a job
+ * that runs again, and that run finds its attempt finished and calls nobody. A call that
+ * was in flight when its process died is made again (at least once, same idempotency key).
  */
 export function callBackendTask(deps: CallTaskDeps): Task {
   return async (payload) => {
@@ -45,8 +51,9 @@ export function callBackendTask(deps: CallTaskDeps): Task {
     const kind = deps.kinds.get(job.event);
     // A job of a kind this node does not know comes from a newer node: graphile-worker retries it later.
     if (!kind) throw new Error(`no call kind named ${job.event}`);
-    const context = await findCallContext(deps.db, job.tenantId);
-    if (!context) return;
+    const [context, finished] = await Promise.all([findCallContext(deps.db, job.tenantId), isAttemptFinished(deps.db, job)]);
+    // A job that runs again after its outcome was recorded (its completion lost in a crash) must not call again.
+    if (!context || finished) return;
     const prepared = await kind.prepare(deps.db, context, job, deps);
     if (!prepared) return;
 
@@ -101,6 +108,9 @@ export function callBackendTask(deps: CallTaskDeps): Task {
       const tenant = await lockTenant(tx, job.tenantId);
       if (!tenant) return;
       const now = deps.clock.now();
+      // The attempt's outcome is recorded once: a second run of the same attempt records nothing (and
+      // so enqueues no second next attempt). graphile-worker completes the job only after this commits.
+      if (!(await finishAttempt(tx, job, now))) return;
       const wanted = await kind.stillWanted(tx, tenant, job);
       if (!wanted || !settles || !kind.settle) {
         await insertTimelineEntry(tx, tenant.id, now, entry(!wanted ? 'late' : settles ? outcome : 'retry'));

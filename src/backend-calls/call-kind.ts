@@ -134,7 +134,9 @@ export interface CallKind {
   settle?(tx: Db, deps: CallKindDeps, tenant: TenantRecord, job: CallJob, settlement: CallSettlement): Promise<void>;
   /**
    * A quicker way to settle without a transaction (one guarded statement), tried first;
-   * it resolves `false` when the locked way must decide.
+   * it resolves `false` when the locked way must decide. It does not record the attempt as
+   * finished (`backend_call_attempts`), so once it applied the call must no longer be wanted
+   * (`prepare` answers nothing): a run of the job after a lost completion then calls nobody.
    */
   settleQuickly?(deps: CallKindDeps, context: CallContext, job: CallJob, settlement: CallSettlement): Promise<boolean>;
   /** The deadline of the report that follows an accepted call in callback mode, if the kind waits for one. */

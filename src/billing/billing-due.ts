@@ -12,8 +12,8 @@ export function billingSweepMs(workerPollMs: number): number {
 /**
  * Does at once all the billing work due on every commerce clock: period-end plan changes
  * are called for, recurring bills executed, then due bills invoiced. A sandbox clock's
- * advance runs it after the renewals, so it answers with that work done (the backend's
- * confirmation of a plan change comes when it comes).
+ * advance runs it after the renewals, so it answers with that work done (and then waits
+ * for the backend's confirmation of the plan changes it called for: `commerce/clock-advance.ts`).
  */
 export async function runBillingDue(deps: { db: Db; clock: Clock }): Promise<void> {
   while ((await sendDueChanges(deps)) > 0) {

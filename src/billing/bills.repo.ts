@@ -1,4 +1,4 @@
-import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
+import { type Insertable, type RawBuilder, type Selectable, sql, type Updateable } from 'kysely';
 import type { Actor } from '../access/principal.ts';
 import { type AuditEntry, auditInsert } from '../audit/audit.repo.ts';
 import { type Db, executePrepared } from '../db/database.ts';
@@ -71,16 +71,21 @@ export interface ChargeContext {
   clock_offset_ms: string | number | null;
 }
 
-/** The tenant's live subscription and its product's billing settings, in one round trip (nulls for either missing). */
-export async function findChargeContext(db: Db, tenantId: string, productId: string): Promise<ChargeContext> {
-  const rows = await executePrepared(
-    db,
-    sql<ChargeContext>`
+/**
+ * The select of a tenant's charge context, the tenant and product given as SQL expressions: parameters, or
+ * columns of an outer query that reads the tenant (a marketplace's group) and its context in one statement.
+ */
+export function chargeContextSelect(tenantId: RawBuilder<unknown>, productId: RawBuilder<unknown>): RawBuilder<ChargeContext> {
+  return sql<ChargeContext>`
     select s.currency as subscription_currency, s.current_period_end, b.time_zone, b.clock_offset_ms
     from (select 1) as one
-    left join subscriptions s on s.tenant_id = ${tenantId}::uuid and s.status in ('pending', 'trialing', 'active', 'past_due')
-    left join product_billing b on b.product_id = ${productId}::uuid`,
-  );
+    left join subscriptions s on s.tenant_id = ${tenantId} and s.status in ('pending', 'trialing', 'active', 'past_due')
+    left join product_billing b on b.product_id = ${productId}`;
+}
+
+/** The tenant's live subscription and its product's billing settings, in one round trip (nulls for either missing). */
+export async function findChargeContext(db: Db, tenantId: string, productId: string): Promise<ChargeContext> {
+  const rows = await executePrepared(db, chargeContextSelect(sql`${tenantId}::uuid`, sql`${productId}::uuid`));
   return rows[0] as ChargeContext;
 }
 
@@ -88,18 +93,22 @@ export async function findChargeContext(db: Db, tenantId: string, productId: str
  * Writes a one-off bill with its audit record and its `bill.created` event (the tenant's next number) in one
  * statement: one round trip, atomic without a `begin`. The tenant's row is locked by taking the event number,
  * and the bill is written only if the tenant is not deleted by then (re-checked, as it was read unlocked):
- * undefined when it was, and nothing is written.
+ * undefined when it was, and nothing is written. `guard`, a select that locks what else the bill relies on
+ * (a marketplace's group, still undeleted), must find a row too: it is taken first, before the tenant.
  */
 export async function insertBillLogged(
   db: Db,
   bill: Insertable<BillsTable> & { id: string; tenant_id: string },
   log: { actor: Actor; audit: AuditEntry; event: NewEvent },
+  guard?: RawBuilder<unknown>,
 ): Promise<BillRow | undefined> {
+  const guarded = guard ? sql`guard as (${guard}),` : sql``;
   const rows = await executePrepared(
     db,
     sql<BillRow & { notified: number }>`
-    with seq as (
-      update tenants set event_seq = event_seq + 1 where id = ${bill.tenant_id}::uuid and status <> 'deleted' returning event_seq),
+    with ${guarded} seq as (
+      update tenants set event_seq = event_seq + 1 where id = ${bill.tenant_id}::uuid and status <> 'deleted'
+        ${guard ? sql`and exists (select 1 from guard)` : sql``} returning event_seq),
     created as (
       insert into bills (id, product_id, tenant_id, price_cents, currency, description, units, period_started_at, period_ended_at,
         status, invoice_at, created_at, updated_at)

@@ -3,30 +3,28 @@
  * next invoice — at its subscription's next boundary, or at the end of the local day for
  * a tenant without one (`bill-invoices.sweep.ts`). `submitted → invoiced | cancelled`.
  */
+import type { RawBuilder } from 'kysely';
 import { type Caller, type Principal, requireRole } from '../access/principal.ts';
 import { insertAuditRecord } from '../audit/audit.repo.ts';
-import { commerceNow, findBillingSettings } from '../commerce/billing-settings.ts';
+import { findBillingSettings } from '../commerce/billing-settings.ts';
 import { DEFAULT_BILLING_ZONE, localDayWindow } from '../commerce/calendar.ts';
 import { LIVE_STATUSES } from '../commerce/subscription-state.ts';
 import { findTenantSubscription } from '../commerce/subscriptions.repo.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import { recordEvent } from '../events/events.repo.ts';
-import { toPage } from '../http/pagination.ts';
 import type { Clock } from '../platform/clock.ts';
-import { isUuid, newId } from '../platform/ids.ts';
+import { newId } from '../platform/ids.ts';
 import type { TenantRecord } from '../tenants/tenants.repo.ts';
 import { getVisibleTenant } from '../tenants/tenants.service.ts';
 import * as repo from './bills.repo.ts';
 import { billView } from './bills.view.ts';
-import { canSeeTenantRow } from './visibility.ts';
+import { cancelTenantRow, type TenantRowKind, type TenantRowsQuery, tenantRowsPage, visibleTenantRow, WRITERS } from './visibility.ts';
 
 /** What bills need. */
 export interface BillingDeps {
   clock: Clock;
 }
-
-export const WRITERS = ['super_admin', 'product_admin', 'client'] as const;
 
 /** The request body of a one-off bill. */
 export interface BillCreateBody {
@@ -98,7 +96,9 @@ export async function createBill(db: Db, deps: BillingDeps, caller: Caller, tena
 
 /**
  * `createBill` for a tenant the caller already read and may see (a marketplace's group joins it): saves the
- * tenant's read. The role and the tenant's deletion are checked here all the same.
+ * tenant's read. The role and the tenant's deletion are checked here all the same. `within` saves more: the
+ * charge context read along with the tenant, and a `guard` re-checked and locked by the write
+ * (`insertBillLogged`), so a caller that read the tenant unlocked needs no transaction.
  */
 export async function createBillFor(
   db: Db,
@@ -106,6 +106,7 @@ export async function createBillFor(
   caller: Caller,
   tenant: Pick<TenantRecord, 'id' | 'product_id' | 'status'>,
   body: BillCreateBody,
+  within: { context?: repo.ChargeContext; guard?: RawBuilder<unknown> } = {},
 ) {
   requireRole(caller.principal, ...WRITERS);
   if (tenant.status === 'deleted') throw new AppError('tenant.deleted', { parameter: 'tenant' });
@@ -121,7 +122,7 @@ export async function createBillFor(
     throw new AppError('request.invalid', { message: 'The period must end after it starts', parameter: 'periodEndedAt' });
   }
   // One read for the rest (live subscription, billing settings) and one statement for every write (ADR 0009).
-  const context = await repo.findChargeContext(db, tenant.id, tenant.product_id);
+  const context = within.context ?? (await repo.findChargeContext(db, tenant.id, tenant.product_id));
   const currency = body.currency ?? context.subscription_currency;
   if (!currency) throw noCurrency();
   const now = new Date(deps.clock.now().getTime() + Number(context.clock_offset_ms ?? 0));
@@ -142,51 +143,52 @@ export async function createBillFor(
   };
   // The view the event and audit record carry: the row as it will be (a new bill's defaults: version 1, no invoice yet).
   const view = billView({ ...values, recurring_bill_id: null, execution: null, invoice_id: null, version: 1 } as repo.BillRow);
-  const bill = await repo.insertBillLogged(db, values, {
-    actor: caller.actor,
-    audit: {
-      action: 'bill.created',
-      objectType: 'bill',
-      objectId: values.id,
-      productId: values.product_id,
-      tenantId: values.tenant_id,
-      after: view,
+  const bill = await repo.insertBillLogged(
+    db,
+    values,
+    {
+      actor: caller.actor,
+      audit: {
+        action: 'bill.created',
+        objectType: 'bill',
+        objectId: values.id,
+        productId: values.product_id,
+        tenantId: values.tenant_id,
+        after: view,
+      },
+      event: { type: 'bill.created', productId: values.product_id, tenantId: values.tenant_id, data: { bill: view } },
     },
-    event: { type: 'bill.created', productId: values.product_id, tenantId: values.tenant_id, data: { bill: view } },
-  });
-  // Deleted since it was read: the tenant's row is re-checked under its lock in the write.
+    within.guard,
+  );
+  // Deleted since it was read (or the guard's row gone): the tenant's row is re-checked under its lock in the write.
   if (!bill) throw new AppError('tenant.deleted', { parameter: 'tenant' });
   return bill;
 }
 
+/** Bills as reading, listing and cancelling see them. */
+const BILLS: TenantRowKind<repo.BillRow> = {
+  find: repo.findBill,
+  findPage: repo.findBills,
+  notFound: 'bill.not_found',
+  parameter: 'bill',
+  done: { status: 'invoiced', code: 'bill.invoiced' },
+};
+
 /** A bill the caller may see (404 otherwise, another product's included). */
 export async function getVisibleBill(db: Db, principal: Principal, id: string, options: { lock?: boolean } = {}) {
-  const bill = isUuid(id) ? await repo.findBill(db, id, options) : undefined;
-  if (!bill || !canSeeTenantRow(principal, bill)) {
-    throw new AppError('bill.not_found', { parameter: 'bill' });
-  }
-  return bill;
+  return visibleTenantRow(db, principal, BILLS, id, options);
 }
 
 /** Cancels a submitted bill (answers it cancelled; again: the same); an invoiced bill is 409. */
 export async function cancelBill(db: Db, deps: BillingDeps, caller: Caller, id: string) {
-  requireRole(caller.principal, ...WRITERS);
-  const bill = await getVisibleBill(db, caller.principal, id, { lock: true });
-  if (bill.status === 'cancelled') return bill;
-  if (bill.status === 'invoiced') throw new AppError('bill.invoiced', { parameter: 'bill' });
-  const now = await commerceNow(db, deps.clock, bill.product_id);
-  const cancelled = await repo.updateBill(db, bill.id, { status: 'cancelled', updated_at: now });
-  await billEvent(db, caller, 'bill.cancelled', cancelled, bill);
-  return cancelled;
+  return cancelTenantRow(db, deps.clock, caller, BILLS, id, async (bill, now) => {
+    const cancelled = await repo.updateBill(db, bill.id, { status: 'cancelled', updated_at: now });
+    await billEvent(db, caller, 'bill.cancelled', cancelled, bill);
+    return cancelled;
+  });
 }
 
 /** One page of a tenant's bills, newest first. */
-export async function listBills(
-  db: Db,
-  principal: Principal,
-  tenantRef: string,
-  query: { status?: string; beforeId?: string; limit: number },
-) {
-  const tenant = await getVisibleTenant(db, principal, tenantRef);
-  return toPage(await repo.findBills(db, tenant.id, query, query.limit), query.limit, (row) => row.id);
+export async function listBills(db: Db, principal: Principal, tenantRef: string, query: TenantRowsQuery) {
+  return tenantRowsPage(db, principal, BILLS, tenantRef, query);
 }

@@ -1,5 +1,6 @@
 import { numberInvoice } from '../commerce/billed-to.ts';
 import { insertDraftInvoice, insertInvoiceLine } from '../commerce/invoices.repo.ts';
+import { toInvoiceView } from '../commerce/invoices.service.ts';
 import type { Db } from '../db/database.ts';
 import { recordEvent } from '../events/events.repo.ts';
 import { newId } from '../platform/ids.ts';
@@ -56,7 +57,7 @@ export async function writeFinalizedInvoice(
   const total = lines.reduce((sum, line) => sum + line.amountMinor, 0);
   const number = await numberInvoice(db, { id: draft.id, productId: invoice.productId });
   const settled = total <= 0;
-  await db
+  const finalized = await db
     .updateTable('invoices')
     .set((eb) => ({
       status: settled ? 'paid' : 'open',
@@ -67,8 +68,10 @@ export async function writeFinalizedInvoice(
       version: eb('version', '+', 1),
     }))
     .where('id', '=', draft.id)
-    .execute();
-  const view = { id: draft.id, number, status: settled ? 'paid' : 'open', total, currency: invoice.currency, periodId: null };
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  // The invoice as the API shows it, with the billing profile numbering stored on it.
+  const view = toInvoiceView(finalized);
   for (const type of ['invoice.created', 'invoice.finalized', ...(settled ? ['invoice.paid'] : [])]) {
     await recordEvent(db, {
       type,

@@ -4,20 +4,18 @@
  * `cancelled`. `initialCents` is a one-off bill at creation, not a cycle. Executions are
  * made by `recurring-bills.sweep.ts`, one bill each, exactly once.
  */
-import { type Caller, type Principal, requireRole } from '../access/principal.ts';
+import type { Caller, Principal } from '../access/principal.ts';
 import { insertAuditRecord } from '../audit/audit.repo.ts';
 import { commerceNow, findBillingSettings } from '../commerce/billing-settings.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import { recordEvent } from '../events/events.repo.ts';
-import { toPage } from '../http/pagination.ts';
-import { isUuid, newId } from '../platform/ids.ts';
-import { getVisibleTenant } from '../tenants/tenants.service.ts';
+import { newId } from '../platform/ids.ts';
 import * as repo from './bills.repo.ts';
-import { type BillingDeps, billEvent, chargeableTenant, currencyOf, invoiceTimeOf, WRITERS } from './bills.service.ts';
+import { type BillingDeps, billEvent, chargeableTenant, currencyOf, invoiceTimeOf } from './bills.service.ts';
 import { recurringBillView } from './bills.view.ts';
 import { executionAt, parsePeriod, recurrenceProblem } from './recurrence.ts';
-import { canSeeTenantRow } from './visibility.ts';
+import { cancelTenantRow, type TenantRowKind, type TenantRowsQuery, tenantRowsPage, visibleTenantRow } from './visibility.ts';
 
 /** The request body of a recurring bill. */
 export interface RecurringBillCreateBody {
@@ -111,34 +109,30 @@ export async function createRecurringBill(db: Db, deps: BillingDeps, caller: Cal
   return row;
 }
 
+/** Recurring bills as reading, listing and cancelling see them. */
+const RECURRING_BILLS: TenantRowKind<repo.RecurringBillRow> = {
+  find: repo.findRecurringBill,
+  findPage: repo.findRecurringBills,
+  notFound: 'recurring_bill.not_found',
+  parameter: 'recurringBill',
+  done: { status: 'expired', code: 'recurring_bill.expired' },
+};
+
 /** A recurring bill the caller may see (404 otherwise, another product's included). */
 export async function getVisibleRecurringBill(db: Db, principal: Principal, id: string, options: { lock?: boolean } = {}) {
-  const row = isUuid(id) ? await repo.findRecurringBill(db, id, options) : undefined;
-  if (!row || !canSeeTenantRow(principal, row)) {
-    throw new AppError('recurring_bill.not_found', { parameter: 'recurringBill' });
-  }
-  return row;
+  return visibleTenantRow(db, principal, RECURRING_BILLS, id, options);
 }
 
 /** Cancels a recurring bill: no execution follows (answers it cancelled; again: the same); an expired one is 409. */
 export async function cancelRecurringBill(db: Db, deps: BillingDeps, caller: Caller, id: string) {
-  requireRole(caller.principal, ...WRITERS);
-  const row = await getVisibleRecurringBill(db, caller.principal, id, { lock: true });
-  if (row.status === 'cancelled') return row;
-  if (row.status === 'expired') throw new AppError('recurring_bill.expired', { parameter: 'recurringBill' });
-  const now = await commerceNow(db, deps.clock, row.product_id);
-  const cancelled = await repo.updateRecurringBill(db, row.id, { status: 'cancelled', next_execution_at: null, updated_at: now });
-  await recurringBillEvent(db, caller, 'recurring_bill.cancelled', cancelled, { before: row });
-  return cancelled;
+  return cancelTenantRow(db, deps.clock, caller, RECURRING_BILLS, id, async (row, now) => {
+    const cancelled = await repo.updateRecurringBill(db, row.id, { status: 'cancelled', next_execution_at: null, updated_at: now });
+    await recurringBillEvent(db, caller, 'recurring_bill.cancelled', cancelled, { before: row });
+    return cancelled;
+  });
 }
 
 /** One page of a tenant's recurring bills, newest first. */
-export async function listRecurringBills(
-  db: Db,
-  principal: Principal,
-  tenantRef: string,
-  query: { status?: string; beforeId?: string; limit: number },
-) {
-  const tenant = await getVisibleTenant(db, principal, tenantRef);
-  return toPage(await repo.findRecurringBills(db, tenant.id, query, query.limit), query.limit, (row) => row.id);
+export async function listRecurringBills(db: Db, principal: Principal, tenantRef: string, query: TenantRowsQuery) {
+  return tenantRowsPage(db, principal, RECURRING_BILLS, tenantRef, query);
 }

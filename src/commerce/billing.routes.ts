@@ -1,6 +1,5 @@
 import { requireRole } from '../access/principal.ts';
 import { insertAuditRecord } from '../audit/audit.repo.ts';
-import { runBillingDue } from '../billing/billing-due.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import { callerOf } from '../http/caller.ts';
@@ -9,11 +8,19 @@ import type { HttpApp } from '../http/types.ts';
 import { principalOf } from '../http/types.ts';
 import type { Clock } from '../platform/clock.ts';
 import { getVisibleProduct } from '../products/products.service.ts';
-import { settleUsageNow } from '../usage/settle-now.ts';
 import { type BillingSettings, findBillingSettings, saveBillingSettings } from './billing-settings.ts';
 import { isValidZone } from './calendar.ts';
-import { BillingSettingsUpdate, BillingSettingsView, ClockAdvance, ClockView, ProductParams } from './commerce.schemas.ts';
-import { type RenewalDeps, renewProductNow } from './renewals.ts';
+import { clockStatus, completeAdvance } from './clock-advance.ts';
+import {
+  BillingSettingsUpdate,
+  BillingSettingsView,
+  ClockAdvance,
+  ClockStatusView,
+  ClockView,
+  DEFAULT_WAIT_SECONDS,
+  ProductParams,
+} from './commerce.schemas.ts';
+import type { RenewalDeps } from './renewals.ts';
 
 const tags = ['Subscriptions'];
 
@@ -91,6 +98,24 @@ export function registerBillingRoutes(app: HttpApp, db: Db, deps: { clock: Clock
     },
   );
 
+  app.get(
+    '/v1/products/:product/clock',
+    {
+      schema: {
+        tags,
+        summary: 'Read a product’s commerce clock',
+        description:
+          'Where the clock is, and `advancing` while a plan change due by then waits for the product’s backend to confirm it (then `ready`): poll it after an advance answered 202.',
+        params: ProductParams,
+        response: { 200: envelope(ClockStatusView), ...errors(401, 404, 429) },
+      },
+    },
+    async (request) => {
+      const product = await getVisibleProduct(db, principalOf(request), request.params.product);
+      return ok(await clockStatus({ db, clock: deps.clock }, product.id));
+    },
+  );
+
   app.post(
     '/v1/products/:product/clock/advance',
     {
@@ -98,13 +123,13 @@ export function registerBillingRoutes(app: HttpApp, db: Db, deps: { clock: Clock
         tags,
         summary: 'Move a sandbox product’s commerce clock forward',
         description:
-          'Operators only, sandbox products only (409 otherwise). Everything commerce does for the product — trials, renewals, cancellations at period end, usage windows (limits cleared, overage billed) — runs as of this clock; the answer comes once all work due up to `to` is done. The clock keeps running from `to` and never goes back (422).',
+          'Operators only, sandbox products only (409 otherwise). Everything commerce does for the product — trials, renewals, cancellations at period end, plan changes at period end, bills and recurring bills, usage windows (limits cleared, overage billed) — runs as of this clock. The clock keeps running from `to` and never goes back (422). The answer waits for all work due up to `to`, including the backend’s confirmation of every plan change due by then (its call’s 2xx in response mode, its report in callback mode), up to `waitSeconds`: 200 with `status: "ready"` when all is done; 202 with `status: "advancing"` and the changes still `waitingFor` the backend when the wait ran out — the clock has moved, and `GET …/clock` turns `ready` once they are confirmed, fail, or miss their report deadline.',
         params: ProductParams,
         body: ClockAdvance,
-        response: { 200: envelope(ClockView), ...errors(400, 401, 403, 404, 409, 413, 422, 429) },
+        response: { 200: envelope(ClockView), 202: envelope(ClockView), ...errors(400, 401, 403, 404, 409, 413, 422, 429) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const caller = callerOf(request);
       requireRole(caller.principal, 'super_admin', 'product_admin');
       const to = new Date(request.body.to);
@@ -129,14 +154,8 @@ export function registerBillingRoutes(app: HttpApp, db: Db, deps: { clock: Clock
         });
         return product.id;
       });
-      // Answer once every subscription of the product is up to the new time.
-      const renewed = await renewProductNow(deps.renewals, productId);
-      // Bills and recurring bills due by then, and period-end plan changes (their backend's answer is not awaited).
-      await runBillingDue({ db, clock: deps.clock });
-      // Usage windows that ended by then: limits left are cleared, overage past the grace billed.
-      await settleUsageNow({ db, clock: deps.clock }, productId);
-      const settings = await findBillingSettings(db, productId);
-      return ok({ productId, now: new Date(deps.clock.now().getTime() + settings.clockOffsetMs).toISOString(), renewed });
+      const done = await completeAdvance(deps.renewals, productId, (request.body.waitSeconds ?? DEFAULT_WAIT_SECONDS) * 1000);
+      return reply.code(done.status === 'ready' ? 200 : 202).send(ok(done));
     },
   );
 }

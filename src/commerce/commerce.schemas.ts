@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { Nullable, RefParam, Timestamp } from '../http/schemas.ts';
+import { BilledTo } from './billed-to.schema.ts';
 import { SUBSCRIPTION_STATUSES } from './subscription-state.ts';
 import { SUBSCRIPTION_ACTIONS } from './subscriptions.service.ts';
 
@@ -113,18 +114,7 @@ const InvoiceFields = {
   finalizedAt: Nullable(Timestamp),
   paidAt: Nullable(Timestamp),
   voidedAt: Nullable(Timestamp),
-  billedTo: Nullable(
-    Type.Object(
-      {
-        name: Type.String(),
-        company: Nullable(Type.String()),
-        email: Type.String(),
-        address: Type.Record(Type.String(), Type.Unknown()),
-        vatId: Nullable(Type.String()),
-      },
-      { description: 'The tenant’s billing profile as it was when the invoice was finalized; null for a draft or without a profile' },
-    ),
-  ),
+  billedTo: BilledTo,
   version: Type.Integer(),
   createdAt: Timestamp,
 };
@@ -168,10 +158,43 @@ export const BillingSettingsUpdate = Type.Object(
   },
   { additionalProperties: false },
 );
-export const ClockAdvance = Type.Object({ to: Type.String({ format: 'date-time' }) }, { additionalProperties: false });
-export const ClockView = Type.Object({
+/** How long a clock's advance waits for the backend's confirmations unless the caller says otherwise. */
+export const DEFAULT_WAIT_SECONDS = 20;
+/** The longest wait a caller may ask for (an HTTP request held open longer helps nobody). */
+export const MAX_WAIT_SECONDS = 60;
+export const ClockAdvance = Type.Object(
+  {
+    to: Type.String({ format: 'date-time' }),
+    waitSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_WAIT_SECONDS,
+        description: `How long to wait for the backend to confirm the plan changes due by \`to\` (default ${DEFAULT_WAIT_SECONDS}); 0 answers at once`,
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+const AwaitedChangeView = Type.Object({
+  id: Type.String(),
+  tenantId: Type.String(),
+  tenant: Type.String({ description: "The tenant's name" }),
+  kind: Type.String({ description: '`upgrade`, `downgrade` or `reset`' }),
+  timing: Type.String({ description: '`now` or `period_end`' }),
+  status: Type.String({ description: '`scheduled`, `calling` or `awaiting_report`' }),
+  effectiveAt: Timestamp,
+  reportDueAt: Nullable(Timestamp),
+});
+export const ClockStatusView = Type.Object({
   productId: Type.String(),
   now: Timestamp,
+  status: Type.Union([Type.Literal('ready'), Type.Literal('advancing')], {
+    description: '`advancing` while a plan change due by `now` waits for the backend to confirm it; `ready` once none does',
+  }),
+  waitingFor: Type.Array(AwaitedChangeView, { description: 'The plan changes due by `now` that the backend has not confirmed yet' }),
+});
+export const ClockView = Type.Object({
+  ...ClockStatusView.properties,
   renewed: Type.Integer({ description: 'Subscriptions brought up to the new time' }),
 });
 

@@ -61,34 +61,53 @@ interface ClaimOptions {
   cursor?: { value: SweepCursor | undefined };
 }
 
-/**
- * Claims up to `limit` due subscriptions (locked, skipping those another node holds): due when their next action
- * is at or before the product's commerce now. With a cursor, only rows after it in (due time, id) order: a
- * renewed subscription leaves a dead entry at its old due time in the index, and while other transactions run
- * (the other lane, the event sequencer) those entries cannot be pruned, so claims that start from the front
- * rescan every renewal of the pass — O(n²) over a burst of 100,000.
- */
-async function claimDue(db: Db, now: Date, limit: number, options: ClaimOptions = {}): Promise<Claimed[]> {
-  const after = options.cursor?.value;
-  const result = await sql<Claimed>`
-    select s.*, coalesce(b.clock_offset_ms, 0)::bigint as clock_offset_ms
-    from subscriptions s left join product_billing b on b.product_id = s.product_id
-    where s.next_action_at <= ${now}::timestamptz + (select coalesce(max(clock_offset_ms), 0) from product_billing) * interval '1 millisecond'
+/** The due condition of a subscription `s` joined with its product's billing `b`, as of real time `now`. */
+function dueAt(now: Date) {
+  return sql`s.next_action_at <= ${now}::timestamptz + (select coalesce(max(clock_offset_ms), 0) from product_billing) * interval '1 millisecond'
       and s.next_action_at <= ${now}::timestamptz + coalesce(b.clock_offset_ms, 0) * interval '1 millisecond'
-      ${options.productId ? sql`and s.product_id = ${options.productId}::uuid` : sql``}
-      ${after ? sql`and (s.next_action_at, s.id) > (${after.at}::timestamptz, ${after.id}::uuid)` : sql``}
       -- A period-end plan change in flight holds its boundary's renewal until it resolves (ADR 0009).
       and not exists (select 1 from subscription_changes c where c.subscription_id = s.id and c.timing = 'period_end'
         and c.status in ('scheduled', 'calling', 'awaiting_report')
-        and c.effective_at <= ${now}::timestamptz + coalesce(b.clock_offset_ms, 0) * interval '1 millisecond')
-    order by s.next_action_at, s.id
+        and c.effective_at <= ${now}::timestamptz + coalesce(b.clock_offset_ms, 0) * interval '1 millisecond')`;
+}
+
+/**
+ * Claims up to `limit` due subscriptions: due when their next action is at or before the product's commerce now.
+ * The tenants are locked first, then the subscriptions — the order every plan change's settlement takes (tenant,
+ * change, subscription; ADR 0009) — so a renewal and a change of the same subscription wait for each other
+ * instead of deadlocking. Without `wait`, rows another node or a settlement holds are skipped (in due order, so two
+ * lanes take different rows); with it, the tenants are locked in id order, waiting. With a cursor, only rows after
+ * it in (due time, id) order: a renewed subscription leaves a dead entry at its old due time in the index, and
+ * while other transactions run (the other lane, the event sequencer) those entries cannot be pruned, so claims
+ * that start from the front rescan every renewal of the pass — O(n²) over a burst of 100,000.
+ */
+async function claimDue(db: Db, now: Date, limit: number, options: ClaimOptions = {}): Promise<Claimed[]> {
+  const after = options.cursor?.value;
+  const scope = sql`${options.productId ? sql`and s.product_id = ${options.productId}::uuid` : sql``}
+      ${after ? sql`and (s.next_action_at, s.id) > (${after.at}::timestamptz, ${after.id}::uuid)` : sql``}`;
+  // The row lock a renewal's write takes on its tenant anyway (events numbered, plan mirrored): foreign keys may still point at it.
+  const tenants = await sql<{ id: string }>`
+    select t.id from subscriptions s join tenants t on t.id = s.tenant_id left join product_billing b on b.product_id = s.product_id
+    where ${dueAt(now)} ${scope}
+    order by ${options.wait ? sql`t.id` : sql`s.next_action_at, s.id`}
     limit ${limit}
+    for no key update of t ${options.wait ? sql`` : sql`skip locked`}`.execute(db);
+  if (tenants.rows.length === 0) {
+    if (options.cursor) options.cursor.value = undefined;
+    return [];
+  }
+  // Checked again now that the tenants are held: a renewal that committed meanwhile moved its subscription on.
+  const result = await sql<Claimed>`
+    select s.*, coalesce(b.clock_offset_ms, 0)::bigint as clock_offset_ms
+    from subscriptions s left join product_billing b on b.product_id = s.product_id
+    where s.tenant_id = any(${tenants.rows.map((row) => row.id)}::uuid[]) and ${dueAt(now)} ${scope}
+    order by s.next_action_at, s.id
     for update of s ${options.wait ? sql`` : sql`skip locked`}`.execute(db);
   const cursor = options.cursor;
   const last = result.rows.at(-1);
   if (cursor) {
     // A short batch ends the pass: the next one starts from the front again (rows skipped as locked, retries).
-    if (result.rows.length < limit || !last) cursor.value = undefined;
+    if (tenants.rows.length < limit || !last) cursor.value = undefined;
     else if (last.next_action_at && (!cursor.value || isAfter(last, cursor.value))) cursor.value = { at: last.next_action_at, id: last.id };
   }
   return result.rows;
@@ -121,16 +140,26 @@ async function fixStale(db: Db, rows: Claimed[]): Promise<void> {
   }
 }
 
+/**
+ * Locks one subscription with its tenant, the tenant first (the order of `claimDue`), waiting for both: with that
+ * order nothing that holds one of them waits for this transaction, and a renewal that failed in its batch is
+ * retried (or recorded as failing) now rather than skipped because its tenant was busy for a moment.
+ */
+async function lockOne(db: Db, id: string) {
+  const tenant = await sql`select t.id from tenants t join subscriptions s on s.tenant_id = t.id where s.id = ${id}::uuid
+    for no key update of t`.execute(db);
+  if (tenant.rows.length === 0) return { rows: [] as Claimed[] };
+  return sql<Claimed>`
+    select s.*, coalesce(b.clock_offset_ms, 0)::bigint as clock_offset_ms
+    from subscriptions s left join product_billing b on b.product_id = s.product_id
+    where s.id = ${id}::uuid for update of s`.execute(db);
+}
+
 /** Records a subscription's failed renewal in its own transaction: the streak, the backoff, one event per streak. */
 async function recordFailure(db: Db, id: string, error: unknown, now: Date, retryBaseMs: number): Promise<void> {
   const message = error instanceof Error ? error.message : String(error);
   await db.transaction().execute(async (tx) => {
-    const [row] = (
-      await sql<Claimed>`
-        select s.*, coalesce(b.clock_offset_ms, 0)::bigint as clock_offset_ms
-        from subscriptions s left join product_billing b on b.product_id = s.product_id
-        where s.id = ${id}::uuid for update of s`.execute(tx)
-    ).rows;
+    const [row] = (await lockOne(tx, id)).rows;
     if (!row) return;
     const failures = row.renewal_failures + 1;
     const backoff = Math.min(MAX_BACKOFF_MS, retryBaseMs * 2 ** Math.min(failures - 1, 30));
@@ -185,10 +214,7 @@ export async function renewDue(deps: RenewalDeps, limit: number, options: ClaimO
   for (const id of claimedIds) {
     try {
       await db.transaction().execute(async (tx) => {
-        const row = await sql<Claimed>`
-          select s.*, coalesce(b.clock_offset_ms, 0)::bigint as clock_offset_ms
-          from subscriptions s left join product_billing b on b.product_id = s.product_id
-          where s.id = ${id}::uuid for update of s skip locked`.execute(tx);
+        const row = await lockOne(tx, id);
         const { advances, stale } = advancesOf(row.rows, now);
         await applyAdvances(tx, advances, now);
         await fixStale(tx, stale);

@@ -135,11 +135,13 @@ export function advanceSubscription(before: SubscriptionState, now: Date): Advan
     currency: i.currency,
     finalizedAt: i.at.toISOString(),
   });
-  // A period's invoice is finalized as it is created: its one event is `invoice.finalized` (number filled in by
-  // the writer), plus `invoice.paid` when there is nothing to pay. `invoice.created` tells of drafts.
+  // A period's invoice is finalized as it is created, and tells both, in that order (as every other invoice does:
+  // a consumer of `invoice.created` sees them all), plus `invoice.paid` when there is nothing to pay. The writer
+  // fills in the number and `billedTo`.
   const invoiceEvents = (invoice: NewPeriodInvoice | undefined) => {
     if (!invoice) return;
     const data = { invoice: invoiceView(invoice) };
+    out.events.push({ type: 'invoice.created', at: invoice.at, data, invoiceId: invoice.id });
     out.events.push({ type: 'invoice.finalized', at: invoice.at, data, invoiceId: invoice.id });
     if (invoice.totalMinor === 0) out.events.push({ type: 'invoice.paid', at: invoice.at, data, invoiceId: invoice.id });
   };

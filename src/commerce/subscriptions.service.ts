@@ -170,9 +170,12 @@ export async function getSubscription(db: Db, principal: Principal, tenantRef: s
   return { ...row, price_name: price?.name ?? null };
 }
 
-/** Locks the tenant's live subscription (404 without any, 409 when it is final) and brings it up to now. */
+/**
+ * Locks the tenant's live subscription (404 without any, 409 when it is final) and brings it up to now. The tenant
+ * is locked first, as renewals and plan changes do (ADR 0009): bringing it up to now writes the tenant's events.
+ */
 async function lockLive(db: Db, deps: CommerceDeps, principal: Principal, tenantRef: string) {
-  const tenant = await getVisibleTenant(db, principal, tenantRef);
+  const tenant = await getVisibleTenant(db, principal, tenantRef, { lock: true });
   const locked = await repo.findTenantSubscription(db, tenant.id, { lock: true });
   if (!locked) throw new AppError('subscription.not_found', { parameter: 'tenant' });
   const settings = await findBillingSettings(db, tenant.product_id);

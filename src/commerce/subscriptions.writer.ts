@@ -105,7 +105,7 @@ export async function applyAdvances(db: Db, advances: readonly Advance[], now: D
         finalized_at, paid_at, created_at, updated_at, billed_to)
       select id, product_id, tenant_id, subscription_id, period_id, case when total_minor = 0 then 'paid' else 'open' end, number,
         currency, total_minor, 0, at, case when total_minor = 0 then at end, at, at, ${billedToSnapshot(sql.ref('numbered.tenant_id'))}
-      from numbered returning 1),
+      from numbered returning id, number, billed_to),
     lines as (
       insert into invoice_lines (id, invoice_id, product_id, kind, source_key, description, quantity, amount_minor, currency,
         period_start, period_end, created_at)
@@ -132,8 +132,11 @@ export async function applyAdvances(db: Db, advances: readonly Advance[], now: D
     recorded as (
       insert into events (id, type, product_id, tenant_id, tenant_seq, occurred_at, data)
       select e.id, e.type, e.product_id, e.tenant_id, s.event_seq - s.k + row_number() over (partition by e.tenant_id order by e.ord),
-        e.occurred_at, case when e.invoice_id is null then e.data else jsonb_set(e.data, '{invoice,number}', to_jsonb(n.number)) end
-      from e_in e join tenants_seq s on s.id = e.tenant_id left join numbered n on n.id = e.invoice_id
+        e.occurred_at,
+        -- An invoice's events carry its number and whom it bills, as stored by this statement.
+        case when e.invoice_id is null then e.data
+          else jsonb_set(jsonb_set(e.data, '{invoice,number}', to_jsonb(n.number)), '{invoice,billedTo}', coalesce(n.billed_to, 'null'::jsonb)) end
+      from e_in e join tenants_seq s on s.id = e.tenant_id left join invoiced n on n.id = e.invoice_id
       returning 1)
     select (select count(*) from updated)::int as updated, (select count(*) from periods)::int as periods,
       (select count(*) from lines)::int as lines, (select count(*) from recorded)::int as events,

@@ -10,6 +10,7 @@ import type { Db } from '../db/database.ts';
 import type { NewEvent } from '../events/events.repo.ts';
 import { recordEvent } from '../events/events.repo.ts';
 import type { Clock } from '../platform/clock.ts';
+import { lockTenant } from '../tenants/tenants.repo.ts';
 import { findBillingSettings } from './billing-settings.ts';
 import { LIVE_STATUSES, stateOf, subscriptionView } from './subscription-state.ts';
 import * as repo from './subscriptions.repo.ts';
@@ -73,6 +74,8 @@ export async function newTenantSubscription(
 /** Opens the first period (or trial) of a tenant's pending subscription now, rather than at the next sweep. */
 export async function startTenantSubscription(db: Db, clock: Clock, tenantId: string): Promise<void> {
   const run = async (tx: Db) => {
+    // The tenant before the subscription, the order renewals and plan changes take (ADR 0009).
+    await lockTenant(tx, tenantId);
     const row = await repo.findTenantSubscription(tx, tenantId, { lock: true });
     if (row?.status !== 'pending') return;
     const settings = await findBillingSettings(tx, row.product_id);

@@ -27,6 +27,27 @@ afterAll(async () => {
 });
 
 describe('people', () => {
+  it('pages a tenant’s users 100 at a time, each once', async () => {
+    const tenant = await liveTenant(landlord, product.name);
+    const logins = Array.from({ length: 101 }, (_, index) => `p${String(index).padStart(3, '0')}-${uniqueName('u')}`);
+    for (const login of logins) {
+      const added = await product.client.post(`/v1/tenants/${tenant.name}/users`, {
+        email: `${login}@example.com`,
+        login,
+        roles: ['member'],
+      });
+      expect(added.status, added.text).toBe(201);
+    }
+    const shown = (text: string) => logins.filter((login) => text.includes(`<td>${login}</td>`));
+    const first = await admin.get(`/console/tenants/${tenant.id}?tab=people`);
+    const next = /<a rel="next" href="([^"]+)">More people<\/a>/.exec(first.text)?.[1]?.replaceAll('&amp;', '&');
+    expect(next).toMatch(new RegExp(`^/console/tenants/${tenant.id}\\?tab=people&cursor=`));
+    const second = await admin.get(next as string);
+    expect(second.text).not.toContain('More people');
+    expect(shown(first.text)).toHaveLength(100);
+    expect([...shown(first.text), ...shown(second.text)].sort()).toEqual([...logins].sort());
+  });
+
   it('lists a tenant’s users and issues a one-time login link, shown once and audited', async () => {
     const tenant = await liveTenant(landlord, product.name);
     const login = uniqueName('u');

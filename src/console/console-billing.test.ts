@@ -69,6 +69,29 @@ describe('the invoices-and-bills tab', () => {
     expect(audit).toEqual({ actor_type: 'admin_key', actor_id: 'admin-key' });
   });
 
+  it('pages the bills newest first, 20 at a time, each bill once; a cursor it did not hand out is a 400', async () => {
+    const tenant = await subscribedTenant(landlord, product);
+    const descriptions = Array.from({ length: 23 }, (_, index) => `bill-${String(index + 1).padStart(2, '0')}`);
+    for (const description of descriptions) {
+      const created = await landlord.admin.post(`/v1/tenants/${tenant.name}/bills`, { description, priceCents: 100 });
+      expect(created.status, created.text).toBe(201);
+    }
+    // The bills a page shows, in the order it shows them.
+    const shownOn = (text: string) => [...text.matchAll(/<td>(bill-\d\d)<\/td>/g)].map((match) => match[1]);
+    const first = await admin.get(`/console/tenants/${tenant.id}?tab=billing`);
+    expect(first.status).toBe(200);
+    expect(shownOn(first.text)).toEqual(descriptions.slice(3).reverse());
+    expect(first.text).not.toContain('Older recurring bills');
+    const next = /<a rel="next" href="([^"]+)">Older bills<\/a>/.exec(first.text)?.[1]?.replaceAll('&amp;', '&');
+    expect(next).toMatch(new RegExp(`^/console/tenants/${tenant.id}\\?tab=billing&cursor=`));
+    const second = await admin.get(next as string);
+    expect(second.status).toBe(200);
+    expect(shownOn(second.text)).toEqual(['bill-03', 'bill-02', 'bill-01']);
+    expect(second.text).not.toContain('Older bills');
+    const garbled = await admin.get(`/console/tenants/${tenant.id}?tab=billing&cursor=bm90LWFuLWlk`);
+    expect(garbled.status).toBe(400);
+  });
+
   it('refuses bad input naming the field, a form without its CSRF token, and another product’s operator; writes nothing', async () => {
     const tenant = await subscribedTenant(landlord, product);
     const path = `/console/tenants/${tenant.id}/recurring-bills`;

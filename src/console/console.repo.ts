@@ -96,3 +96,13 @@ export async function findHourlySeries(db: Db, tenantId: string, since: Date) {
     .orderBy('hour')
     .execute();
 }
+
+/** The marketplace group a tenant is, if it is one: the group's number and its marketplace. */
+export async function findGroupOfTenant(db: Db, tenantId: string) {
+  return db
+    .selectFrom('marketplace_groups as g')
+    .innerJoin('marketplaces', 'marketplaces.id', 'g.marketplace_id')
+    .select(['g.number', 'g.deleted_at', 'marketplaces.id as marketplace_id', 'marketplaces.name as marketplace_name'])
+    .where('g.tenant_id', '=', tenantId)
+    .executeTakeFirst();
+}

@@ -102,10 +102,18 @@ export function statusTone(status: string): 'good' | 'bad' | 'warn' | 'neutral' 
   return 'warn';
 }
 
-/** A "next page" link carrying the cursor and the current filters. */
-export function pager(path: string, query: Record<string, string | undefined>, nextCursor: string | null): SafeHtml {
+/**
+ * A "next page" link carrying the cursor and the current filters. A page with two lists gives
+ * each its own query key and a label that says which list goes on.
+ */
+export function pager(
+  path: string,
+  query: Record<string, string | undefined>,
+  nextCursor: string | null,
+  options: { key?: string; label?: string } = {},
+): SafeHtml {
   if (!nextCursor) return html``;
-  return html`<p><a rel="next" href="${withQuery(path, { ...query, cursor: nextCursor })}">Next page</a></p>`;
+  return html`<p><a rel="next" href="${withQuery(path, { ...query, [options.key ?? 'cursor']: nextCursor })}">${options.label ?? 'Next page'}</a></p>`;
 }
 
 /** `path` with the defined, non-empty query values appended. */

@@ -67,7 +67,14 @@ import type {
   RoomleProductsTable,
   RoomleTenantsTable,
 } from './schema/roomle.ts';
-import type { TenantHealthTable, TenantProbeHourlyTable, TenantProbesTable, TenantsTable, TenantTimelineTable } from './schema/tenants.ts';
+import type {
+  BackendCallAttemptsTable,
+  TenantHealthTable,
+  TenantProbeHourlyTable,
+  TenantProbesTable,
+  TenantsTable,
+  TenantTimelineTable,
+} from './schema/tenants.ts';
 import type { UsageAdjustmentsTable, UsageCrossingsTable, UsageEventsTable, UsageTotalsTable } from './schema/usage.ts';
 
 // calls and billing
@@ -136,6 +143,7 @@ export interface Database {
   invoice_lines: InvoiceLinesTable;
   payments: PaymentsTable;
   // calls and billing
+  backend_call_attempts: BackendCallAttemptsTable;
   subscription_changes: SubscriptionChangesTable;
   // marketplaces (maestrano)
   marketplace_environments: MarketplaceEnvironmentsTable;

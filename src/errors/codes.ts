@@ -1,7 +1,9 @@
 /**
  * Every error code Landlord answers with, in one place. A code is a stable dotted
  * string clients may branch on; `status` is the HTTP status; `sysCode` is the numeric
- * string the RoSaaS envelope carries (1005 is RoSaaS's own "does not exist").
+ * string the RoSaaS envelope carries. Each code has a sysCode of its own, except that every
+ * `*.not_found` carries 1005, RoSaaS's own "does not exist or you don't have access": a
+ * missing object and one the caller may not see answer alike (`test/conventions.test.ts`).
  */
 export const ERROR_CODES = {
   // request shape
@@ -219,9 +221,9 @@ export const ERROR_CODES = {
   },
   // marketplaces (maestrano)
   'marketplace.not_found': { status: 404, sysCode: '1005', message: 'No such marketplace' },
-  'marketplace.name_taken': { status: 409, sysCode: '1801', message: 'The product has a marketplace with this name already' },
+  'marketplace.name_taken': { status: 409, sysCode: '2201', message: 'The product has a marketplace with this name already' },
   'group.not_found': { status: 404, sysCode: '1005', message: 'No such group in this marketplace' },
-  'group.deleted': { status: 409, sysCode: '1802', message: 'The group is deleted' },
+  'group.deleted': { status: 409, sysCode: '2202', message: 'The group is deleted' },
 
   // server
   'server.internal': { status: 500, sysCode: '1500', message: 'Something went wrong on our side; the request id names it in our logs' },

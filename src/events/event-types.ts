@@ -1,5 +1,6 @@
 import { type TSchema, Type } from 'typebox';
 import type { AuditEntry } from '../audit/audit.repo.ts';
+import { BilledTo } from '../commerce/billed-to.schema.ts';
 import { JsonObject, Nullable } from '../http/schemas.ts';
 import type { NewEvent } from './events.repo.ts';
 
@@ -61,6 +62,18 @@ const SUBSCRIPTION_VERBS = [
   'recovered',
 ];
 const INVOICE_VERBS = ['created', 'finalized', 'paid', 'voided'];
+// Every invoice event names the invoice and whom it bills (the billing profile snapshotted at finalization, #14).
+const InvoiceSnapshot = Type.Object(
+  {
+    id: Type.String(),
+    number: Nullable(Type.Integer({ description: 'Per product, without gaps; null for a draft' })),
+    status: Type.String(),
+    total: Type.Integer(),
+    currency: Type.String(),
+    billedTo: BilledTo,
+  },
+  { additionalProperties: true, description: 'The invoice as it now is, as the API shows it' },
+);
 const COMMERCE_SCHEMAS: Record<string, TSchema> = Object.fromEntries([
   ...SUBSCRIPTION_VERBS.map((verb) => [
     `subscription.${verb}`,
@@ -77,7 +90,7 @@ const COMMERCE_SCHEMAS: Record<string, TSchema> = Object.fromEntries([
   ]),
   ...INVOICE_VERBS.map((verb) => [
     `invoice.${verb}`,
-    Type.Object({ invoice: Snapshot('invoice'), subscription: Type.Optional(Snapshot('subscription')) }),
+    Type.Object({ invoice: InvoiceSnapshot, subscription: Type.Optional(Snapshot('subscription')) }),
   ]),
 ]);
 // Usage: a threshold of a limit crossed (once per window), and a limit left again.

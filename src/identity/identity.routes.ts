@@ -18,7 +18,7 @@ import { accountPage, forgotPage, messagePage, PAGE_POLICY, signInPage, tenantCh
 import { requestPasswordReset } from './password-links.service.ts';
 import { endUserSession } from './session-actions.ts';
 import { signInWithPassword } from './sign-in.service.ts';
-import { safeReturnPath, signInState, tenantChooserPath } from './sign-in-flow.ts';
+import { safeReturnPath, scopeOfQuery, signInState, tenantChooserPath } from './sign-in-flow.ts';
 import { signInTenantsOf } from './tenant-context.ts';
 
 type Form = Record<string, string | string[] | undefined>;
@@ -62,15 +62,17 @@ export function registerIdentityPages(app: HttpApp, db: Db, deps: IdentityDeps):
         ),
       );
 
-    type ProductParams = { Params: { product: string }; Querystring: { return_to?: string; tenant?: string } };
+    // `marketplace`: the scope a marketplace's single sign-on gives the sign-in (only its groups are offered).
+    type ProductParams = { Params: { product: string }; Querystring: { return_to?: string; tenant?: string; marketplace?: string } };
 
     scope.get<ProductParams>('/signin/:product', PAGE, async (request, reply) => {
       const product = await productOr404(reply, request.params.product);
       if (!product) return reply;
       const returnTo = safeReturnPath(request.query.return_to, `/account/${product.name}`);
-      const state = await signInState(db, deps, request, product, returnTo, request.query.tenant);
+      const scope = scopeOfQuery(request.query);
+      const state = await signInState(db, deps, request, product, returnTo, request.query.tenant, scope);
       if (state.kind === 'ready') return reply.redirect(returnTo, 303);
-      if (state.kind === 'redirect' && state.location === tenantChooserPath(product.name, returnTo))
+      if (state.kind === 'redirect' && state.location === tenantChooserPath(product.name, returnTo, scope))
         return reply.redirect(state.location, 303);
       if (state.kind === 'no_tenant') return page(reply, 403, noTenantPage(product.display_name));
       const csrf = csrfToken(preSessionSecret(request, reply, deps.csrfCookie));
@@ -110,7 +112,8 @@ export function registerIdentityPages(app: HttpApp, db: Db, deps: IdentityDeps):
       if (!outcome.ok) return again(401, 'The e-mail address or the password is not right.');
       setSessionCookie(reply, deps.sessions, outcome.token, outcome.session);
       const returnTo = safeReturnPath(request.query.return_to, `/account/${product.name}`);
-      const tenants = await signInTenantsOf(db, outcome.session.subjectId, product.id);
+      const scope = scopeOfQuery(request.query);
+      const tenants = await signInTenantsOf(db, outcome.session.subjectId, product.id, scope);
       if (tenants.length === 0) return page(reply, 403, noTenantPage(product.display_name));
       const hinted = tenants.find((tenant) => tenant.tenantName === request.query.tenant || tenant.tenantId === request.query.tenant);
       const chosen = hinted ?? (tenants.length === 1 ? tenants[0] : undefined);
@@ -118,7 +121,7 @@ export function registerIdentityPages(app: HttpApp, db: Db, deps: IdentityDeps):
         await chooseSessionTenant(db, outcome.session.id, product.id, chosen.membershipId);
         return reply.redirect(returnTo, 303);
       }
-      return reply.redirect(tenantChooserPath(product.name, returnTo), 303);
+      return reply.redirect(tenantChooserPath(product.name, returnTo, scope), 303);
     });
 
     scope.get<ProductParams>('/signin/:product/tenant', PAGE, async (request, reply) => {
@@ -127,7 +130,7 @@ export function registerIdentityPages(app: HttpApp, db: Db, deps: IdentityDeps):
       const session = await sessionOfRequest(db, deps.clock, deps.sessions, request);
       const returnTo = safeReturnPath(request.query.return_to, `/account/${product.name}`);
       if (!session) return reply.redirect(`/signin/${product.name}?${new URLSearchParams({ return_to: returnTo })}`, 303);
-      const tenants = await signInTenantsOf(db, session.subjectId, product.id);
+      const tenants = await signInTenantsOf(db, session.subjectId, product.id, scopeOfQuery(request.query));
       const csrf = csrfToken(sessionTokenOf(deps.sessions, request) ?? '');
       return page(reply, 200, tenantChooserPage({ productName: product.display_name, action: request.url, csrf, tenants }));
     });
@@ -138,7 +141,7 @@ export function registerIdentityPages(app: HttpApp, db: Db, deps: IdentityDeps):
       const session = await sessionOfRequest(db, deps.clock, deps.sessions, request);
       if (!session || !isValidCsrf(sessionTokenOf(deps.sessions, request), field(request.body, CSRF_FIELD)))
         return badForm(reply, product.display_name);
-      const tenants = await signInTenantsOf(db, session.subjectId, product.id);
+      const tenants = await signInTenantsOf(db, session.subjectId, product.id, scopeOfQuery(request.query));
       const chosen = tenants.find((tenant) => tenant.tenantName === field(request.body, 'tenant'));
       if (!chosen) return page(reply, 400, messagePage('Choose an account', 'Choose one of the accounts listed.', product.display_name));
       await chooseSessionTenant(db, session.id, product.id, chosen.membershipId);

@@ -1,4 +1,5 @@
 import type { HttpApp } from '../http/types.ts';
+import { createOidcClientCache } from '../oidc/client-cache.ts';
 import { createOidcHost, registerOidcRoutes } from '../oidc/oidc.routes.ts';
 import { registerOidcClientRoutes } from '../oidc/oidc-clients.routes.ts';
 import type { Services } from '../routes.ts';
@@ -16,7 +17,8 @@ export async function registerIdentityRoutes(app: HttpApp, services: Services): 
   registerPasswordLinkRoutes(app, services.db, deps);
   registerUserSessionRoutes(app, services.db, { clock: services.clock });
   registerOidcClientRoutes(app, services.db, { clock: services.clock });
-  const oidc = { ...deps, keyRing: services.keyRing, box: services.box };
+  const clients = await createOidcClientCache(services.db, services.listener);
+  const oidc = { ...deps, keyRing: services.keyRing, box: services.box, clients };
   registerOidcRoutes(app, services.db, oidc, createOidcHost(services.db, oidc));
   registerSamlProviderRoutes(app, services.db, { clock: services.clock, box: services.box });
   registerSamlRoutes(app, services.db, { ...deps, box: services.box });

@@ -1,5 +1,7 @@
+import { sql } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { type Db, executePrepared } from '../db/database.ts';
-import { effectivePermissions, loadAccessModel } from '../people/access-model.ts';
+import { effectivePermissions, type PermissionModel } from '../people/access-model.ts';
 import { LIVE_STATUSES } from '../tenants/workflow.ts';
 
 /**
@@ -26,8 +28,19 @@ export interface SignInTenant {
   login: string;
 }
 
-/** The user's active memberships in the product's live tenants, by tenant display name: where they may sign in. */
-export async function signInTenantsOf(db: Db, userId: string, productId: string): Promise<SignInTenant[]> {
+/**
+ * Which of a user's tenants of the product a sign-in may pick, when not all: a marketplace's
+ * single sign-on can only tell its app about a group of that marketplace, so it offers only those.
+ */
+export interface SignInScope {
+  marketplaceId: string;
+}
+
+/**
+ * The user's active memberships in the product's live tenants, by tenant display name: where they may
+ * sign in (within `scope`, when the sign-in has one).
+ */
+export async function signInTenantsOf(db: Db, userId: string, productId: string, scope?: SignInScope): Promise<SignInTenant[]> {
   const rows = await db
     .selectFrom('memberships')
     .innerJoin('tenants', 'tenants.id', 'memberships.tenant_id')
@@ -42,6 +55,17 @@ export async function signInTenantsOf(db: Db, userId: string, productId: string)
     .where('memberships.product_id', '=', productId)
     .where('memberships.status', '=', 'active')
     .where('tenants.status', 'in', [...LIVE_STATUSES])
+    .$if(scope !== undefined, (query) =>
+      query.where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('marketplace_groups as g')
+            .select('g.tenant_id')
+            .whereRef('g.tenant_id', '=', 'tenants.id')
+            .where('g.marketplace_id', '=', (scope as SignInScope).marketplaceId)
+            .where('g.deleted_at', 'is', null),
+        ),
+      ),
+    )
     .orderBy('tenants.display_name')
     .orderBy('tenants.name')
     .execute();
@@ -56,7 +80,8 @@ export async function signInTenantsOf(db: Db, userId: string, productId: string)
 
 /** The user and tenant behind a membership, when it is active and its tenant live; undefined otherwise. */
 export interface SignedInIdentity {
-  user: { id: string; email: string; fullName: string; locale: string | null };
+  /** `emailVerified`: the address received a one-time link from Landlord that set the password. */
+  user: { id: string; email: string; emailVerified: boolean; fullName: string; locale: string | null };
   productId: string;
   tenant: TenantContext;
 }
@@ -64,14 +89,16 @@ export interface SignedInIdentity {
 /**
  * Who a membership signs in as, read now: an ended membership, a user removed from the
  * tenant or a tenant no longer live signs nobody in (tokens already issued say what was).
- * `{ grantId }` reads the membership an OIDC grant was given for, in the same one query.
+ * `{ grantId }` reads the membership an OIDC grant was given for. One prepared statement
+ * (two shapes, by `ref`) carries the product's catalogue and the custom roles the
+ * membership holds too: every ID token, access token and userinfo answer reads it.
  */
 export async function identityOfMembership(db: Db, ref: string | { grantId: string }): Promise<SignedInIdentity | undefined> {
   let query = db
     .selectFrom('memberships')
     .innerJoin('tenants', 'tenants.id', 'memberships.tenant_id')
     .innerJoin('users', 'users.id', 'memberships.user_id')
-    .select([
+    .select((eb) => [
       'memberships.login',
       'memberships.roles',
       'memberships.permissions',
@@ -84,6 +111,21 @@ export async function identityOfMembership(db: Db, ref: string | { grantId: stri
       'users.email',
       'users.full_name',
       'users.default_language',
+      eb
+        .exists(eb.selectFrom('user_passwords').select('user_passwords.user_id').whereRef('user_passwords.user_id', '=', 'users.id'))
+        .as('email_verified'),
+      sql<
+        string[]
+      >`array(${eb.selectFrom('product_permissions').select('name').whereRef('product_permissions.product_id', '=', 'memberships.product_id')})`.as(
+        'catalogue',
+      ),
+      jsonArrayFrom(
+        eb
+          .selectFrom('product_roles')
+          .select(['product_roles.name', 'product_roles.permissions'])
+          .whereRef('product_roles.product_id', '=', 'memberships.product_id')
+          .where('product_roles.name', '=', sql<string>`any(${eb.ref('memberships.roles')})`),
+      ).as('custom_roles'),
     ])
     .where('memberships.status', '=', 'active');
   query =
@@ -92,12 +134,20 @@ export async function identityOfMembership(db: Db, ref: string | { grantId: stri
       : query
           .innerJoin('oidc_grant_tenants', 'oidc_grant_tenants.membership_id', 'memberships.id')
           .where('oidc_grant_tenants.grant_id', '=', ref.grantId);
-  // Every ID token and userinfo answer reads it: a prepared statement (two shapes, by `ref`).
   const [row] = await executePrepared(db, query);
   if (!row || !LIVE_STATUSES.includes(row.tenant_status as (typeof LIVE_STATUSES)[number])) return undefined;
-  const model = await loadAccessModel(db, row.product_id);
+  const model: PermissionModel = {
+    catalogue: new Set(row.catalogue),
+    roles: new Map(row.custom_roles.map((role) => [role.name, role])),
+  };
   return {
-    user: { id: row.user_id, email: row.email, fullName: row.full_name, locale: row.default_language },
+    user: {
+      id: row.user_id,
+      email: row.email,
+      emailVerified: row.email_verified === true,
+      fullName: row.full_name,
+      locale: row.default_language,
+    },
     productId: row.product_id,
     tenant: {
       id: row.tenant_id,

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestLandlord, type TestLandlord } from '../../test/helpers/landlord.ts';
 import { enqueueJob } from './enqueue.ts';
-import { collectJobQueues, pruneIdempotencyKeys } from './maintenance.jobs.ts';
+import { collectJobQueues, pruneCallAttemptsTask, pruneIdempotencyKeys } from './maintenance.jobs.ts';
 
 let landlord: TestLandlord;
 beforeAll(async () => {
@@ -25,6 +25,22 @@ it('prunes idempotency records older than 24 hours and keeps newer ones', async 
   await pruneIdempotencyKeys(db, clock)({}, {} as never);
   const keys = await db.selectFrom('idempotency_keys').select('key').where('credential', '=', 'c').execute();
   expect(keys.map((row) => row.key)).toEqual(['new']);
+});
+
+it('forgets the progress of backend calls finished more than a week ago and keeps newer ones', async () => {
+  const { db, clock } = landlord.node.services;
+  const now = clock.now().getTime();
+  const [old, recent] = ['01a24ea8-0000-7000-8000-000000000001', '01a24ea8-0000-7000-8000-000000000002'];
+  await db
+    .insertInto('backend_call_attempts')
+    .values([
+      { step_id: old, kind: 'creation', finished_attempt: 3, finished_at: new Date(now - 8 * 24 * 3600_000) },
+      { step_id: recent, kind: 'creation', finished_attempt: 1, finished_at: new Date(now - 6 * 24 * 3600_000) },
+    ])
+    .execute();
+  await pruneCallAttemptsTask(db, clock)({}, {} as never);
+  const rows = await db.selectFrom('backend_call_attempts').select('step_id').where('step_id', 'in', [old, recent]).execute();
+  expect(rows.map((row) => row.step_id)).toEqual([recent]);
 });
 
 it('removes job queues that no job refers to', async () => {

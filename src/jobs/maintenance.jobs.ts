@@ -1,5 +1,6 @@
 import { makeWorkerUtils, type Task } from 'graphile-worker';
 import type pg from 'pg';
+import { pruneCallAttempts } from '../backend-calls/call-attempts.repo.ts';
 import type { Db } from '../db/database.ts';
 import { IDEMPOTENCY_TTL_MS } from '../http/idempotency.ts';
 import type { Clock } from '../platform/clock.ts';
@@ -12,6 +13,13 @@ export function pruneIdempotencyKeys(db: Db, clock: Clock): Task {
       .deleteFrom('idempotency_keys')
       .where('created_at', '<', new Date(clock.now().getTime() - IDEMPOTENCY_TTL_MS))
       .execute();
+  };
+}
+
+/** Forgets the progress of backend calls whose last attempt finished more than a week ago. */
+export function pruneCallAttemptsTask(db: Db, clock: Clock): Task {
+  return async () => {
+    await pruneCallAttempts(db, clock.now());
   };
 }
 
@@ -36,4 +44,5 @@ export const maintenanceSchedules: Schedule[] = [
     options: { backfillPeriod: 0 },
   },
   { task: 'landlord.collect_job_queues', match: '43 3 * * *', identifier: 'landlord.collect_job_queues', options: { backfillPeriod: 0 } },
+  { task: 'landlord.prune_call_attempts', match: '29 4 * * *', identifier: 'landlord.prune_call_attempts', options: { backfillPeriod: 0 } },
 ];

@@ -1,5 +1,6 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BackendSimulator, startBackendSimulator } from '../../test/helpers/backend-simulator.ts';
+import { type BackendSimulator, eventually, startBackendSimulator } from '../../test/helpers/backend-simulator.ts';
 import { uniqueName } from '../../test/helpers/fixtures.ts';
 import { apiClient } from '../../test/helpers/http.ts';
 import { startTestLandlord, type TestLandlord } from '../../test/helpers/landlord.ts';
@@ -101,6 +102,31 @@ describe('isolation', () => {
       data: null,
     });
     expect(await countBills(theirGroup.tenant.id)).toBe(before);
+  });
+
+  it('a bill that meets its group’s deletion in progress waits for it and is refused: 400 on group_id, nothing written', async () => {
+    const doomed = await createGroup(landlord, mine.id);
+    // The deletion's transaction, as `deleteGroup` holds it: the group row locked and marked deleted, not committed yet.
+    const deletion = new pg.Client({ connectionString: landlord.database.url });
+    await deletion.connect();
+    try {
+      await deletion.query('begin');
+      await deletion.query('update marketplace_groups set deleted_at = now() where tenant_id = $1', [doomed.tenant.id]);
+      const { rows } = await deletion.query<{ pid: number }>('select pg_backend_pid() as pid');
+      const billing = mine.account.post('/api/v1/account/bills', { group_id: doomed.uid, price_cents: 100, description: 'x' });
+      // The bill read the group unlocked (still undeleted to it); its write waits on the group's lock.
+      await eventually(async () => {
+        const waiting = await deletion.query('select 1 from pg_stat_activity where $1::int = any(pg_blocking_pids(pid))', [rows[0]?.pid]);
+        return waiting.rowCount ? true : undefined;
+      });
+      await deletion.query('commit');
+      const response = await billing;
+      expect(response.status, response.text).toBe(400);
+      expect(response.body.errors).toEqual({ group_id: ['does not exist or cannot be charged by your service'] });
+      expect(await countBills(doomed.tenant.id)).toBe(0);
+    } finally {
+      await deletion.end();
+    }
   });
 
   it('wrong or missing Basic credentials, and a product client’s bearer token, are 401 in Maestrano’s shape', async () => {

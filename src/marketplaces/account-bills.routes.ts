@@ -3,11 +3,20 @@ import type { Principal } from '../access/principal.ts';
 import { cancelBill, createBillFor } from '../billing/bills.service.ts';
 import { cancelRecurringBill, createRecurringBill } from '../billing/recurring-bills.service.ts';
 import type { Db } from '../db/database.ts';
+import { AppError } from '../errors/app-error.ts';
 import type { HttpApp } from '../http/types.ts';
 import type { Clock } from '../platform/clock.ts';
 import { marketplaceBillQuery, marketplaceRecurringBillQuery } from './account-bills.repo.ts';
 import { FieldReader } from './account-input.ts';
-import { accountCaller, chargeableGroup, doesNotExist, success } from './account-support.ts';
+import {
+  accountCaller,
+  billableGroup,
+  chargeableGroup,
+  doesNotExist,
+  groupStillChargeable,
+  notChargeable,
+  success,
+} from './account-support.ts';
 import { accountBill, accountRecurringBill } from './account-views.ts';
 import { numberOf } from './maestrano-format.ts';
 
@@ -55,16 +64,23 @@ export function registerAccountBillRoutes(app: HttpApp, db: Db, deps: { clock: C
       periodEndedAt: fields.dateTime('period_ended_at'),
     };
     fields.check();
-    const row = await db.transaction().execute(async (tx) => {
-      const group = await chargeableGroup(tx, request.principal as Principal, groupId);
-      const tenant = { id: group.tenant_id, product_id: group.product_id, status: group.status };
-      const bill = await createBillFor(tx, deps, accountCaller(request), tenant, {
-        ...input,
-        currency: input.currency ?? group.currency,
-      });
-      // The bill as written (its number included) and the group it was charged to: no read back.
-      return { ...bill, group_number: group.number };
+    // Two statements and no transaction: the group with everything the bill needs, then the write, which
+    // re-checks the group under its lock (deleted meanwhile: nothing is written, and the answer is the same 400).
+    const principal = request.principal as Principal;
+    const group = await billableGroup(db, principal, groupId);
+    const tenant = { id: group.tenant_id, product_id: group.product_id, status: group.status };
+    const bill = await createBillFor(
+      db,
+      deps,
+      accountCaller(request),
+      tenant,
+      { ...input, currency: input.currency ?? group.currency },
+      { context: group, guard: groupStillChargeable(principal, group.tenant_id) },
+    ).catch((error) => {
+      throw error instanceof AppError && error.code === 'tenant.deleted' ? notChargeable() : error;
     });
+    // The bill as written (its number included) and the group it was charged to: no read back.
+    const row = { ...bill, group_number: group.number };
     return reply.code(201).send(success(accountBill(row)));
   });
 

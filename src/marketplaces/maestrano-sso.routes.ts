@@ -71,7 +71,8 @@ export function registerMaestranoSso(app: HttpApp, db: Db, deps: IdentityDeps & 
           .where('marketplace_groups.number', '=', groupNumber)
           .executeTakeFirst()
       : undefined;
-    const state = await signInState(db, deps, request, product, request.url, hinted?.name);
+    // Only this marketplace's groups may be picked (remembered, alone, or in the chooser): the app knows no other tenant.
+    const state = await signInState(db, deps, request, product, request.url, hinted?.name, { marketplaceId: marketplace.id });
     if (state.kind === 'redirect') return reply.redirect(state.location, 303);
     if (state.kind === 'no_tenant') return refuse(reply, 403, 'You are signed in, but you belong to no group that is open now.');
     const facts = await memberFacts(db, marketplace.id, state.membershipId);

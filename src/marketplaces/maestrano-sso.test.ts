@@ -6,7 +6,7 @@ import { uniqueName } from '../../test/helpers/fixtures.ts';
 import { apiClient } from '../../test/helpers/http.ts';
 import { startTestLandlord, type TestLandlord } from '../../test/helpers/landlord.ts';
 import { actionOf, Browser, csrfOf, type Page, signIn } from '../identity/identity.test-support.ts';
-import { type PeopleProduct, peopleProduct, waitForStatus } from '../people/people.test-support.ts';
+import { liveTenant, type PeopleProduct, peopleProduct, waitForStatus } from '../people/people.test-support.ts';
 import {
   addUser,
   basicClient,
@@ -26,6 +26,9 @@ let marketplace: CreatedMarketplace;
 let other: CreatedMarketplace;
 let groups: { uid: string; tenant: { id: string; name: string } }[];
 let person: { uid: string; email: string; password: string };
+// Tenants of the same product that are not this marketplace's groups: another marketplace's group, a tenant of its own.
+let foreign: { uid: string; tenant: { id: string; name: string } };
+let direct: { id: string; name: string };
 let configuration: { api: { id: string }; sso: { idm: string; consume_path: string; x509_certificate: string; x509_fingerprint: string } };
 
 async function setPassword(tenantName: string, login: string, password: string) {
@@ -53,6 +56,12 @@ beforeAll(async () => {
   await addUser(landlord, marketplace.id, groups[1]?.uid as string, { email, role: 'Member' });
   person = { uid: first.uid, email, password: `pw-${uniqueName('x')}-secret!` };
   await setPassword(groups[0]?.tenant.name as string, email.toLowerCase(), person.password);
+  foreign = await createGroup(landlord, other.id, { name: 'Elsewhere' });
+  direct = await liveTenant(landlord, product.name);
+  await waitForStatus(landlord, foreign.tenant.name, 'created_as_active');
+  await addUser(landlord, other.id, foreign.uid, { email, role: 'Member' });
+  const joined = await landlord.admin.post(`/v1/tenants/${direct.name}/users`, { email, login: 'direct' });
+  expect(joined.status, joined.text).toBe(201);
   const { key, secret } = marketplace.environment as { key: string; secret: string };
   const config = await basicClient(landlord.url, key, secret).get('/api/config/v1/marketplaces');
   configuration = config.body.marketplaces.find((entry: { marketplace: string }) => entry.marketplace === 'maestrano');
@@ -149,13 +158,40 @@ describe('Maestrano SSO', () => {
     expect((await check(person.uid)).body.valid).toBe(false);
   });
 
-  it('a member of several groups picks one when the request names none', async () => {
+  it('a member of several groups picks one of this marketplace’s groups when the request names none (no other tenant is offered)', async () => {
+    const sp = app();
     const browser = new Browser(landlord.url);
     await signIn(browser, product.name, person.email, person.password);
-    const chooser = await browser.follow(await browser.get(await app().getAuthorizeUrlAsync('', undefined, {})));
-    expect(chooser.status).toBe(200);
-    expect(chooser.text).toContain('Sales');
-    expect(chooser.text).toContain('Support');
+    const chooser = await browser.follow(await browser.get(await sp.getAuthorizeUrlAsync('', undefined, {})));
+    expect(chooser.status, chooser.text).toBe(200);
+    const offered = [...chooser.text.matchAll(/name="tenant" value="([^"]+)"/g)].map((match) => match[1]);
+    expect(offered.sort()).toEqual([groups[0]?.tenant.name, groups[1]?.tenant.name].sort());
+    const chosen = await browser.post(actionOf(chooser), { _csrf: csrfOf(chooser), tenant: groups[1]?.tenant.name as string });
+    expect(chosen.status, chosen.text).toBe(303);
+    const form = postedForm(await browser.follow(chosen));
+    const { profile } = await sp.validatePostResponseAsync({ SAMLResponse: form.SAMLResponse });
+    expect(profile).toMatchObject({ group_uid: groups[1]?.uid, group_name: 'Support', group_role: 'Member' });
+  });
+
+  it('a member of one group of this marketplace and of other tenants is signed in to that group without a chooser, even when the session chose another tenant', async () => {
+    const email = `${uniqueName('jane')}@example.com`;
+    const member = await addUser(landlord, marketplace.id, groups[0]?.uid as string, { email, name: 'Jane', role: 'Member' });
+    await addUser(landlord, other.id, foreign.uid, { email, role: 'Admin' });
+    const joined = await landlord.admin.post(`/v1/tenants/${direct.name}/users`, { email, login: 'jane' });
+    expect(joined.status, joined.text).toBe(201);
+    const password = `pw-${uniqueName('y')}-secret!`;
+    await setPassword(groups[0]?.tenant.name as string, email.toLowerCase(), password);
+    const browser = new Browser(landlord.url);
+    // Signed in to the product on its own, Jane chooses her own tenant: the session remembers it.
+    const chooser = await browser.follow(await signIn(browser, product.name, email, password));
+    const offered = [...chooser.text.matchAll(/name="tenant" value="([^"]+)"/g)].map((match) => match[1]);
+    expect(offered).toHaveLength(3);
+    expect((await browser.post(actionOf(chooser), { _csrf: csrfOf(chooser), tenant: direct.name })).status).toBe(303);
+
+    const sp = app();
+    const form = postedForm(await browser.follow(await browser.get(await sp.getAuthorizeUrlAsync('', undefined, {}))));
+    const { profile } = await sp.validatePostResponseAsync({ SAMLResponse: form.SAMLResponse });
+    expect(profile).toMatchObject({ uid: member.uid, group_uid: groups[0]?.uid, group_name: 'Sales', group_role: 'Member' });
   });
 
   it('refuses a request from an unknown app, and one whose ACS is not the configured one', async () => {

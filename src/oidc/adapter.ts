@@ -1,15 +1,16 @@
 import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import { type Db, executePrepared } from '../db/database.ts';
 import type { Clock } from '../platform/clock.ts';
-import { clientMetadataOf, findOidcClientByClientId } from './oidc-clients.repo.ts';
+import type { OidcClientCache } from './client-cache.ts';
+import { clientMetadataOf } from './oidc-clients.repo.ts';
 
 /**
  * oidc-provider's storage on PostgreSQL: every model (authorization codes, tokens,
  * grants, its sessions and interactions) is a row of `oidc_payloads`; clients are the
- * rows products register in `oidc_clients`. A code is consumed by a conditional update,
+ * rows products register in `oidc_clients`, read through the node's client cache. A code is consumed by a conditional update,
  * so two exchanges of one code cannot both succeed on any number of nodes.
  */
-export function postgresAdapter(db: Db, clock: Clock): new (name: string) => Adapter {
+export function postgresAdapter(db: Db, clock: Clock, clients: OidcClientCache): new (name: string) => Adapter {
   return class PostgresAdapter implements Adapter {
     readonly model: string;
     constructor(model: string) {
@@ -39,7 +40,7 @@ export function postgresAdapter(db: Db, clock: Clock): new (name: string) => Ada
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') {
-        const client = await findOidcClientByClientId(db, id);
+        const client = await clients.find(id);
         return client ? clientMetadataOf(client) : undefined;
       }
       return this.findWhere('id', id);

@@ -42,7 +42,7 @@ describe('/v1/products/{product}/oidc-clients', () => {
     expect(read.body.data.redirectUris).toEqual(['https://rp.example/cb']);
     expect(read.text + listed.text).not.toContain(client.clientSecret);
     const revoked = await landlord.admin.delete(`/v1/products/${product}/oidc-clients/${client.clientId}`);
-    expect(revoked.body.data.revoked).toBe(true);
+    expect(revoked.body.data?.revoked, revoked.text).toBe(true);
     const publicClient = await landlord.admin.post(`/v1/products/${product}/oidc-clients`, { ...body, type: 'public' });
     expect(publicClient.body.data).toMatchObject({ tokenEndpointAuthMethod: 'none', pkceRequired: true });
     expect(publicClient.body.data.clientSecret).toBeUndefined();

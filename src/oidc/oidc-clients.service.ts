@@ -8,6 +8,7 @@ import { decodeCursor, toPage, UUID_KEY } from '../http/pagination.ts';
 import type { Clock } from '../platform/clock.ts';
 import { newId } from '../platform/ids.ts';
 import { getVisibleProduct } from '../products/products.service.ts';
+import { announceOidcClientChange } from './client-cache.ts';
 import * as repo from './oidc-clients.repo.ts';
 
 /** What a product sends to register an OIDC client. */
@@ -98,13 +99,13 @@ export async function listOidcClients(db: Db, caller: Caller, productRef: string
   return toPage(rows, limit, (row) => row.id);
 }
 
-/** Revokes a client: it can no longer sign anyone in, and its refresh tokens stop working. */
+/** Revokes a client (run it in a transaction): it can no longer sign anyone in, and its refresh tokens stop working. */
 export async function revokeOidcClient(db: Db, clock: Clock, caller: Caller, productRef: string, clientId: string) {
   const client = await getOidcClient(db, caller, productRef, clientId);
   if (client.revoked_at) return toOidcClientView(client);
   const now = clock.now();
-  await repo.revokeOidcClient(db, client.id, now);
   const view = toOidcClientView({ ...client, revoked_at: now });
+  await repo.revokeOidcClient(db, client.id, now);
   await insertAuditRecord(db, caller.actor, {
     action: 'oidc_client.revoke',
     objectType: 'oidc_client',
@@ -113,5 +114,7 @@ export async function revokeOidcClient(db: Db, clock: Clock, caller: Caller, pro
     before: toOidcClientView(client),
     after: view,
   });
+  // Every node's client cache drops it when the caller's transaction commits.
+  await announceOidcClientChange(db, client.client_id);
   return view;
 }

@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BackendSimulator, startBackendSimulator } from '../../test/helpers/backend-simulator.ts';
+import { type BackendSimulator, eventually, startBackendSimulator } from '../../test/helpers/backend-simulator.ts';
 import { startTestLandlord, type TestLandlord } from '../../test/helpers/landlord.ts';
 import { actionOf, Browser, csrfOf, signIn, userWithPassword } from '../identity/identity.test-support.ts';
 import { liveTenant, type PeopleProduct, peopleProduct } from '../people/people.test-support.ts';
@@ -143,6 +143,37 @@ describe('OpenID Connect with openid-client as the relying party', () => {
     await expect(oidc.refreshTokenGrant(config, refreshed.refresh_token ?? tokens.refresh_token ?? '')).rejects.toMatchObject({
       error: 'invalid_grant',
     });
+  });
+
+  it('stops a client revoked on another node at once: the node’s client cache hears the NOTIFY', async () => {
+    const person = await userWithPassword(landlord, product, tenant.name);
+    const client = await registerClient(product, 'confidential');
+    const config = await discover(client);
+    const browser = new Browser(landlord.url);
+    const { page, verifier, state } = await authorize(browser, config, {}, person);
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(page.location ?? ''), {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
+    // This node has read the client (and keeps it for a minute unless told otherwise).
+    const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token ?? '');
+    const second = await startTestLandlord({ database: landlord.database });
+    try {
+      const revoked = await second.admin.delete(`/v1/products/${product.name}/oidc-clients/${client.clientId}`);
+      expect(revoked.status, revoked.text).toBe(200);
+      const refusal = await eventually(
+        () =>
+          oidc.refreshTokenGrant(config, refreshed.refresh_token ?? '').then(
+            () => undefined,
+            (error: unknown) => error,
+          ),
+        5_000,
+        'the revoked client refused on the first node',
+      );
+      expect(refusal).toMatchObject({ status: 401, cause: [{ parameters: { error: 'invalid_client' } }] });
+    } finally {
+      await second.close();
+    }
   });
 
   it('requires PKCE of a public client and signs in without a secret', async () => {

@@ -6,10 +6,12 @@ import { html, SafeHtml } from '../http/html.ts';
 import type { IdentityDeps } from '../identity/identity-deps.ts';
 import { layout, messagePage } from '../identity/pages.ts';
 import { endUserSession } from '../identity/session-actions.ts';
+import type { SignedInIdentity } from '../identity/tenant-context.ts';
 import type { SecretBox } from '../platform/secret-box.ts';
 import type { KeyRing } from '../platform/signing-keys.ts';
 import { findSession } from '../sessions/session-store.ts';
 import { postgresAdapter } from './adapter.ts';
+import type { OidcClientCache } from './client-cache.ts';
 import { grantTenant, identityOfGrant } from './tenant-grants.ts';
 
 /** The resource indicator of a product's API: ask for it (`resource`) to get a JWT access token for the product. */
@@ -21,6 +23,7 @@ export const ACCESS_TOKEN_TTL_SECONDS = 600;
 export interface OidcDeps extends IdentityDeps {
   keyRing: KeyRing;
   box: SecretBox;
+  clients: OidcClientCache;
 }
 
 /** The claims of the `tenant` claim: the tenant the user signed in to, their login, roles and permissions there. */
@@ -29,6 +32,27 @@ export function tenantClaim(identity: {
 }) {
   const { id, name, displayName, login, roles, permissions } = identity.tenant;
   return { id, name, display_name: displayName, login, roles, permissions };
+}
+
+/** A user without a tenant context (a token without a grant's membership): their own fields only. */
+async function userById(db: Db, id: string): Promise<SignedInIdentity['user'] | undefined> {
+  const [user] = await executePrepared(
+    db,
+    db
+      .selectFrom('users')
+      .select((eb) => [
+        'users.email',
+        'users.full_name',
+        'users.default_language',
+        eb
+          .exists(eb.selectFrom('user_passwords').select('user_passwords.user_id').whereRef('user_passwords.user_id', '=', 'users.id'))
+          .as('email_verified'),
+      ])
+      .where('users.id', '=', id),
+  );
+  return (
+    user && { id, email: user.email, emailVerified: user.email_verified === true, fullName: user.full_name, locale: user.default_language }
+  );
 }
 
 /** The key that signs the provider's cookies: made once, kept sealed in the database, shared by every node. */
@@ -63,9 +87,20 @@ export async function buildProvider(db: Db, deps: OidcDeps, issuer: string): Pro
   );
 
   const productOf = (ctx: KoaContextWithOIDC) => String(ctx.oidc.client?.landlord_product ?? '');
+  // One read of a grant's identity per request: the access token's claims, the ID token's
+  // and userinfo's all ask for it.
+  const identities = new WeakMap<object, Map<string, Promise<SignedInIdentity | undefined>>>();
+  const identityOf = (ctx: object, grantId: string | undefined) => {
+    if (!grantId) return Promise.resolve(undefined);
+    const byGrant = identities.get(ctx) ?? new Map<string, Promise<SignedInIdentity | undefined>>();
+    identities.set(ctx, byGrant);
+    const identity = byGrant.get(grantId) ?? identityOfGrant(db, grantId);
+    byGrant.set(grantId, identity);
+    return identity;
+  };
 
   const configuration: Configuration = {
-    adapter: postgresAdapter(db, clock),
+    adapter: postgresAdapter(db, clock, deps.clients),
     clients: [],
     jwks: { keys: (await deps.keyRing.privateJwks()) as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {
@@ -176,35 +211,26 @@ export async function buildProvider(db: Db, deps: OidcDeps, issuer: string): Pro
         },
       },
     },
-    extraTokenClaims: async (_ctx, token) => {
+    extraTokenClaims: async (ctx, token) => {
       if (token.kind !== 'AccessToken' || !('aud' in token) || !token.aud) return undefined;
-      const identity = await identityOfGrant(db, token.grantId);
+      const identity = await identityOf(ctx, token.grantId);
       return identity ? { tenant: tenantClaim(identity) } : undefined;
     },
-    findAccount: async (_ctx, sub, token) => {
-      const [user] = await executePrepared(
-        db,
-        db
-          .selectFrom('users')
-          .leftJoin('user_passwords', 'user_passwords.user_id', 'users.id')
-          .select(['users.email', 'users.full_name', 'users.default_language', 'user_passwords.user_id as has_password'])
-          .where('users.id', '=', sub),
-      );
+    findAccount: async (ctx, sub, token) => {
+      // The grant's identity carries the user too: one statement for the whole answer.
+      const identity = await identityOf(ctx, token?.grantId);
+      const user = identity?.user.id === sub ? identity.user : await userById(db, sub);
       if (!user) return undefined;
       return {
         accountId: sub,
-        claims: async () => {
-          const identity = await identityOfGrant(db, token?.grantId);
-          return {
-            sub,
-            email: user.email,
-            // The address received a one-time link from Landlord that set the password.
-            email_verified: user.has_password !== null,
-            name: user.full_name,
-            ...(user.default_language ? { locale: user.default_language } : {}),
-            ...(identity && identity.user.id === sub ? { tenant: tenantClaim(identity) } : {}),
-          };
-        },
+        claims: async () => ({
+          sub,
+          email: user.email,
+          email_verified: user.emailVerified,
+          name: user.fullName,
+          ...(user.locale ? { locale: user.locale } : {}),
+          ...(identity && identity.user.id === sub ? { tenant: tenantClaim(identity) } : {}),
+        }),
       };
     },
     renderError: async (ctx, out) => {

@@ -28,12 +28,15 @@ export async function sweepCollections(deps: { db: Db; clock: Clock }): Promise<
       select s.*, case when s.status = 'active' then 'past_due' else 'active' end as next_status,
         ${now}::timestamptz + coalesce(b.clock_offset_ms, 0) * interval '1 millisecond' as commerce_now
       from subscriptions s
+      join tenants t on t.id = s.tenant_id
       join payment_providers p on p.product_id = s.product_id and p.collection = 'automatic'
       left join product_billing b on b.product_id = s.product_id
       where (s.status = 'active' and ${overdue(now)}) or (s.status = 'past_due' and not ${overdue(now)})
       order by s.id
       limit ${BATCH}
-      for update of s skip locked`.execute(tx);
+      -- The event below writes the tenant: it is taken with the subscription, never waited for (a settlement
+      -- holds the tenant before the subscription, ADR 0009).
+      for update of s skip locked for no key update of t skip locked`.execute(tx);
     for (const row of rows.rows) {
       const { next_status: status, commerce_now: at, ...subscription } = row;
       const updated = await tx

@@ -24,10 +24,15 @@ export function isBuiltInRole(name: string): name is BuiltInRole {
   return Object.hasOwn(BUILT_IN_ROLES, name);
 }
 
-/** What a product defines: its permission catalogue and its custom roles, read once per request. */
-export interface AccessModel {
-  productId: string;
+/** What permissions are judged by: the product's catalogue and what each custom role gives. */
+export interface PermissionModel {
   catalogue: ReadonlySet<string>;
+  roles: ReadonlyMap<string, { permissions: string[] }>;
+}
+
+/** What a product defines: its permission catalogue and its custom roles, read once per request. */
+export interface AccessModel extends PermissionModel {
+  productId: string;
   roles: ReadonlyMap<string, RoleRow>;
 }
 
@@ -49,13 +54,16 @@ export async function loadAccessModel(db: Db, productId: string, options: { forS
 }
 
 /** The permissions a role gives, by name; undefined for a role the product does not define. */
-export function rolePermissions(model: AccessModel, role: string): string[] | undefined {
+export function rolePermissions(model: PermissionModel, role: string): string[] | undefined {
   if (isBuiltInRole(role)) return BUILT_IN_ROLES[role].all ? [...model.catalogue].sort() : [];
   return model.roles.get(role)?.permissions;
 }
 
 /** Everything a membership (or any holder of roles and direct permissions) may do, sorted. */
-export function effectivePermissions(model: AccessModel, grant: { roles: readonly string[]; permissions: readonly string[] }): string[] {
+export function effectivePermissions(
+  model: PermissionModel,
+  grant: { roles: readonly string[]; permissions: readonly string[] },
+): string[] {
   const all = new Set(grant.permissions);
   for (const role of grant.roles) for (const permission of rolePermissions(model, role) ?? []) all.add(permission);
   // A permission dropped from the catalogue grants nothing, even if a row still names it.

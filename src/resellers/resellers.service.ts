@@ -88,13 +88,20 @@ export async function getReseller(db: Db, principal: Principal, ref: string): Pr
   return requireReseller(db, principal, ref);
 }
 
-/** One page of the resellers the caller may see (operators only). */
-export async function listResellers(db: Db, principal: Principal, cursor: string | undefined, limit: number) {
+/** One page of the resellers the caller may see (operators only), of one product when `filter.productId` says so. */
+export async function listResellers(
+  db: Db,
+  principal: Principal,
+  cursor: string | undefined,
+  limit: number,
+  filter: { productId?: string } = {},
+) {
   requireRole(principal, 'super_admin', 'product_admin');
   let query = resellerQuery(db)
     .orderBy('resellers.id')
     .limit(limit + 1);
   if (principal.productId) query = query.where('resellers.product_id', '=', principal.productId);
+  if (filter.productId) query = query.where('resellers.product_id', '=', filter.productId);
   const after = decodeCursor(cursor, UUID_KEY);
   if (after) query = query.where('resellers.id', '>', after);
   return toPage(await query.execute(), limit, (row) => row.id);

@@ -1,43 +1,38 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BackendSimulator, startBackendSimulator } from '../../test/helpers/backend-simulator.ts';
-import { type ApiClient, apiClient } from '../../test/helpers/http.ts';
-import { startTestLandlord, type TestLandlord } from '../../test/helpers/landlord.ts';
-import { accessToken, must, type RoomleProduct, roomleClient, roomleProduct, roomleTenant, roomleUser } from './roomle.test-support.ts';
+import type { ApiClient } from '../../test/helpers/http.ts';
+import type { TestLandlord } from '../../test/helpers/landlord.ts';
+import {
+  BILLING_PROFILE,
+  must,
+  type RoomleProduct,
+  type RoomleSetup,
+  roomleClient,
+  roomleTenant,
+  roomleUserClient,
+  startRoomle,
+} from './roomle.test-support.ts';
 
+let roomle: RoomleSetup;
 let landlord: TestLandlord;
-let backend: BackendSimulator;
 let product: RoomleProduct;
 let tenant: { id: number; name: string; apiKey: string };
-let record: { id: string; name: string };
 let manager: ApiClient;
 let payer: ApiClient;
 let nobody: ApiClient;
 
 beforeAll(async () => {
-  landlord = await startTestLandlord();
-  backend = await startBackendSimulator();
-  product = await roomleProduct(landlord, backend.url);
+  roomle = await startRoomle();
+  ({ landlord, product } = roomle);
   tenant = await roomleTenant(landlord, product);
-  record = (await must(landlord.admin.get(`/v1/tenants/${tenant.name}`), 200)).body.data;
-  const as = async (permissions: string[]) =>
-    apiClient(landlord.url, await accessToken(landlord, product, record, await roomleUser(landlord, tenant.name, permissions)));
-  manager = await as(['tenant_management']);
-  payer = await as(['tenant_payment']);
-  nobody = await as([]);
+  manager = await roomleUserClient(landlord, product, tenant.name, ['tenant_management']);
+  payer = await roomleUserClient(landlord, product, tenant.name, ['tenant_payment']);
+  nobody = await roomleUserClient(landlord, product, tenant.name, []);
 });
 afterAll(async () => {
-  await landlord?.close();
-  await backend?.close();
+  await roomle?.close();
 });
 
-const PROFILE = {
-  name: 'Ada Buyer',
-  company: 'Shop GmbH',
-  email: 'billing@shop.example',
-  address: { line1: 'Hauptstraße 1', postalCode: '1010', city: 'Wien', country: 'AT' },
-  vatId: 'ATU12345678',
-  currency: 'EUR',
-};
+const PROFILE = { ...BILLING_PROFILE, currency: 'EUR' };
 
 describe('billing information', () => {
   it('is kept by Landlord: POST creates (tenant management), GET reads (current tenant), PUT replaces', async () => {

@@ -1,32 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BackendSimulator, startBackendSimulator } from '../../test/helpers/backend-simulator.ts';
-import { apiClient } from '../../test/helpers/http.ts';
-import { startTestLandlord, type TestLandlord } from '../../test/helpers/landlord.ts';
-import { accessToken, must, type RoomleProduct, roomleProduct, roomleTenant, roomleUser } from './roomle.test-support.ts';
+import { eventually } from '../../test/helpers/backend-simulator.ts';
+import type { TestLandlord } from '../../test/helpers/landlord.ts';
+import { startReceiver } from '../../test/helpers/receiver.ts';
+import {
+  must,
+  BILLING_PROFILE as PROFILE,
+  type RoomleProduct,
+  type RoomleSetup,
+  roomleTenant,
+  roomleUserClient,
+  startRoomle,
+} from './roomle.test-support.ts';
 
+let roomle: RoomleSetup;
 let landlord: TestLandlord;
-let backend: BackendSimulator;
 let product: RoomleProduct;
+let receiver: Awaited<ReturnType<typeof startReceiver>>;
 
 beforeAll(async () => {
-  landlord = await startTestLandlord();
-  backend = await startBackendSimulator();
-  product = await roomleProduct(landlord, backend.url);
+  // Webhooks may be delivered to the receiver on loopback.
+  roomle = await startRoomle({ env: { LANDLORD_EGRESS_ALLOW: '127.0.0.1' } });
+  ({ landlord, product } = roomle);
+  receiver = await startReceiver();
 });
 afterAll(async () => {
-  await landlord?.close();
-  await backend?.close();
+  await roomle?.close();
+  await receiver?.close();
 });
-
-const PROFILE = {
-  name: 'Ada Buyer',
-  company: 'Shop GmbH',
-  email: 'billing@shop.example',
-  address: { line1: 'Hauptstraße 1', postalCode: '1010', city: 'Wien', country: 'AT' },
-  vatId: 'ATU12345678',
-};
 
 /** Subscribes the tenant to the basic price and answers its one invoice as `GET /v1/invoices/{id}` shows it. */
 async function subscribeAndReadInvoice(tenantName: string) {
@@ -39,9 +42,7 @@ async function subscribeAndReadInvoice(tenantName: string) {
 describe('invoices bill the billing profile', () => {
   it('an issued invoice keeps the profile as it was when finalized; a later edit changes only the profile', async () => {
     const tenant = await roomleTenant(landlord, product);
-    const record = (await must(landlord.admin.get(`/v1/tenants/${tenant.name}`), 200)).body.data;
-    const user = await roomleUser(landlord, tenant.name, ['tenant_management']);
-    const manager = apiClient(landlord.url, await accessToken(landlord, product, record, user));
+    const manager = await roomleUserClient(landlord, product, tenant.name, ['tenant_management']);
     const path = `/v2/tenants/${tenant.id}/billingInformation/`;
     await must(manager.post(path, { billingInformation: { ...PROFILE, currency: 'EUR' } }), 201);
 
@@ -60,8 +61,7 @@ describe('invoices bill the billing profile', () => {
   it('a draft finalized through POST /v1/invoices/{id}/finalize takes the profile when finalized, not when drafted', async () => {
     const tenant = await roomleTenant(landlord, product);
     const record = (await must(landlord.admin.get(`/v1/tenants/${tenant.name}`), 200)).body.data;
-    const user = await roomleUser(landlord, tenant.name, ['tenant_management']);
-    const manager = apiClient(landlord.url, await accessToken(landlord, product, record, user));
+    const manager = await roomleUserClient(landlord, product, tenant.name, ['tenant_management']);
     const path = `/v2/tenants/${tenant.id}/billingInformation/`;
     await must(manager.post(path, { billingInformation: PROFILE }), 201);
     // Landlord's API makes no bare drafts (other features do, inside their transactions): one is written here.
@@ -92,5 +92,35 @@ describe('invoices bill the billing profile', () => {
     const invoice = await subscribeAndReadInvoice(tenant.name);
     expect(invoice.status).toBe('open');
     expect(invoice.billedTo).toBeNull();
+  });
+
+  it('the invoice.* webhooks carry billedTo, verified with the standardwebhooks package: the period invoice created and finalized, and its payment', async () => {
+    const endpoint = await must(
+      landlord.admin.post('/v1/webhook-endpoints', { url: `${receiver.url}/invoices`, product: product.name, eventTypes: ['invoice.*'] }),
+      201,
+    );
+    const tenant = await roomleTenant(landlord, product);
+    const manager = await roomleUserClient(landlord, product, tenant.name, ['tenant_management']);
+    await must(manager.post(`/v2/tenants/${tenant.id}/billingInformation/`, { billingInformation: { ...PROFILE, currency: 'EUR' } }), 201);
+    const invoice = await subscribeAndReadInvoice(tenant.name);
+    await must(
+      landlord.admin.post(`/v1/invoices/${invoice.id}/payments`, {
+        provider: 'manual',
+        reference: `pay-${invoice.id}`,
+        amount: invoice.total,
+      }),
+      201,
+    );
+    const verifier = new Webhook(endpoint.body.data.secret);
+    const payloads = await eventually(async () => {
+      const mine = receiver
+        .at('/invoices')
+        .map((entry) => verifier.verify(entry.body, entry.headers as Record<string, string>) as { type: string; data: any })
+        .filter((payload) => payload.data.invoice.id === invoice.id);
+      return mine.length >= 3 ? mine : undefined;
+    });
+    expect(payloads.map((payload) => payload.type).sort()).toEqual(['invoice.created', 'invoice.finalized', 'invoice.paid']);
+    for (const payload of payloads)
+      expect(payload.data.invoice).toMatchObject({ id: invoice.id, number: invoice.number, billedTo: PROFILE });
   });
 });

@@ -1,7 +1,8 @@
 import { importJWK, SignJWT } from 'jose';
+import { type BackendSimulator, startBackendSimulator } from '../../test/helpers/backend-simulator.ts';
 import { uniqueName } from '../../test/helpers/fixtures.ts';
 import { type ApiClient, apiClient } from '../../test/helpers/http.ts';
-import type { TestLandlord } from '../../test/helpers/landlord.ts';
+import { startTestLandlord, type TestLandlord } from '../../test/helpers/landlord.ts';
 import { Browser } from '../identity/identity.test-support.ts';
 import { type PeopleProduct, peopleProduct, waitForStatus } from '../people/people.test-support.ts';
 
@@ -49,6 +50,45 @@ export async function roomleProduct(landlord: TestLandlord, backendUrl: string):
   }
   await must(landlord.admin.put(`/v1/products/${product.name}/roomle`, { packages }), 200);
   return { ...product, prices };
+}
+
+/** What a Roomle test file starts from: a Landlord, a backend that completes every step, and a product serving the API. */
+export interface RoomleSetup {
+  landlord: TestLandlord;
+  backend: BackendSimulator;
+  product: RoomleProduct;
+  close(): Promise<void>;
+}
+
+/** Starts a file's Landlord, backend simulator and Roomle product; `close()` (in `afterAll`) stops what started. */
+export async function startRoomle(options: { env?: Record<string, string> } = {}): Promise<RoomleSetup> {
+  const landlord = await startTestLandlord(options);
+  const backend = await startBackendSimulator();
+  return {
+    landlord,
+    backend,
+    product: await roomleProduct(landlord, backend.url),
+    close: async () => {
+      await landlord.close();
+      await backend.close();
+    },
+  };
+}
+
+/** A tenant's billing profile as a tenant manager enters it (`billingInformation`; its optional `currency` left out). */
+export const BILLING_PROFILE = {
+  name: 'Ada Buyer',
+  company: 'Shop GmbH',
+  email: 'billing@shop.example',
+  address: { line1: 'Hauptstraße 1', postalCode: '1010', city: 'Wien', country: 'AT' },
+  vatId: 'ATU12345678',
+};
+
+/** A client acting as a new user of the tenant who holds `permissions`, with the access token Landlord would issue them. */
+export async function roomleUserClient(landlord: TestLandlord, product: RoomleProduct, tenantName: string, permissions: string[]) {
+  const record = (await must(landlord.admin.get(`/v1/tenants/${tenantName}`), 200)).body.data as { id: string; name: string };
+  const user = await roomleUser(landlord, tenantName, permissions);
+  return apiClient(landlord.url, await accessToken(landlord, product, record, user));
 }
 
 /** Fails with the answer's text unless it has `status`. */

@@ -6,30 +6,28 @@ import { listSpecifications } from '../../catalogue/specifications.service.ts';
 import type { ProductRow } from '../../db/schema.ts';
 import { html, type SafeHtml } from '../../http/html.ts';
 import { listPermissions, listRoles } from '../../people/roles.service.ts';
-import { getVisibleProduct, listProducts, productWarnings, toProductView } from '../../products/products.service.ts';
+import { getVisibleProduct, listProducts } from '../../products/products.service.ts';
 import { listResellers } from '../../resellers/resellers.service.ts';
-import { badge, csrfField, empty, json, pager, when } from '../layout.ts';
-import type { ConsoleContext, ConsoleRouter } from '../router.ts';
+import type { FormState } from '../form-fields.ts';
+import { badge, csrfField, empty, pager, when } from '../layout.ts';
+import type { ConsoleContext, ConsoleRouter, Rendered } from '../router.ts';
 import { registerClientActions } from './product-clients.ts';
+import { registerMarketplaceActions, renderMarketplaces } from './product-marketplaces.ts';
+import { registerProductSettingsActions, renderSettings } from './product-settings.ts';
 
-/** One section of a product's page; a feature that lands later (marketplaces, promo codes) adds one entry. */
+/**
+ * One section of a product's page; a feature that lands later (promo codes) adds one entry. A
+ * section with a form gets that form's state back when its action refused it (drawn again with
+ * what was typed and the API's problems beside the fields).
+ */
 export interface ProductSection {
+  /** The section's anchor (`/console/products/{id}#marketplaces`) and the key of its form state. */
+  id: string;
   title: string;
-  render(context: ConsoleContext, product: ProductRow): Promise<SafeHtml>;
+  render(context: ConsoleContext, product: ProductRow, form?: FormState): Promise<SafeHtml>;
 }
 
 const money = (minor: number, currency: string) => `${(minor / 100).toFixed(2)} ${currency}`;
-
-async function settings(context: ConsoleContext, product: ProductRow): Promise<SafeHtml> {
-  const view = toProductView(product, context.services.box);
-  const warnings = await productWarnings(context.services.db, product);
-  return html`${warnings.length ? html`<div class="warning" role="note"><p><strong>${warnings.length} warnings</strong></p><ul>${warnings.map((warning) => html`<li>${warning.message} <span class="muted mono">${warning.parameter}</span></li>`)}</ul></div>` : html`<p>${badge('ready', 'good')} No warnings.</p>`}
-<h3>Backend URLs</h3><table><tbody>${Object.entries(view.webhooks as Record<string, string | undefined>).map(
-    ([event, url]) => html`<tr><th scope="row">${event}</th><td class="mono">${url ?? '—'}</td></tr>`,
-  )}</tbody></table>
-<dl class="facts"><dt>API key sent</dt><dd class="mono">${view.apiKey ?? 'none'}</dd><dt>Sign-in URL</dt><dd class="mono">${view.signInUrl ?? '—'}</dd></dl>
-<details><summary>Health check and provisioning</summary>${json({ healthCheck: view.healthCheck, provisioning: view.provisioning })}</details>`;
-}
 
 async function matrix(context: ConsoleContext, product: ProductRow): Promise<SafeHtml> {
   const { db } = context.services;
@@ -93,22 +91,46 @@ async function access(context: ConsoleContext, product: ProductRow): Promise<Saf
 }
 
 async function resellers(context: ConsoleContext, product: ProductRow): Promise<SafeHtml> {
-  const page = await listResellers(context.services.db, context.principal, undefined, 500);
-  const mine = page.items.filter((row) => row.product_id === product.id);
-  return mine.length
-    ? html`<ul>${mine.map((row) => html`<li>${row.name} ${row.revoked_at ? badge('revoked', 'neutral') : ''}</li>`)}</ul>`
-    : empty('No resellers.');
+  const base = `/console/products/${product.id}`;
+  const page = await listResellers(context.services.db, context.principal, context.query.resellers_cursor, 50, { productId: product.id });
+  if (!page.items.length) return empty(context.query.resellers_cursor ? 'No more resellers.' : 'No resellers.');
+  return html`<table><thead><tr><th scope="col">Name</th><th scope="col">Code</th><th scope="col">Tenant prefix</th><th scope="col">User name</th><th scope="col">Created</th><th scope="col">State</th></tr></thead><tbody>${page.items.map(
+    (row) =>
+      html`<tr><td>${row.name}</td><td class="mono">${row.code}</td><td class="mono">${row.code_prefix}</td><td class="mono">${row.username}</td><td>${when(row.created_at)}</td><td>${row.revoked_at ? badge('revoked', 'neutral') : badge('active', 'good')}</td></tr>`,
+  )}</tbody></table>${pager(base, {}, page.nextCursor, { key: 'resellers_cursor', label: 'More resellers' })}`;
 }
 
 /** The sections of a product's page, in order. */
 export const PRODUCT_SECTIONS: ProductSection[] = [
-  { title: 'Settings and warnings', render: settings },
-  { title: 'Plans and features', render: matrix },
-  { title: 'Specifications', render: specifications },
-  { title: 'Clients', render: clients },
-  { title: 'Permissions and roles', render: access },
-  { title: 'Resellers', render: resellers },
+  { id: 'settings', title: 'Settings and warnings', render: renderSettings },
+  { id: 'plans', title: 'Plans and features', render: matrix },
+  { id: 'specifications', title: 'Specifications', render: specifications },
+  { id: 'clients', title: 'Clients', render: clients },
+  { id: 'access', title: 'Permissions and roles', render: access },
+  { id: 'marketplaces', title: 'Marketplaces', render: renderMarketplaces },
+  { id: 'resellers', title: 'Resellers', render: resellers },
 ];
+
+/**
+ * A product's page: every section, in order. `forms` carries a refused form's state by section
+ * id, and `status` the refusal's status (the API's: 400, 409, 412…).
+ */
+async function productPage(
+  context: ConsoleContext,
+  product: ProductRow,
+  forms: Record<string, FormState> = {},
+  status = 200,
+): Promise<Rendered> {
+  const sections = await Promise.all(
+    PRODUCT_SECTIONS.map(
+      async (section) =>
+        html`<section id="${section.id}" aria-labelledby="${section.id}-title"><h2 id="${section.id}-title">${section.title}</h2>${await section.render(context, product, forms[section.id])}</section>`,
+    ),
+  );
+  const body = html`<p><a href="/console/products">Products</a> › ${product.name}</p><h1>${product.display_name} <span class="muted mono">${product.name}</span></h1>
+<p><a href="/console/tenants?product=${product.name}">Its tenants</a></p>${sections}`;
+  return { title: product.display_name, section: 'products', body, status };
+}
 
 /** Products: the list, and each product's sections. */
 export function registerProductPages(router: ConsoleRouter): void {
@@ -125,14 +147,10 @@ export function registerProductPages(router: ConsoleRouter): void {
     return { title: 'Products', section: 'products', body };
   });
 
-  router.page('/console/products/:product', async (context) => {
-    const product = await getVisibleProduct(context.services.db, context.principal, context.params.product ?? '');
-    const sections = await Promise.all(
-      PRODUCT_SECTIONS.map(async (section) => html`<section><h2>${section.title}</h2>${await section.render(context, product)}</section>`),
-    );
-    const body = html`<p><a href="/console/products">Products</a> › ${product.name}</p><h1>${product.display_name} <span class="muted mono">${product.name}</span></h1>
-<p><a href="/console/tenants?product=${product.name}">Its tenants</a></p>${sections}`;
-    return { title: product.display_name, section: 'products', body };
-  });
+  router.page('/console/products/:product', async (context) =>
+    productPage(context, await getVisibleProduct(context.services.db, context.principal, context.params.product ?? '')),
+  );
   registerClientActions(router);
+  registerProductSettingsActions(router, productPage);
+  registerMarketplaceActions(router, productPage);
 }

@@ -5,13 +5,18 @@ import { createRecurringBill, listRecurringBills, type RecurringBillCreateBody }
 import { localDate } from '../../commerce/calendar.ts';
 import { listTenantInvoices } from '../../commerce/invoices.service.ts';
 import { html, type SafeHtml } from '../../http/html.ts';
+import { decodeCursor, UUID_KEY } from '../../http/pagination.ts';
 import type { TenantRecord } from '../../tenants/tenants.repo.ts';
 import { formBody } from '../form-body.ts';
-import { badge, csrfField, empty, when } from '../layout.ts';
+import { badge, csrfField, empty, pager, when } from '../layout.ts';
 import type { ConsoleContext, ConsoleRouter } from '../router.ts';
 import { money } from './money.ts';
 
 const SHOWN = 20;
+
+/** The query keys of the tab's two paged lists: bills (`cursor`, as every console list) and recurring bills. */
+const BILLS_CURSOR = 'cursor';
+const RECURRING_CURSOR = 'recurring_cursor';
 
 /** A recurring bill's schedule in words: "every 12 months, 3 times, next 2027-01-31" (dates on its billing calendar). */
 export function scheduleInWords(bill: ReturnType<typeof recurringBillView>): string {
@@ -32,12 +37,17 @@ export function scheduleInWords(bill: ReturnType<typeof recurringBillView>): str
 /** The invoices-and-bills tab: the tenant's invoices, bills and recurring bills, and forms to add bills. */
 export async function renderBilling(context: ConsoleContext, tenant: TenantRecord): Promise<SafeHtml> {
   const { db } = context.services;
+  // Newest first, SHOWN at a time; a cursor this list did not hand out is a 400, as in /v1.
+  const billsFrom = decodeCursor(context.query[BILLS_CURSOR], UUID_KEY);
+  const recurringFrom = decodeCursor(context.query[RECURRING_CURSOR], UUID_KEY);
   const [invoices, bills, recurring] = await Promise.all([
     listTenantInvoices(db, context.principal, tenant.id, { limit: SHOWN }),
-    listBills(db, context.principal, tenant.id, { limit: SHOWN }),
-    listRecurringBills(db, context.principal, tenant.id, { limit: SHOWN }),
+    listBills(db, context.principal, tenant.id, { beforeId: billsFrom, limit: SHOWN }),
+    listRecurringBills(db, context.principal, tenant.id, { beforeId: recurringFrom, limit: SHOWN }),
   ]);
   const base = `/console/tenants/${tenant.id}`;
+  // Each list pages on its own; the other list's position is kept.
+  const positions = { tab: 'billing', [BILLS_CURSOR]: context.query[BILLS_CURSOR], [RECURRING_CURSOR]: context.query[RECURRING_CURSOR] };
   return html`<h2>Invoices</h2>${
     invoices.items.length
       ? html`<table><thead><tr><th scope="col">Invoice</th><th scope="col">Status</th><th scope="col" class="num">Total</th><th scope="col" class="num">Due</th><th scope="col">Created</th></tr></thead><tbody>${invoices.items.map(
@@ -53,8 +63,8 @@ export async function renderBilling(context: ConsoleContext, tenant: TenantRecor
             const bill = billView(row);
             return html`<tr><td>${bill.description}</td><td class="num">${money(Math.round(bill.priceCents * bill.units), bill.currency)}</td><td>${bill.status}</td><td>${bill.invoiceId ? html`<a href="/console/invoices/${bill.invoiceId}">invoiced</a>` : when(bill.invoiceAt)}</td></tr>`;
           },
-        )}</tbody></table>`
-      : empty('No bills yet.')
+        )}</tbody></table>${pager(base, positions, bills.nextCursor, { key: BILLS_CURSOR, label: 'Older bills' })}`
+      : empty(billsFrom ? 'No older bills.' : 'No bills yet.')
   }
 <h2>Recurring bills</h2>${
     recurring.items.length
@@ -63,8 +73,8 @@ export async function renderBilling(context: ConsoleContext, tenant: TenantRecor
             const bill = recurringBillView(row);
             return html`<tr><td>${bill.description}</td><td class="num">${money(bill.priceCents, bill.currency)}</td><td class="schedule">${scheduleInWords(bill)}</td><td>${bill.executions}</td></tr>`;
           },
-        )}</tbody></table>`
-      : empty('No recurring bills.')
+        )}</tbody></table>${pager(base, positions, recurring.nextCursor, { key: RECURRING_CURSOR, label: 'Older recurring bills' })}`
+      : empty(recurringFrom ? 'No older recurring bills.' : 'No recurring bills.')
   }
 <h2>Add a bill</h2><form class="row" method="post" action="${base}/bills">${csrfField(context.csrf)}
 <div><label for="bill-description">Description</label><input id="bill-description" name="description" required maxlength="1000"></div>

@@ -6,7 +6,7 @@ import { listMemberships } from '../../people/memberships.service.ts';
 import type { TenantRecord } from '../../tenants/tenants.repo.ts';
 import { barChart, bucketize } from '../charts.ts';
 import { findHourlySeries, findLatestTimeline } from '../console.repo.ts';
-import { badge, csrfField, empty, json, postButton, when, withQuery } from '../layout.ts';
+import { badge, csrfField, empty, json, pager, postButton, when, withQuery } from '../layout.ts';
 import type { ConsoleContext } from '../router.ts';
 import { renderBilling } from './tenant-billing.ts';
 import { renderSubscription } from './tenant-subscription.ts';
@@ -118,7 +118,7 @@ async function renderPeople(context: ConsoleContext, tenant: TenantRecord): Prom
     (member) =>
       html`<tr><td>${member.login}</td><td>${member.email}</td><td>${member.status}</td><td>${member.roles.join(', ') || '—'}</td>
 <td>${member.status === 'active' ? html`<form class="inline" method="post" action="/console/tenants/${tenant.id}/people/${encodeURIComponent(member.login)}/login-link">${csrfField(context.csrf)}<button type="submit" class="secondary">Issue login link</button></form>` : '—'}</td></tr>`,
-  )}</tbody></table>`;
+  )}</tbody></table>${pager(`/console/tenants/${tenant.id}`, { tab: 'people' }, page.nextCursor, { label: 'More people' })}`;
 }
 
 async function renderConnections(context: ConsoleContext, tenant: TenantRecord): Promise<SafeHtml> {
@@ -127,7 +127,7 @@ async function renderConnections(context: ConsoleContext, tenant: TenantRecord):
   return html`<table><thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Active</th><th scope="col">Permissions</th><th scope="col">Created</th></tr></thead><tbody>${page.items.map(
     (connection) =>
       html`<tr><td>${connection.name}</td><td>${connection.type}</td><td>${connection.active ? 'yes' : 'no'}</td><td>${connection.permissions.join(', ') || '—'}</td><td>${when(connection.created_at)}</td></tr>`,
-  )}</tbody></table>`;
+  )}</tbody></table>${pager(`/console/tenants/${tenant.id}`, { tab: 'connections' }, page.nextCursor, { label: 'More connections' })}`;
 }
 
 async function renderMetadata(_context: ConsoleContext, tenant: TenantRecord): Promise<SafeHtml> {

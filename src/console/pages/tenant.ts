@@ -1,10 +1,12 @@
 import { AppError } from '../../errors/app-error.ts';
 import { html, type SafeHtml } from '../../http/html.ts';
+import { groupUid } from '../../marketplaces/maestrano-format.ts';
 import { takeAction } from '../../tenants/lifecycle.service.ts';
 import type { TenantRecord } from '../../tenants/tenants.repo.ts';
 import { getVisibleTenant, toTenantView } from '../../tenants/tenants.service.ts';
 import { type Action, STABLE_STATUSES, type Status } from '../../tenants/workflow.ts';
-import { badge, confirmForm, postButton, statusTone, withQuery } from '../layout.ts';
+import { findGroupOfTenant } from '../console.repo.ts';
+import { badge, confirmForm, postButton, statusTone, when, withQuery } from '../layout.ts';
 import { type ConsoleContext, type ConsoleRouter, requireConfirmation } from '../router.ts';
 import { TENANT_TABS } from './tenant-tabs.ts';
 
@@ -35,7 +37,7 @@ export function registerTenantPage(router: ConsoleRouter): void {
         html`<li><a href="${withQuery(`/console/tenants/${tenant.id}`, { tab: candidate.id })}"${candidate.id === tab.id ? html` aria-current="page"` : ''}>${candidate.label}</a></li>`,
     )}</ul></nav>`;
     const panel = html`${tabs}<section aria-label="${tab.label}">${await tab.render(context, tenant)}</section>`;
-    const live = liveRegion(context, tenant, tab.id, panel);
+    const live = liveRegion(context, tenant, tab.id, panel, await marketplaceFact(context, tenant));
     const body = html`<p><a href="/console/tenants">Tenants</a> › ${tenant.name}</p>${live}`;
     return { title: `${tenant.display_name} (${tenant.name})`, section: 'tenants', body, fragment: live };
   });
@@ -60,10 +62,11 @@ export function registerTenantPage(router: ConsoleRouter): void {
  * the current tab. While the tenant is settling it asks for itself again every 2 seconds
  * (htmx); once settled the answer has no trigger, and the polling stops.
  */
-function liveRegion(context: ConsoleContext, tenant: TenantRecord, tabId: string, panel: SafeHtml): SafeHtml {
+function liveRegion(context: ConsoleContext, tenant: TenantRecord, tabId: string, panel: SafeHtml, facts: SafeHtml): SafeHtml {
   const view = toTenantView(tenant, context.principal);
   const settling = isSettling(tenant);
-  const self = withQuery(`/console/tenants/${tenant.id}`, { tab: tabId });
+  // The poll asks for the same view (the tab's filters and page), without the one-off notice.
+  const self = withQuery(`/console/tenants/${tenant.id}`, { ...context.query, notice: undefined, tab: tabId });
   const actions = view.actions.filter((action) => ACTION_LABELS[action] && !DESTRUCTIVE.includes(action));
   const destructive = view.actions.filter((action) => DESTRUCTIVE.includes(action));
   const health = view.health
@@ -76,7 +79,7 @@ function liveRegion(context: ConsoleContext, tenant: TenantRecord, tabId: string
 <h1>${tenant.display_name} <span class="muted mono">${tenant.name}</span></h1>
 <p>${badge(tenant.status, statusTone(tenant.status))} ${tenant.failed_step ? badge(`${tenant.failed_step} failed`, 'bad') : ''} ${health}
 ${settling ? html`<span class="spinner muted">Waiting for the backend</span>` : ''}</p>
-<dl class="facts"><dt>Product</dt><dd><a href="/console/products/${tenant.product_id}">${tenant.product_name}</a></dd><dt>Plan</dt><dd>${tenant.plan_price_name ?? '—'}</dd><dt>Id</dt><dd class="mono">${tenant.id}</dd><dt>Events</dt><dd><a href="/console/events?tenant=${tenant.id}">Its events</a></dd></dl>
+<dl class="facts"><dt>Product</dt><dd><a href="/console/products/${tenant.product_id}">${tenant.product_name}</a></dd><dt>Plan</dt><dd>${tenant.plan_price_name ?? '—'}</dd><dt>Id</dt><dd class="mono">${tenant.id}</dd><dt>Events</dt><dd><a href="/console/events?tenant=${tenant.id}">Its events</a></dd>${facts}</dl>
 <div class="actions">${actions.map((action) =>
     postButton(`/console/tenants/${tenant.id}/actions/${action}`, ACTION_LABELS[action] ?? action, context.csrf, {
       secondary: action === 'undo',
@@ -84,4 +87,11 @@ ${settling ? html`<span class="spinner muted">Waiting for the backend</span>` : 
   )}</div>
 ${destructive.map((action) => confirmForm(`/console/tenants/${tenant.id}/actions/${action}`, tenant.name, ACTION_LABELS[action] ?? action, context.csrf))}
 ${panel}</div>`;
+}
+
+/** For a tenant that is a marketplace group: which group of which marketplace (a link to the product's marketplaces). */
+async function marketplaceFact(context: ConsoleContext, tenant: TenantRecord): Promise<SafeHtml> {
+  const group = await findGroupOfTenant(context.services.db, tenant.id);
+  if (!group) return html``;
+  return html`<dt>Marketplace</dt><dd>group <span class="mono">${groupUid(group.number)}</span> of <a href="/console/products/${tenant.product_id}#marketplace-${group.marketplace_id}">${group.marketplace_name}</a>${group.deleted_at ? html` ${badge(`cancelled ${when(group.deleted_at)}`, 'neutral')}` : ''}</dd>`;
 }

@@ -38,6 +38,14 @@ export interface TenantTimelineTable {
   detail: Json<Record<string, unknown>>;
 }
 
+/** How far each call to a product's backend got: its last attempt whose outcome was recorded (0017). */
+export interface BackendCallAttemptsTable {
+  step_id: string;
+  kind: string;
+  finished_attempt: number;
+  finished_at: Timestamp;
+}
+
 /** The health of a tenant that was ever live; also the prober's work queue (see 0004_health.sql). */
 export interface TenantHealthTable {
   tenant_id: string;
