@@ -11,7 +11,7 @@ import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { openapiWebhooks } from './events/event-types.ts';
 import { sequencerComponent } from './events/sequencer.ts';
 import { healthProberComponent } from './health/health.node.ts';
-import { createHttpApp } from './http/app.ts';
+import { compileDeferredSchemas, createHttpApp } from './http/app.ts';
 import { createMetrics } from './http/metrics.ts';
 import { registerOpsRoutes } from './http/ops.routes.ts';
 import type { HttpApp } from './http/types.ts';
@@ -151,6 +151,9 @@ export async function startLandlord(config: Config, options: StartOptions = {}):
     cleanups.push(() => app.close());
     const url = await app.listen({ port: config.port, host: config.host });
     listeningUrl = url;
+    // Route schemas were left uncompiled to start sooner: compile them now, between requests.
+    const schemasCompiled = compileDeferredSchemas(app);
+    schemasCompiled.catch((error: unknown) => log.error({ err: error }, 'a route schema does not compile'));
 
     await supervisor.run(
       nodeHeartbeatComponent({

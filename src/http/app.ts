@@ -11,6 +11,7 @@ import { AppError } from '../errors/app-error.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { SecretBox } from '../platform/secret-box.ts';
 import { installAuthHook } from './auth-hook.ts';
+import { createDeferredSchemas, type DeferredSchemas, deferredSerializers, deferredValidators } from './deferred-schemas.ts';
 import { frameworkErrors, installErrorHandlers } from './error-handler.ts';
 import { installIdempotency } from './idempotency.ts';
 import { instrumentHttp } from './metrics.ts';
@@ -55,11 +56,22 @@ export interface HttpDeps {
   routes: (app: HttpApp) => void | Promise<void>;
 }
 
+const deferredOf = new WeakMap<HttpApp, DeferredSchemas>();
+
+/**
+ * Compiles the route schemas the app deferred from start-up (see deferred-schemas.ts).
+ * The node calls it once it listens; it rejects with the first schema that does not compile.
+ */
+export function compileDeferredSchemas(app: HttpApp): Promise<void> {
+  return deferredOf.get(app)?.compileAll() ?? Promise.resolve();
+}
+
 /**
  * Builds the Fastify app: envelope errors, validation, authentication, rate limits,
  * idempotency, metrics and the OpenAPI document, then the feature routes.
  */
 export async function createHttpApp(deps: HttpDeps): Promise<HttpApp> {
+  const deferred = createDeferredSchemas();
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: BODY_LIMIT,
@@ -69,10 +81,12 @@ export async function createHttpApp(deps: HttpDeps): Promise<HttpApp> {
     return503OnClosing: true,
     frameworkErrors,
     ajv: { customOptions: { coerceTypes: true } },
+    schemaController: { compilersFactory: { buildSerializer: deferredSerializers(deferred) } },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
   }).withTypeProvider<import('@fastify/type-provider-typebox').TypeBoxTypeProvider>() as unknown as HttpApp;
 
-  app.setValidatorCompiler(validatorCompiler);
+  app.setValidatorCompiler(deferredValidators(deferred, validatorCompiler));
+  deferredOf.set(app, deferred);
   installErrorHandlers(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
