@@ -239,10 +239,14 @@ function report(
     {
       what: `renewals ≥ ${RATIO_AIM}× the bare SQL ceiling (${rate.toFixed(2)}×)`,
       met: rate >= RATIO_AIM,
-      why: 'besides the four rows the ceiling writes, each renewal computes its boundary on the calendar module, writes two events in the tenant’s sequence (subscription renewed, invoice finalized) with their JSON that the event sequencer then numbers, and the batch travels as JSON parameters.',
+      why: 'besides the four rows the ceiling writes, each renewal computes its boundary on the calendar module, writes three events in the tenant’s sequence (subscription renewed, invoice created, invoice finalized) with their JSON that the event sequencer then numbers, and the batch travels as JSON parameters.',
     },
     { what: `${fmt(n, 0)} subscriptions renewed within ${TOTAL_AIM_S} s (${fmt(run.landlordS, 1)} s)`, met: run.landlordS < TOTAL_AIM_S },
-    { what: `API reads p99 < ${READ_P99_AIM_MS} ms meanwhile (${fmt(run.reads.p99, 1)} ms)`, met: run.reads.p99 < READ_P99_AIM_MS },
+    {
+      what: `API reads p99 < ${READ_P99_AIM_MS} ms meanwhile (${fmt(run.reads.p99, 1)} ms)`,
+      met: run.reads.p99 < READ_P99_AIM_MS,
+      why: 'the reads share the 2 cores with the renewal batches (Landlord building each batch, PostgreSQL writing it); the median read is unaffected, the slowest wait behind a batch.',
+    },
     { what: 'exactly one period and one invoice number per subscription', met: Boolean(exact) },
   ];
   const markdown = [
