@@ -5,7 +5,7 @@ import { useCrashHarness } from '../../test/helpers/crash-harness.ts';
 import { apiClient } from '../../test/helpers/http.ts';
 import { TEST_ADMIN_KEY } from '../../test/helpers/landlord.ts';
 import { spawnLandlord } from '../../test/helpers/process.ts';
-import { documentMarketplace } from '../marketplaces/marketplaces.test-support.ts';
+import { liveGroupOnMarketplace } from '../marketplaces/marketplaces.test-support.ts';
 
 // A job whose attempt was recorded (its next attempt enqueued) but whose completion never reached
 // the database — the process died in between — is handed back to the queue and runs again. That
@@ -33,21 +33,10 @@ it('a call attempt whose job completion was lost in a SIGKILL is not made again 
   const first = await spawnLandlord(env());
   started.push(first);
   const admin = apiClient(first.url, TEST_ADMIN_KEY);
-  const events = ['creation', 'activation', 'deactivation', 'deletion'];
-  const product = await admin.post('/v1/products', {
+  const { groups, group } = await liveGroupOnMarketplace(admin, crash.backend.url, {
     name: 'rerun-crash',
     displayName: 'A call re-run after a crash',
-    webhooks: Object.fromEntries(events.map((event) => [event, `${crash.backend.url}/api/integration/{name}/${event}`])),
-    provisioning: { mode: 'response', maxAttempts: 50 },
   });
-  expect(product.status, product.text).toBe(201);
-  const marketplace = await admin.post('/v1/products/rerun-crash/marketplaces', documentMarketplace(crash.backend.url));
-  expect(marketplace.status, marketplace.text).toBe(201);
-  const groups = `/v1/marketplaces/${marketplace.body.data.id}/groups`;
-  const group = (await admin.post(groups, { name: 'Sales', currency: 'AUD' })).body.data;
-  await eventually(async () =>
-    (await admin.get(`/v1/tenants/${group.tenant.name}`)).body.data.status === 'created_as_active' ? true : undefined,
-  );
   expect((await admin.delete(`${groups}/${group.uid}`)).status).toBe(200);
   const groupPath = `/maestrano/account/groups/${group.uid}/maestrano-dev`;
   // The first attempt is at the app, held open: its job is locked by the first process.

@@ -1,3 +1,5 @@
+import { expect } from 'vitest';
+import { eventually } from '../../test/helpers/backend-simulator.ts';
 import { type ApiClient, apiClient } from '../../test/helpers/http.ts';
 import type { TestLandlord } from '../../test/helpers/landlord.ts';
 
@@ -106,4 +108,26 @@ export async function addUser(landlord: TestLandlord, marketplace: string, group
   });
   if (created.status !== 201) throw new Error(`user: ${created.status} ${created.text}`);
   return created.body.data as { uid: string; email: string };
+}
+
+/**
+ * A product whose backend (at `backendUrl`) takes every lifecycle call in response mode, a marketplace of it in
+ * the document's shape, and one group of that marketplace brought live: what the notice crash tests start from.
+ */
+export async function liveGroupOnMarketplace(admin: ApiClient, backendUrl: string, product: { name: string; displayName: string }) {
+  const events = ['creation', 'activation', 'deactivation', 'deletion'];
+  const created = await admin.post('/v1/products', {
+    ...product,
+    webhooks: Object.fromEntries(events.map((event) => [event, `${backendUrl}/api/integration/{name}/${event}`])),
+    provisioning: { mode: 'response', maxAttempts: 50 },
+  });
+  expect(created.status, created.text).toBe(201);
+  const marketplace = await admin.post(`/v1/products/${product.name}/marketplaces`, documentMarketplace(backendUrl));
+  expect(marketplace.status, marketplace.text).toBe(201);
+  const groups = `/v1/marketplaces/${marketplace.body.data.id}/groups`;
+  const group = (await admin.post(groups, { name: 'Sales', currency: 'AUD' })).body.data;
+  await eventually(async () =>
+    (await admin.get(`/v1/tenants/${group.tenant.name}`)).body.data.status === 'created_as_active' ? true : undefined,
+  );
+  return { groups, group };
 }

@@ -4,7 +4,7 @@ import { useCrashHarness } from '../../test/helpers/crash-harness.ts';
 import { apiClient } from '../../test/helpers/http.ts';
 import { TEST_ADMIN_KEY } from '../../test/helpers/landlord.ts';
 import { spawnLandlord } from '../../test/helpers/process.ts';
-import { documentMarketplace } from './marketplaces.test-support.ts';
+import { liveGroupOnMarketplace } from './marketplaces.test-support.ts';
 
 // The DELETE notices survive a SIGKILL of a real Landlord process: owed while the app is down,
 // delivered by the next process once it is back, each answered 2xx exactly once.
@@ -25,21 +25,10 @@ it('a group deletion and a user removal each reach the app exactly once after a 
   const first = await spawnLandlord(env());
   started.push(first);
   const admin = apiClient(first.url, TEST_ADMIN_KEY);
-  const events = ['creation', 'activation', 'deactivation', 'deletion'];
-  const product = await admin.post('/v1/products', {
+  const { groups, group } = await liveGroupOnMarketplace(admin, crash.backend.url, {
     name: 'market-crash',
     displayName: 'Sold on a marketplace',
-    webhooks: Object.fromEntries(events.map((event) => [event, `${crash.backend.url}/api/integration/{name}/${event}`])),
-    provisioning: { mode: 'response', maxAttempts: 50 },
   });
-  expect(product.status, product.text).toBe(201);
-  const marketplace = await admin.post('/v1/products/market-crash/marketplaces', documentMarketplace(crash.backend.url));
-  expect(marketplace.status, marketplace.text).toBe(201);
-  const groups = `/v1/marketplaces/${marketplace.body.data.id}/groups`;
-  const group = (await admin.post(groups, { name: 'Sales', currency: 'AUD' })).body.data;
-  await eventually(async () =>
-    (await admin.get(`/v1/tenants/${group.tenant.name}`)).body.data.status === 'created_as_active' ? true : undefined,
-  );
   const users = `${groups}/${group.uid}/users`;
   expect((await admin.post(users, { email: 'owner@example.com', name: 'Olive', surname: 'Owner', role: 'Super Admin' })).status).toBe(201);
   const member = (await admin.post(users, { email: 'member@example.com', name: 'Mel', surname: 'Member', role: 'Member' })).body.data;
