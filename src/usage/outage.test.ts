@@ -34,19 +34,25 @@ it('answers 503 and stores nothing for a batch whose connection PostgreSQL refus
     DATABASE_URL: url,
     LANDLORD_ADMIN_KEY: TEST_ADMIN_KEY,
     LANDLORD_RATE_LIMIT: '0',
-    LANDLORD_DATABASE_POOL_SIZE: '10',
+    // Room for every batch at once: a batch that finds no connection is refused by PostgreSQL, not queued by the pool.
+    LANDLORD_DATABASE_POOL_SIZE: '20',
     LANDLORD_WORKER_CONCURRENCY: '1',
   });
   const api = apiClient(landlord.url, TEST_ADMIN_KEY);
   await seedMeteredTenant(api);
-  // The pool may already hold as many connections as the batches need, and then nothing is refused: its idle
-  // ones are closed, and the role is left room for two more, so the batches must open connections and most are refused.
+  // The pool's idle connections are closed and the role is left room for two more. While the test holds a lock that
+  // every batch's write waits for, each batch keeps its connection: the batches must open new ones, and all but a
+  // few are refused however fast the machine is.
   await c.query(
     `select pg_terminate_backend(pid) from pg_stat_activity where usename = $1 and state = 'idle' and application_name = 'landlord'`,
     [role],
   );
   const used = await c.query(`select count(*)::int as n from pg_stat_activity where usename = $1`, [role]);
   await c.query(`alter role ${role} connection limit ${used.rows[0].n + 2}`);
+  const holder = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:5432/${dbName}` });
+  await holder.connect();
+  await holder.query('begin');
+  await holder.query('lock table usage_totals in share row exclusive mode');
   const answers: { batch: number; status: number; accepted?: number; code?: string }[] = [];
   const batch = (b: number) => ({
     product: 'metered',
@@ -59,19 +65,29 @@ it('answers 503 and stores nothing for a batch whose connection PostgreSQL refus
     })),
   });
   try {
-    // More batches at once than the connections left: the pool must open new ones, and PostgreSQL refuses them.
-    await Promise.all(
-      Array.from({ length: 12 }, async (_, b) => {
-        const answer = await api.post('/v1/usage', batch(b));
-        answers.push({
-          batch: b,
-          status: answer.status,
-          accepted: answer.body?.data?.accepted,
-          code: answer.body?.metadata?.errors?.[0]?.code,
-        });
-      }),
-    );
+    const sent = Array.from({ length: 12 }, async (_, b) => {
+      const answer = await api.post('/v1/usage', batch(b));
+      answers.push({
+        batch: b,
+        status: answer.status,
+        accepted: answer.body?.data?.accepted,
+        code: answer.body?.metadata?.errors?.[0]?.code,
+      });
+    });
+    // Every batch is either answered or waiting on the lock with its connection; then the lock goes.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const waiting = await c.query(
+        `select count(*)::int as n from pg_stat_activity where usename = $1 and wait_event_type = 'Lock'`,
+        [role],
+      );
+      if (answers.length + waiting.rows[0].n >= 12 || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await holder.query('commit');
+    await Promise.all(sent);
   } finally {
+    await holder.end();
     await c.query(`alter role ${role} connection limit -1`);
   }
   const refused = answers.filter((answer) => answer.status !== 200);
