@@ -73,7 +73,8 @@ export function createProbeEngine(deps: ProberDeps): ProbeEngine {
   let handBack: ClaimedProbe[] = [];
   let chain: Promise<void> = Promise.resolve();
   let flushTimer: NodeJS.Timeout | undefined;
-  let claiming = false;
+  // The claim loop running now, if any: a round's drain waits for it, as its tenants belong to the round.
+  let pumping: Promise<void> | undefined;
   // Whether the last claim came back full: more rows may be due right now.
   let backlog = false;
   let stopped = false;
@@ -163,9 +164,7 @@ export function createProbeEngine(deps: ProberDeps): ProbeEngine {
     return claimed.length;
   };
 
-  const pump = async (): Promise<void> => {
-    if (claiming || stopped) return;
-    claiming = true;
+  const claimWhileBacklogged = async (): Promise<void> => {
     try {
       // Keep claiming while whole batches come back (a backlog) and there is room.
       while (!stopped && room() >= claimThreshold() && outcomes.length < MAX_UNWRITTEN) {
@@ -174,9 +173,20 @@ export function createProbeEngine(deps: ProberDeps): ProbeEngine {
       }
     } catch (error) {
       deps.onError(error);
-    } finally {
-      claiming = false;
     }
+  };
+  const pump = (): Promise<void> => {
+    if (stopped) return Promise.resolve();
+    if (pumping) return pumping;
+    const run = claimWhileBacklogged();
+    pumping = run;
+    // Cleared once settled (a callback, so never before it was set); its failure is the awaiting caller's to see.
+    run
+      .finally(() => {
+        if (pumping === run) pumping = undefined;
+      })
+      .catch(() => undefined);
+    return run;
   };
 
   return {
@@ -185,9 +195,10 @@ export function createProbeEngine(deps: ProberDeps): ProbeEngine {
       const before = { ...totals };
       for (;;) {
         const claimed = await claim(Math.max(1, room()));
-        await Promise.all(running);
+        // A finished probe may have started a claim of its own meanwhile: what it claims is this round's too.
+        while (running.size > 0 || pumping) await Promise.all([...running, pumping]);
         await flushAll();
-        if (claimed === 0 && running.size === 0) break;
+        if (claimed === 0 && running.size === 0 && !pumping) break;
       }
       return {
         probed: totals.probed - before.probed,
