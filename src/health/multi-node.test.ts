@@ -10,7 +10,10 @@ let rig: HealthRig;
 let names: string[];
 
 beforeAll(async () => {
-  rig = await startHealthRig({ cadence: { failureThreshold: 2 } });
+  // A healthy answer must never look like an outage here: under a loaded machine (the suite runs three files at once
+  // on two cores) a loopback probe can take longer than the rig's usual 1 s timeout, and a tenant that timed out in
+  // the first round is already unavailable, not due, in the third. The lease (timeout + 5 s) stays under the interval.
+  rig = await startHealthRig({ cadence: { failureThreshold: 2, timeoutSeconds: 4 } });
   // Seeded as live tenants with health rows, all due now, as after a restart.
   const { db } = rig.landlord.node.services;
   const now = rig.clock.now();
