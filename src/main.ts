@@ -9,6 +9,7 @@ import { createListener } from './db/listener.ts';
 import { migrate, migrationsApplied, readMigrations } from './db/migrate.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { openapiWebhooks } from './events/event-types.ts';
+import { createSequencerNudge } from './events/nudge.ts';
 import { sequencerComponent } from './events/sequencer.ts';
 import { healthProberComponent } from './health/health.node.ts';
 import { compileDeferredSchemas, createHttpApp } from './http/app.ts';
@@ -123,7 +124,22 @@ export async function startLandlord(config: Config, options: StartOptions = {}):
     // Known once the node listens (tests use port 0); LANDLORD_PUBLIC_URL when set.
     let listeningUrl = '';
     const baseUrl = () => config.publicUrl ?? listeningUrl;
-    const services: Services = { db, box, clock, keyRing, config, log, http, nodeId: node.id, authenticator, listener, baseUrl, metrics };
+    const nudgeSequencer = createSequencerNudge(db, (error) => warnUnlessUnavailable(log, error, 'sequencer nudge'));
+    const services: Services = {
+      db,
+      box,
+      clock,
+      keyRing,
+      config,
+      log,
+      http,
+      nodeId: node.id,
+      authenticator,
+      listener,
+      baseUrl,
+      metrics,
+      nudgeSequencer,
+    };
     services.componentStates = () => supervisor.states();
 
     let componentsStarted = false;

@@ -16,6 +16,7 @@ import { registerConsole } from './console/console.routes.ts';
 import type { Db } from './db/database.ts';
 import type { Listener } from './db/listener.ts';
 import { registerEventRoutes } from './events/events.routes.ts';
+import type { SequencerNudge } from './events/nudge.ts';
 import { registerHealthRoutes } from './health/health.routes.ts';
 import type { HttpApp } from './http/types.ts';
 import { identityDeps } from './identity/identity-deps.ts';
@@ -60,6 +61,8 @@ export interface Services {
   baseUrl: () => string;
   /** The node's Prometheus registry (`/metrics`), for features' own counters. */
   metrics?: Registry;
+  /** Wakes every node's event sequencer soon, after a write that recorded events without a NOTIFY (`nudge.ts`). */
+  nudgeSequencer: SequencerNudge;
   /** This node's background components and their states (the console's system page). */
   componentStates?: () => Record<string, string>;
 }
@@ -95,7 +98,7 @@ export async function registerFeatureRoutes(app: HttpApp, services: Services): P
   registerCommerceRoutes(app, services);
   // calls and billing
   registerPlanChangeRoutes(app, db, { clock });
-  registerBillRoutes(app, db, { clock });
+  registerBillRoutes(app, db, { clock, nudgeSequencer: services.nudgeSequencer });
   // usage
   await registerUsageRoutes(app, db, { clock, listener: services.listener, authenticator: services.authenticator, verifier });
   // console

@@ -4,7 +4,7 @@ import { type AuditEntry, auditInsert } from '../audit/audit.repo.ts';
 import { type Db, executePrepared } from '../db/database.ts';
 import type { BillsTable, RecurringBillsTable } from '../db/schema.ts';
 import { findTenantPage, type TenantPageFilter } from '../db/tenant-page.ts';
-import { eventsInsert, type NewEvent, notifySequencerOnce } from '../events/events.repo.ts';
+import { eventsInsert, type NewEvent } from '../events/events.repo.ts';
 
 export type BillRow = Selectable<BillsTable>;
 export type RecurringBillRow = Selectable<RecurringBillsTable>;
@@ -95,6 +95,7 @@ export async function findChargeContext(db: Db, tenantId: string, productId: str
  * and the bill is written only if the tenant is not deleted by then (re-checked, as it was read unlocked):
  * undefined when it was, and nothing is written. `guard`, a select that locks what else the bill relies on
  * (a marketplace's group, still undeleted), must find a row too: it is taken first, before the tenant.
+ * The statement sends no NOTIFY (it would serialise bills' commits): the caller nudges the sequencer after it.
  */
 export async function insertBillLogged(
   db: Db,
@@ -105,7 +106,7 @@ export async function insertBillLogged(
   const guarded = guard ? sql`guard as (${guard}),` : sql``;
   const rows = await executePrepared(
     db,
-    sql<BillRow & { notified: number }>`
+    sql<BillRow>`
     with ${guarded} seq as (
       update tenants set event_seq = event_seq + 1 where id = ${bill.tenant_id}::uuid and status <> 'deleted'
         ${guard ? sql`and exists (select 1 from guard)` : sql``} returning event_seq),
@@ -119,11 +120,8 @@ export async function insertBillLogged(
       returning *),
     audited as (${auditInsert(log.actor, log.audit, sql`created`)}),
     recorded as (${eventsInsert([{ event: log.event, seq: sql`seq.event_seq` }], sql`seq`)})
-    select created.*, ${notifySequencerOnce(sql`recorded`, bill.tenant_id)} as notified
-    from (select 1) as one left join created on true`,
+    select created.* from (select 1) as one left join created on true`,
   );
   const row = rows[0];
-  if (!row?.id) return undefined;
-  const { notified: _notified, ...written } = row;
-  return written;
+  return row?.id ? row : undefined;
 }

@@ -13,6 +13,7 @@ import { findTenantSubscription } from '../commerce/subscriptions.repo.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import { recordEvent } from '../events/events.repo.ts';
+import type { SequencerNudge } from '../events/nudge.ts';
 import type { Clock } from '../platform/clock.ts';
 import { newId } from '../platform/ids.ts';
 import type { TenantRecord } from '../tenants/tenants.repo.ts';
@@ -24,6 +25,8 @@ import { cancelTenantRow, type TenantRowKind, type TenantRowsQuery, tenantRowsPa
 /** What bills need. */
 export interface BillingDeps {
   clock: Clock;
+  /** Wakes the event sequencers after a bill's write, which records its event without a NOTIFY. */
+  nudgeSequencer: SequencerNudge;
 }
 
 /** The request body of a one-off bill. */
@@ -162,6 +165,7 @@ export async function createBillFor(
   );
   // Deleted since it was read (or the guard's row gone): the tenant's row is re-checked under its lock in the write.
   if (!bill) throw new AppError('tenant.deleted', { parameter: 'tenant' });
+  deps.nudgeSequencer();
   return bill;
 }
 

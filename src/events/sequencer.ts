@@ -5,6 +5,7 @@ import type { Listener } from '../db/listener.ts';
 import type { EventsTable } from '../db/schema.ts';
 import type { Component } from '../platform/supervisor.ts';
 import { EVENTS_CHANNEL } from './events.repo.ts';
+import { SEQUENCE_CHANNEL } from './nudge.ts';
 
 // Any fixed number; at most one node sequences at a time.
 const SEQUENCER_LOCK = 7_305_003;
@@ -57,7 +58,7 @@ export interface Sequencer {
 
 /**
  * Runs the sequencer on this node: woken at once by the NOTIFY every recorded event
- * sends (at commit), and every `idleMs` in case a notification was missed.
+ * sends (at commit) or a nudge sends after it (`nudge.ts`), and every `idleMs` in case a notification was missed.
  */
 export async function startSequencer(options: {
   db: Db;
@@ -100,6 +101,7 @@ export async function startSequencer(options: {
   };
 
   const unlisten = await options.listener.on(EVENTS_CHANNEL, wake);
+  const unlistenNudges = await options.listener.on(SEQUENCE_CHANNEL, wake);
   const timer = setInterval(wake, options.idleMs ?? 500);
   timer.unref();
   wake();
@@ -108,6 +110,7 @@ export async function startSequencer(options: {
     async stop() {
       stopped = true;
       unlisten();
+      unlistenNudges();
       clearInterval(timer);
       clearTimeout(waking);
       await running?.catch(() => {});

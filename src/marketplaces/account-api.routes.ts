@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import type { Principal } from '../access/principal.ts';
+import type { BillingDeps } from '../billing/bills.service.ts';
 import { type Db, executePrepared } from '../db/database.ts';
 import { answerFor } from '../http/error-handler.ts';
 import type { HttpApp } from '../http/types.ts';
@@ -38,7 +39,7 @@ function maestranoAnswer(error: unknown, request: FastifyRequest): { status: num
 export async function registerAccountApi(
   app: HttpApp,
   db: Db,
-  deps: { clock: Clock; authenticate: MarketplaceAuthenticator },
+  deps: BillingDeps & { authenticate: MarketplaceAuthenticator },
 ): Promise<void> {
   await app.register(
     async (scope) => {

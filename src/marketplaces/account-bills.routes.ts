@@ -1,11 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../access/principal.ts';
-import { cancelBill, createBillFor } from '../billing/bills.service.ts';
+import { type BillingDeps, cancelBill, createBillFor } from '../billing/bills.service.ts';
 import { cancelRecurringBill, createRecurringBill } from '../billing/recurring-bills.service.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { HttpApp } from '../http/types.ts';
-import type { Clock } from '../platform/clock.ts';
 import { marketplaceBillQuery, marketplaceRecurringBillQuery } from './account-bills.repo.ts';
 import { FieldReader } from './account-input.ts';
 import {
@@ -34,7 +33,7 @@ const groupFilter = (request: FastifyRequest) => {
  * bills (`src/billing`, issue #10), made and cancelled by its services, shown in Maestrano's
  * shapes under their `bill-<n>` / `rbill-<n>` numbers; a marketplace sees its groups' only.
  */
-export function registerAccountBillRoutes(app: HttpApp, db: Db, deps: { clock: Clock }): void {
+export function registerAccountBillRoutes(app: HttpApp, db: Db, deps: BillingDeps): void {
   const readBill = async (dbOrTx: Db, request: FastifyRequest, uid: string) => {
     const number = numberOf('bill', uid);
     const row = number

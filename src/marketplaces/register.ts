@@ -15,6 +15,6 @@ export async function registerMarketplaceFeature(app: HttpApp, services: Service
   registerMarketplaceRoutes(app, db, { clock, box });
   registerGroupRoutes(app, db, { clock, authenticator: services.authenticator, authenticate });
   registerMarketplaceConfigRoutes(app, db, { clock, box, baseUrl: services.baseUrl });
-  await registerAccountApi(app, db, { clock, authenticate });
+  await registerAccountApi(app, db, { clock, nudgeSequencer: services.nudgeSequencer, authenticate });
   registerMaestranoSso(app, db, { ...identityDeps(services.config, clock, services.baseUrl), box });
 }

@@ -77,10 +77,9 @@ it('answers 503 and stores nothing for a batch whose connection PostgreSQL refus
     // Every batch is either answered or waiting on the lock with its connection; then the lock goes.
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const waiting = await c.query(
-        `select count(*)::int as n from pg_stat_activity where usename = $1 and wait_event_type = 'Lock'`,
-        [role],
-      );
+      const waiting = await c.query(`select count(*)::int as n from pg_stat_activity where usename = $1 and wait_event_type = 'Lock'`, [
+        role,
+      ]);
       if (answers.length + waiting.rows[0].n >= 12 || Date.now() > deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
