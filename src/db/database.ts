@@ -1,5 +1,6 @@
 import {
-  type CompiledQuery,
+  type Compilable,
+  CompiledQuery,
   DummyDriver,
   Kysely,
   PostgresAdapter,
@@ -89,3 +90,33 @@ export const compileOnly: Db = new Kysely<Database>({
     createQueryCompiler: () => new PostgresQueryCompiler(),
   },
 });
+
+/** A hot statement's parameters by name. */
+type Parameters = Record<string, unknown>;
+
+/**
+ * A hot statement built and compiled once, then run as a named prepared statement with new values: building a
+ * Kysely query and compiling it cost a read more than its execution. `build` is called once, with `compileOnly`
+ * and a stand-in for each parameter (the keys of the first call's `parameters`), so its text must depend on the
+ * parameters' positions only: no branch on their values, no value inside a JSON or a list it builds.
+ */
+export function hotStatement<P extends Parameters, R>(
+  build: (db: Db, parameters: P) => RawBuilder<R> | Compilable<R>,
+): (db: Db, parameters: P) => Promise<R[]> {
+  let compiled: { sql: string; slots: ({ name: keyof P } | { value: unknown })[] } | undefined;
+  const compile = (names: (keyof P)[]) => {
+    const standIns = new Map<unknown, keyof P>(names.map((name) => [{ standingFor: name }, name]));
+    const query = build(compileOnly, Object.fromEntries([...standIns].map(([standIn, name]) => [name, standIn])) as P);
+    const { sql, parameters } = 'isRawBuilder' in query ? query.compile(compileOnly) : query.compile();
+    prepareStatement(sql);
+    return {
+      sql,
+      slots: parameters.map((value) => (standIns.has(value) ? { name: standIns.get(value) as keyof P } : { value })),
+    };
+  };
+  return async (db, parameters) => {
+    compiled ??= compile(Object.keys(parameters));
+    const values = compiled.slots.map((slot) => ('name' in slot ? parameters[slot.name] : slot.value));
+    return (await db.executeQuery<R>(CompiledQuery.raw(compiled.sql, values))).rows;
+  };
+}

@@ -3,6 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Authenticator } from '../access/authenticator.ts';
 import type { Config } from '../config/config.ts';
@@ -29,6 +30,8 @@ export const BODY_LIMIT = 1024 * 1024;
 class AccessLog extends LogController {
   override incomingRequest(): void {}
   override requestCompleted(_error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+    // Most nodes log at info or above: the line is not even built then.
+    if (!(request.log as Logger).isLevelEnabled('debug')) return;
     request.log.debug(
       { method: request.method, url: withoutSecrets(request.url), status: reply.statusCode, ms: reply.elapsedTime },
       'request',
