@@ -125,6 +125,34 @@ describe('calendar properties', () => {
     );
   });
 
+  it('a local day is the same whether it was remembered or worked out afresh, on both sides of its edges', () => {
+    // Instants near each other (the same day, its edges ± 1 ms) in several zones, interleaved, so answers come
+    // from the remembered day as well as from the calendar; each is checked against Temporal directly.
+    const nearArb = fc.tuple(zoneArb, anchorArb, fc.array(fc.integer({ min: -30 * 3_600_000, max: 30 * 3_600_000 }), { maxLength: 8 }));
+    fc.assert(
+      fc.property(fc.array(nearArb, { minLength: 1, maxLength: 4 }), (groups) => {
+        for (const [zone, base, offsets] of groups) {
+          const first = localDayWindow(zone, base);
+          const instants = [
+            base,
+            first.start,
+            new Date(first.end.getTime() - 1),
+            first.end,
+            ...offsets.map((o) => new Date(base.getTime() + o)),
+          ];
+          for (const instant of instants) {
+            const local = Temporal.Instant.fromEpochMilliseconds(instant.getTime()).toZonedDateTimeISO(zone);
+            const day = localDayWindow(zone, instant);
+            expect(day.date).toBe(local.toPlainDate().toString());
+            expect(day.start.getTime()).toBe(local.startOfDay().epochMilliseconds);
+            expect(day.end.getTime()).toBe(local.startOfDay().add({ days: 1 }).startOfDay().epochMilliseconds);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('local days tile time and calendar day counts add up', () => {
     fc.assert(
       fc.property(zoneArb, anchorArb, anchorArb, anchorArb, (zone, a, b, c) => {

@@ -129,12 +129,28 @@ export function boundariesDue(anchor: Date, cycle: Cycle, zone: string, afterNum
   return due;
 }
 
+// The last day each zone was asked for: hot paths (a bill's invoice time, usage windows) ask about today again
+// and again, and working it out through the calendar costs more than the rest of their request. A day is a
+// fact of the zone's rules, so remembering it changes no answer.
+const lastDays = new Map<string, { start: number; end: number; date: string }>();
+const LAST_DAYS_BOUND = 1000;
+
 /** The local calendar day containing `instant` in `zone`, as the half-open `[start, end)` instants (23–25 h long). */
 export function localDayWindow(zone: string, instant: Date): { start: Date; end: Date; date: string } {
-  const local = Temporal.Instant.fromEpochMilliseconds(instant.getTime()).toZonedDateTimeISO(zone);
-  const start = local.startOfDay();
-  const end = start.add({ days: 1 }).startOfDay();
-  return { start: new Date(start.epochMilliseconds), end: new Date(end.epochMilliseconds), date: local.toPlainDate().toString() };
+  const at = instant.getTime();
+  let day = lastDays.get(zone);
+  if (!day || at < day.start || at >= day.end) {
+    const local = Temporal.Instant.fromEpochMilliseconds(at).toZonedDateTimeISO(zone);
+    const start = local.startOfDay();
+    day = {
+      start: start.epochMilliseconds,
+      end: start.add({ days: 1 }).startOfDay().epochMilliseconds,
+      date: local.toPlainDate().toString(),
+    };
+    if (lastDays.size >= LAST_DAYS_BOUND) lastDays.clear();
+    lastDays.set(zone, day);
+  }
+  return { start: new Date(day.start), end: new Date(day.end), date: day.date };
 }
 
 /** The local calendar date (`YYYY-MM-DD`) of an instant in a zone. */
