@@ -8,7 +8,7 @@ const MAX_DEPTH = 32;
  * character anywhere (text and jsonb reject it) or nesting deeper than 32 levels.
  * Runs before validation so the answer names the field, not a database error.
  */
-export async function rejectUnstorableText(request: FastifyRequest): Promise<void> {
+export function rejectUnstorableText(request: FastifyRequest): void {
   if (request.body === undefined || request.body === null || typeof request.body !== 'object') {
     if (typeof request.body === 'string' && request.body.includes('\u0000')) throw nul('body');
     return;

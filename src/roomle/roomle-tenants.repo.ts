@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { type Db, executePrepared } from '../db/database.ts';
+import { type Db, hotStatement } from '../db/database.ts';
 
 /** A package of a tenant: one live subscription whose plan the product maps to a Roomle package. */
 export interface PackageRow {
@@ -64,16 +64,17 @@ const SELECT = sql`
   left join roomle_tenants r on r.tenant_id = t.id
   left join webhook_endpoints w on w.id = r.webhook_endpoint_id`;
 
-/** The tenant with this Roomle number (a prepared statement: the API's hot read). */
+const byNumber = hotStatement((_on, p: { number: number }) => sql<RoomleTenantRow>`${SELECT} where t.number = ${p.number}`);
+const byId = hotStatement((_on, p: { id: string }) => sql<RoomleTenantRow>`${SELECT} where t.id = ${p.id}::uuid`);
+
+/** The tenant with this Roomle number (built once, a prepared statement: the API's hot read). */
 export async function findRoomleTenantByNumber(db: Db, number: number): Promise<RoomleTenantRow | undefined> {
-  const rows = await executePrepared(db, sql<RoomleTenantRow>`${SELECT} where t.number = ${number}`);
-  return rows[0];
+  return (await byNumber(db, { number }))[0];
 }
 
 /** The tenant with this Landlord id. */
 export async function findRoomleTenantById(db: Db, id: string): Promise<RoomleTenantRow | undefined> {
-  const rows = await executePrepared(db, sql<RoomleTenantRow>`${SELECT} where t.id = ${id}::uuid`);
-  return rows[0];
+  return (await byId(db, { id }))[0];
 }
 
 /** Locks the tenant's row (the write that follows changes it or what hangs off it). */
