@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { type RawBuilder, sql } from 'kysely';
 import { actorOf, type Caller, type Principal } from '../access/principal.ts';
 import { type ChargeContext, chargeContextSelect } from '../billing/bills.repo.ts';
-import { type Db, executePrepared } from '../db/database.ts';
+import { type Db, executePrepared, hotStatement } from '../db/database.ts';
 import { MaestranoError } from './account-input.ts';
 import { numberOf } from './maestrano-format.ts';
 
@@ -49,19 +49,20 @@ export async function chargeableGroup(db: Db, principal: Principal, uid: string 
  */
 export async function billableGroup(db: Db, principal: Principal, uid: string | undefined) {
   const number = uid ? numberOf('cld', uid) : undefined;
-  const [row] = number
-    ? await executePrepared(
-        db,
-        sql<{ tenant_id: string; number: number; currency: string; product_id: string; status: string } & ChargeContext>`
-          select g.tenant_id, g.number, g.currency, t.product_id, t.status, charge.*
-          from marketplace_groups g join tenants t on t.id = g.tenant_id
-          left join lateral (${chargeContextSelect(sql`g.tenant_id`, sql`t.product_id`)}) as charge on true
-          where g.marketplace_id = ${principal.id}::uuid and g.number = ${number} and g.deleted_at is null`,
-      )
-    : [];
+  const [row] = number ? await billableGroupStatement(db, { marketplaceId: principal.id, number }) : [];
   if (!row) throw notChargeable();
   return row;
 }
+
+// The account API's bill read: built once.
+const billableGroupStatement = hotStatement(
+  (_on, p: { marketplaceId: string; number: number }) =>
+    sql<{ tenant_id: string; number: number; currency: string; product_id: string; status: string } & ChargeContext>`
+      select g.tenant_id, g.number, g.currency, t.product_id, t.status, charge.*
+      from marketplace_groups g join tenants t on t.id = g.tenant_id
+      left join lateral (${chargeContextSelect(sql`g.tenant_id`, sql`t.product_id`)}) as charge on true
+      where g.marketplace_id = ${p.marketplaceId}::uuid and g.number = ${p.number} and g.deleted_at is null`,
+);
 
 /**
  * The group, locked, if it is still the marketplace's and undeleted: the guard of a bill's write. Taken
