@@ -1,3 +1,4 @@
+import { measureCpu } from './cpu.ts';
 import { createDatabase, withClient } from './database.ts';
 import { ADMIN_KEY, call, expectCall, startLandlordProcess } from './landlord.ts';
 import type { Started } from './processes.ts';
@@ -126,13 +127,16 @@ export async function runRenewals(options: RenewalsOptions, log: (line: string) 
     const ceilingAt = await makeDue(database.url, ceilingIds.product, 1000);
     await sleep(Math.max(0, ceilingAt.getTime() - Date.now()) + 10);
     const ceilingStart = performance.now();
+    let ceilingCpu: Awaited<ReturnType<Awaited<ReturnType<typeof measureCpu>>['stop']>> | undefined;
     await withClient(database.url, async (client) => {
+      const cpu = await measureCpu({}, database.name);
       for (;;) {
         await client.query('begin');
         const result = await client.query<{ n: number }>(CEILING_BATCH, [ceilingIds.product]);
         await client.query('commit');
         if ((result.rows[0]?.n ?? 0) === 0) break;
       }
+      ceilingCpu = await cpu.stop();
     });
     const ceilingS = (performance.now() - ceilingStart) / 1000;
     if ((await invoices(database.url, ceilingIds.product)) !== options.subscriptions)
@@ -147,6 +151,9 @@ export async function runRenewals(options: RenewalsOptions, log: (line: string) 
     started.push(landlord.process);
     await withClient(database.url, (client) => client.query('checkpoint'));
     const dueAt = await makeDue(database.url, landlordIds.product, 3000);
+    // CPU from now until the last invoice: Landlord's process and every backend of the database (its pool, the
+    // bench's polling and reads), so the per-renewal figures slightly overstate both.
+    const landlordCpu = await measureCpu({ landlord: landlord.process.pid }, database.name);
     log(`renewals: ${options.subscriptions} due at ${dueAt.toISOString()}; Landlord renewing`);
     const reads: number[] = [];
     let reading = true;
@@ -172,6 +179,7 @@ export async function runRenewals(options: RenewalsOptions, log: (line: string) 
         await sleep(250);
       }
     });
+    const cpu = await landlordCpu.stop();
     reading = false;
     await reader;
     if (!doneAt) throw new Error('Landlord did not renew every subscription within 15 minutes');
@@ -187,7 +195,15 @@ export async function runRenewals(options: RenewalsOptions, log: (line: string) 
     });
     await landlord.process.stop();
     started.pop();
-    return report(options, { landlordS, ceilingS, reads: latencies(reads), totals });
+    const cpuUs = {
+      landlord: ((cpu.processMs.landlord ?? 0) * 1000) / options.subscriptions,
+      landlordPg: (cpu.postgresMs * 1000) / options.subscriptions,
+      ceilingPg: ((ceilingCpu?.postgresMs ?? 0) * 1000) / options.subscriptions,
+    };
+    log(
+      `renewals: CPU per renewal — Landlord ${cpuUs.landlord.toFixed(0)} µs + PostgreSQL ${cpuUs.landlordPg.toFixed(0)} µs; ceiling PostgreSQL ${cpuUs.ceilingPg.toFixed(0)} µs`,
+    );
+    return report(options, { landlordS, ceilingS, reads: latencies(reads), totals, cpuUs });
   } finally {
     for (const process of started.reverse()) await process.stop();
     await database.drop();
@@ -201,6 +217,7 @@ function report(
     ceilingS: number;
     reads: ReturnType<typeof latencies>;
     totals?: { periods: string; bad: string; numbers: string };
+    cpuUs?: { landlord: number; landlordPg: number; ceilingPg: number };
   },
 ): ScenarioReport {
   const n = options.subscriptions;
@@ -234,6 +251,19 @@ function report(
       run.reads.p99 < READ_P99_AIM_MS ? 'met' : '**missed**',
     ],
     ['GET p50, ms', fmt(run.reads.p50, 1), '', '', '', ''],
+    ...(run.cpuUs
+      ? [
+          ['server CPU per renewal, µs', fmt(run.cpuUs.landlord, 0), '0', '', '', ''],
+          [
+            'PostgreSQL CPU per renewal, µs',
+            fmt(run.cpuUs.landlordPg, 0),
+            fmt(run.cpuUs.ceilingPg, 0),
+            ratio(run.cpuUs.landlordPg, run.cpuUs.ceilingPg),
+            '',
+            '',
+          ],
+        ]
+      : []),
   ];
   const aims: Aim[] = [
     {

@@ -97,11 +97,15 @@ async function claimDue(db: Db, now: Date, limit: number, options: ClaimOptions 
     return [];
   }
   // Checked again now that the tenants are held: a renewal that committed meanwhile moved its subscription on.
+  // The limit bounds the scan whichever index the planner takes: with the statistics of before a burst it walks the
+  // due index in order, filtering on the tenants — without a limit to the end of everything still due (O(n²) over a
+  // burst: 75,000 buffers and 47 ms a claim at 100,000 due), with it only as far as the first query went.
   const result = await sql<Claimed>`
     select s.*, coalesce(b.clock_offset_ms, 0)::bigint as clock_offset_ms
     from subscriptions s left join product_billing b on b.product_id = s.product_id
     where s.tenant_id = any(${tenants.rows.map((row) => row.id)}::uuid[]) and ${dueAt(now)} ${scope}
     order by s.next_action_at, s.id
+    limit ${limit}
     for update of s ${options.wait ? sql`` : sql`skip locked`}`.execute(db);
   const cursor = options.cursor;
   const last = result.rows.at(-1);

@@ -12,7 +12,15 @@ const SEQUENCER_LOCK = 7_305_003;
 const BATCH = 2000;
 const COALESCE_MS = 15;
 
-export type SequencedEvent = Selectable<EventsTable> & { position: number };
+/**
+ * What `onSequenced` gets of each event: enough to match it to webhook endpoints, not its data (a burst of renewals
+ * sequences hundreds of thousands of events, and shipping every payload back to Node cost more than the matching).
+ * `target` is the one endpoint a `webhook_endpoint.test` event is for.
+ */
+export type SequencedEvent = Pick<Selectable<EventsTable>, 'id' | 'type' | 'product_id' | 'tenant_id'> & {
+  position: number;
+  target: string | null;
+};
 
 /** Work done in the transaction that gives events their positions (e.g. creating their deliveries). */
 export type OnSequenced = (tx: Tx, events: SequencedEvent[]) => Promise<void>;
@@ -40,7 +48,9 @@ export async function sequenceEvents(db: Db, onSequenced: OnSequenced): Promise<
       update events set position = top.position + pending.rn
       from pending, top
       where events.id = pending.id
-      returning events.*`,
+      returning events.id, events.type, events.product_id, events.tenant_id, events.position,
+        case when events.type = 'webhook_endpoint.test' and jsonb_typeof(events.data->'endpointId') = 'string'
+          then events.data->>'endpointId' end as target`,
     );
     if (events.length === 0) return 0;
     events.sort((a, b) => a.position - b.position);

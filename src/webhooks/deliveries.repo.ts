@@ -21,10 +21,6 @@ export type ClaimedDelivery = DeliveryRow & {
 /** Channel the dispatchers listen on: new deliveries are waiting. */
 export const DELIVERIES_CHANNEL = 'landlord_deliveries';
 
-// The one endpoint an event is for (a test event), or null: every endpoint that wants it.
-const targetOf = (event: SequencedEvent): string | null =>
-  event.type === 'webhook_endpoint.test' && typeof event.data.endpointId === 'string' ? event.data.endpointId : null;
-
 /**
  * Creates one pending delivery per (event, enabled endpoint that wants it), in the
  * transaction that sequences the events, so each event reaches each endpoint once.
@@ -40,7 +36,7 @@ export async function insertDeliveriesFor(db: Db, events: SequencedEvent[], now:
       from unnest(
         ${events.map((event) => event.id)}::uuid[], ${events.map((event) => event.type)}::text[],
         ${events.map((event) => event.position)}::bigint[], ${events.map((event) => event.product_id)}::uuid[],
-        ${events.map((event) => event.tenant_id)}::uuid[], ${events.map(targetOf)}::uuid[]
+        ${events.map((event) => event.tenant_id)}::uuid[], ${events.map((event) => event.target)}::uuid[]
       ) as event(id, type, position, product_id, tenant_id, target)
       join webhook_endpoints endpoint
         on endpoint.enabled
