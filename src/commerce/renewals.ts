@@ -243,20 +243,35 @@ export function renewalDeps(services: Services): RenewalDeps {
 // (SKIP LOCKED); their writes queue briefly on the product's invoice counter row, which keeps numbers gapless.
 const LANES = 2;
 
+// Each lane goes on with its next batch as soon as its last one committed, up to this many per pass of the sweep,
+// rather than both waiting for the slower one after every batch: the lanes drift apart, so one writes while the
+// other claims and works out its batch (0.40–0.43× → 0.46–0.49× on a quiet machine). The bound keeps a pass short
+// enough for the sweep to stop promptly.
+const ROUNDS = 4;
+
 /** The renewals sweep, one entry of `buildSweeps`. */
 export function renewalsSweep(deps: RenewalDeps): Sweep {
   const batchSize = deps.batchSize ?? 500;
   const lane = Math.max(1, Math.ceil(batchSize / LANES));
   const cursor: { value: SweepCursor | undefined } = { value: undefined };
+  const runLane = async () => {
+    let total = 0;
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const handled = await renewDue(deps, lane, { cursor });
+      total += handled;
+      if (handled < lane) break;
+    }
+    return total;
+  };
   return {
     name: 'renewals',
     intervalMs: deps.intervalMs,
-    batchSize: lane * LANES,
+    batchSize: lane * LANES * ROUNDS,
     sweepOnce: async () => {
-      const handled = await Promise.all(Array.from({ length: LANES }, () => renewDue(deps, lane, { cursor })));
+      const handled = await Promise.all(Array.from({ length: LANES }, runLane));
       const total = handled.reduce((sum, count) => sum + count, 0);
       // The pass ends here: the next starts from the front of the due index.
-      if (total < lane * LANES) cursor.value = undefined;
+      if (total < lane * LANES * ROUNDS) cursor.value = undefined;
       return total;
     },
   };
