@@ -20,7 +20,8 @@ export const newId = (): string => {
   const now = Date.now();
   if (now > state.msecs) {
     state.msecs = now;
-    state.seq = (((random[6] as number) & 0x7f) << 24) | ((random[7] as number) << 16) | ((random[8] as number) << 8) | (random[9] as number);
+    state.seq =
+      (((random[6] as number) & 0x7f) << 24) | ((random[7] as number) << 16) | ((random[8] as number) << 8) | (random[9] as number);
   } else {
     state.seq = (state.seq + 1) | 0;
     if (state.seq === 0) state.msecs += 1;
