@@ -5,7 +5,7 @@ import { type Load, measureLoad, startBareServer } from './load.ts';
 import type { Started } from './processes.ts';
 import type { Aim, ScenarioReport } from './report.ts';
 import { table } from './report.ts';
-import { fmt } from './stats.ts';
+import { fmt, p99Why } from './stats.ts';
 import { seedUsage } from './usage-seed.ts';
 
 /** How hard and how long the entitlements scenario pushes. */
@@ -87,7 +87,7 @@ function report(options: EntitlementsOptions, load: Record<'landlord' | 'bare', 
     {
       what: `POST …/entitlements/{feature}/check p99 < ${P99_AIM_MS} ms at ${options.connections} connections (${fmt(load.landlord.p99, 1)} ms)`,
       met: p99Met,
-      why: `${options.connections} connections in a closed loop at ${fmt(load.landlord.perSecond, 0)} req/s mean ${fmt((options.connections * 1000) / load.landlord.perSecond, 1)} ms per request by Little's law; a p99 under ${P99_AIM_MS} ms needs more than ${fmt((options.connections * 1000) / P99_AIM_MS, 0)} req/s on these shared cores (the load generator runs on them too).`,
+      why: p99Why(options.connections, P99_AIM_MS, load),
     },
   ];
   const markdown = [

@@ -7,7 +7,7 @@ import type { Started } from './processes.ts';
 import type { Aim, ScenarioReport } from './report.ts';
 import { table } from './report.ts';
 import { startRoundTripCounter, tripsPer } from './round-trips.ts';
-import { fmt, versusRow } from './stats.ts';
+import { fmt, p99Why, versusRow } from './stats.ts';
 
 /** How hard and how long the roomle-read scenario pushes. */
 export interface RoomleOptions {
@@ -138,13 +138,12 @@ function report(
   const rows = [...endpoint, versusRow('round trips to PostgreSQL', trips.landlord, trips.bare, 2)];
   const failures = load.landlord.failed + load.bare.failed;
   const why = `each read costs ${fmt(load.landlord.serverUs, 0)} µs of Landlord CPU against ${fmt(load.bare.serverUs, 0)} µs for the bare server: the access token is checked (its signature once, then from the node's cache until it expires), then the same one statement, the response schema (a larger object than the bare server's row) and the Roomle envelope.`;
-  const needed = (options.connections * 1000) / P99_AIM_MS;
   const aims: Aim[] = [
     { what: `GET /v2/tenants/{id}/ ≥ ${RATE_AIM}× bare req/s (${rate.toFixed(2)}×)`, met: rateMet, why },
     {
       what: `GET /v2/tenants/{id}/ p99 < ${P99_AIM_MS} ms at ${options.connections} connections (${fmt(load.landlord.p99, 1)} ms)`,
       met: p99Met,
-      why: `${options.connections} connections in a closed loop at ${fmt(load.landlord.perSecond, 0)} req/s mean ${fmt((options.connections * 1000) / load.landlord.perSecond, 1)} ms per request by Little's law; a p99 under ${P99_AIM_MS} ms needs more than ${fmt(needed, 0)} req/s; the bare ceiling's p99 is ${fmt(load.bare.p99, 1)} ms at ${fmt(load.bare.perSecond, 0)} req/s on these shared cores.`,
+      why: p99Why(options.connections, P99_AIM_MS, load),
     },
   ];
   const markdown = [

@@ -41,3 +41,26 @@ export async function inParallel<T>(items: readonly T[], limit: number, work: (i
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
+
+/** What a closed-loop load measured: its rate and latencies. */
+interface ClosedLoop {
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+/**
+ * Why a p99 aim was missed at `connections` in a closed loop. Each connection waits for its answer, so the mean
+ * latency is connections / rate (Little's law): below the rate that puts the mean under the aim, that is the reason;
+ * above it, the mean is under the aim and the tail is what misses it.
+ */
+export function p99Why(connections: number, aimMs: number, load: Record<'landlord' | 'bare', ClosedLoop>): string {
+  const needed = (connections * 1000) / aimMs;
+  const mean = (connections * 1000) / load.landlord.perSecond;
+  const bare = `the bare ceiling's p99 is ${fmt(load.bare.p99, 1)} ms at ${fmt(load.bare.perSecond, 0)} req/s`;
+  const little = `${connections} connections in a closed loop at ${fmt(load.landlord.perSecond, 0)} req/s mean ${fmt(mean, 1)} ms per request by Little's law`;
+  if (load.landlord.perSecond < needed) {
+    return `${little}; a p99 under ${aimMs} ms needs more than ${fmt(needed, 0)} req/s, and ${bare} on these shared cores (the load generator runs on them too).`;
+  }
+  return `${little}, under the aim: the tail misses it (p50 ${fmt(load.landlord.p50, 1)} ms, p99 ${fmt(load.landlord.p99, 1)} ms), requests queued behind a turn of the event loop, a garbage collection or the load generator and PostgreSQL taking the 2 shared cores; ${bare}.`;
+}

@@ -7,7 +7,7 @@ import type { Started } from './processes.ts';
 import type { Aim, ScenarioReport } from './report.ts';
 import { table } from './report.ts';
 import { startRoundTripCounter, tripsPer } from './round-trips.ts';
-import { fmt, versusRow } from './stats.ts';
+import { fmt, p99Why, versusRow } from './stats.ts';
 
 /** How hard and how long the verify scenario pushes. */
 export interface VerifyOptions {
@@ -116,7 +116,7 @@ function report(
     {
       what: `POST /v1/connections/verify p99 < ${P99_AIM_MS} ms at ${options.connections} connections (${fmt(load.landlord.p99, 1)} ms)`,
       met: p99Met,
-      why: p99Why(options.connections, load),
+      why: p99Why(options.connections, P99_AIM_MS, load),
     },
   ];
   const markdown = [
@@ -130,12 +130,4 @@ function report(
     '',
   ].join('\n');
   return { name: 'verify', markdown, aims };
-}
-
-// With N connections each waiting for its answer, the mean latency is N / throughput (Little's law):
-// a p99 under the aim needs a rate that the machine may not reach even for the bare ceiling.
-function p99Why(connections: number, load: Record<'landlord' | 'bare', Load>): string {
-  const needed = (connections * 1000) / P99_AIM_MS;
-  const bare = `the bare ceiling's p99 is ${fmt(load.bare.p99, 1)} ms at ${fmt(load.bare.perSecond, 0)} req/s`;
-  return `${connections} connections in a closed loop at ${fmt(load.landlord.perSecond, 0)} req/s mean ${fmt((connections * 1000) / load.landlord.perSecond, 1)} ms per request by Little's law; a p99 under ${P99_AIM_MS} ms needs more than ${fmt(needed, 0)} req/s, and ${bare} on these shared cores (the load generator runs on them too).`;
 }
