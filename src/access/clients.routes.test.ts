@@ -87,6 +87,14 @@ describe('POST /v1/products/{product}/clients', () => {
       landlord.node.services.db,
     );
     expect(rows[0]?.count).toBe(0);
+    const reused = await landlord.admin.post('/v1/products/alpha/clients', { name: 'another' }, headers);
+    expect(reused.status).toBe(422);
+    expect(reused.body.metadata.errors[0]).toMatchObject({ code: 'idempotency.key_reused', parameter: 'Idempotency-Key' });
+    const malformed = await landlord.admin.post('/v1/products/alpha/clients', { name: 'x' }, { 'idempotency-key': 'ä'.repeat(300) });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.metadata.errors[0].code).toBe('idempotency.invalid_key');
+    // A key on a read changes nothing.
+    expect((await landlord.admin.get('/v1/products/alpha/clients', headers)).status).toBe(200);
   });
 
   it('answers 404 for an unknown product', async () => {
