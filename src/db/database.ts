@@ -92,7 +92,7 @@ export const compileOnly: Db = new Kysely<Database>({
 });
 
 /** A hot statement's parameters by name. */
-type Parameters = Record<string, unknown>;
+type StatementParameters = Record<string, unknown>;
 
 /**
  * A hot statement built and compiled once, then run as a named prepared statement with new values: building a
@@ -100,7 +100,7 @@ type Parameters = Record<string, unknown>;
  * and a stand-in for each parameter (the keys of the first call's `parameters`), so its text must depend on the
  * parameters' positions only: no branch on their values, no value inside a JSON or a list it builds.
  */
-export function hotStatement<P extends Parameters, R>(
+export function hotStatement<P extends StatementParameters, R>(
   build: (db: Db, parameters: P) => RawBuilder<R> | Compilable<R>,
 ): (db: Db, parameters: P) => Promise<R[]> {
   let compiled: { sql: string; slots: ({ name: keyof P } | { value: unknown })[] } | undefined;
