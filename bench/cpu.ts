@@ -51,3 +51,15 @@ export async function measureCpu(processes: Record<string, number>, database: st
     },
   };
 }
+
+/**
+ * Transactions committed or rolled back in `database` so far (each statement outside a transaction is one).
+ * PostgreSQL publishes these counts about once a second: read them a second and more after the work.
+ */
+export async function transactionsIn(database: string): Promise<number> {
+  const [row] = await adminQuery<{ count: string }>(
+    'select xact_commit + xact_rollback as count from pg_stat_database where datname = $1',
+    [database],
+  );
+  return Number(row?.count ?? 0);
+}

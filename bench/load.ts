@@ -10,6 +10,8 @@ export interface Load {
   p50: number;
   p99: number;
   ok: number;
+  /** Successful requests of the warm-up before the measured run. */
+  warmupOk: number;
   failed: number;
   /** CPU per successful request, µs. */
   serverUs: number;
@@ -30,7 +32,7 @@ export async function measureLoad(
   options: { connections: number; warmupS: number; durationS: number },
 ): Promise<Load> {
   const requests = [{ ...make(), setupRequest: () => make() }];
-  await autocannon({ url, connections: options.connections, duration: options.warmupS, requests });
+  const warmup = await autocannon({ url, connections: options.connections, duration: options.warmupS, requests });
   const cpu = await measureCpu(pids, database);
   const result = await autocannon({ url, connections: options.connections, duration: options.durationS, requests });
   const used = await cpu.stop();
@@ -41,6 +43,7 @@ export async function measureLoad(
     p50: result.latency.p50,
     p99: result.latency.p99,
     ok,
+    warmupOk: warmup['2xx'],
     failed: result.non2xx + result.errors + result.timeouts,
     serverUs: perRequest(used.processMs[server] ?? Number.NaN),
     postgresUs: perRequest(used.postgresMs),

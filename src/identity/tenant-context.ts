@@ -86,15 +86,9 @@ export interface SignedInIdentity {
   tenant: TenantContext;
 }
 
-/**
- * Who a membership signs in as, read now: an ended membership, a user removed from the
- * tenant or a tenant no longer live signs nobody in (tokens already issued say what was).
- * `{ grantId }` reads the membership an OIDC grant was given for. One prepared statement
- * (two shapes, by `ref`) carries the product's catalogue and the custom roles the
- * membership holds too: every ID token, access token and userinfo answer reads it.
- */
-export async function identityOfMembership(db: Db, ref: string | { grantId: string }): Promise<SignedInIdentity | undefined> {
-  let query = db
+/** The columns an identity is made of: the membership, its tenant and user, the product's catalogue and custom roles. */
+function identityQuery(db: Db) {
+  return db
     .selectFrom('memberships')
     .innerJoin('tenants', 'tenants.id', 'memberships.tenant_id')
     .innerJoin('users', 'users.id', 'memberships.user_id')
@@ -128,13 +122,12 @@ export async function identityOfMembership(db: Db, ref: string | { grantId: stri
       ).as('custom_roles'),
     ])
     .where('memberships.status', '=', 'active');
-  query =
-    typeof ref === 'string'
-      ? query.where('memberships.id', '=', ref)
-      : query
-          .innerJoin('oidc_grant_tenants', 'oidc_grant_tenants.membership_id', 'memberships.id')
-          .where('oidc_grant_tenants.grant_id', '=', ref.grantId);
-  const [row] = await executePrepared(db, query);
+}
+
+type IdentityRow = Awaited<ReturnType<ReturnType<typeof identityQuery>['execute']>>[number];
+
+/** The identity a row says, or undefined when its tenant is not live. */
+function identityOfRow(row: IdentityRow | undefined): SignedInIdentity | undefined {
   if (!row || !LIVE_STATUSES.includes(row.tenant_status as (typeof LIVE_STATUSES)[number])) return undefined;
   const model: PermissionModel = {
     catalogue: new Set(row.catalogue),
@@ -158,4 +151,31 @@ export async function identityOfMembership(db: Db, ref: string | { grantId: stri
       permissions: effectivePermissions(model, row),
     },
   };
+}
+
+/**
+ * Who a membership signs in as, read now: an ended membership, a user removed from the
+ * tenant or a tenant no longer live signs nobody in (tokens already issued say what was).
+ * One prepared statement carries the product's catalogue and the custom roles the membership holds too.
+ */
+export async function identityOfMembership(db: Db, membershipId: string): Promise<SignedInIdentity | undefined> {
+  const [row] = await executePrepared(db, identityQuery(db).where('memberships.id', '=', membershipId));
+  return identityOfRow(row);
+}
+
+/**
+ * Who each OIDC grant signs in, as {@link identityOfMembership} reads it, for many grants in one statement (in
+ * order; undefined where a grant's membership ended or its tenant is not live): every ID token, access token
+ * and userinfo answer reads one, and the requests of one turn share the statement.
+ */
+export async function identitiesOfGrants(db: Db, grantIds: readonly string[]): Promise<(SignedInIdentity | undefined)[]> {
+  const rows = await executePrepared(
+    db,
+    identityQuery(db)
+      .innerJoin('oidc_grant_tenants', 'oidc_grant_tenants.membership_id', 'memberships.id')
+      .select('oidc_grant_tenants.grant_id')
+      .where('oidc_grant_tenants.grant_id', '=', sql<string>`any(${[...grantIds]}::text[])`),
+  );
+  const byGrant = new Map(rows.map((row) => [row.grant_id, row]));
+  return grantIds.map((grantId) => identityOfRow(byGrant.get(grantId)));
 }

@@ -1,16 +1,89 @@
+import { sql } from 'kysely';
 import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import { type Db, executePrepared } from '../db/database.ts';
+import { turnBatch } from '../db/turn-batch.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { OidcClientCache } from './client-cache.ts';
 import { clientMetadataOf } from './oidc-clients.repo.ts';
+
+/** One row oidc-provider saves. */
+interface Saved {
+  model: string;
+  id: string;
+  payload: AdapterPayload;
+  grant_id: string | null;
+  uid: string | null;
+  expires_at: string | null;
+}
+
+type StoredRow = { i: number; payload: AdapterPayload; consumed_at: Date | null };
 
 /**
  * oidc-provider's storage on PostgreSQL: every model (authorization codes, tokens,
  * grants, its sessions and interactions) is a row of `oidc_payloads`; clients are the
  * rows products register in `oidc_clients`, read through the node's client cache. A code is consumed by a conditional update,
  * so two exchanges of one code cannot both succeed on any number of nodes.
+ *
+ * A code exchange reads and writes `oidc_payloads` six times, userinfo three: the reads, saves and
+ * consumptions of one turn of the event loop, from every request under way, each go as one statement
+ * (`turnBatch`).
  */
 export function postgresAdapter(db: Db, clock: Clock, clients: OidcClientCache): new (name: string) => Adapter {
+  const live = () => sql`(p.expires_at is null or p.expires_at > ${clock.now()})`;
+  const answers = (rows: StoredRow[], count: number): (AdapterPayload | undefined)[] => {
+    const found: (AdapterPayload | undefined)[] = new Array(count).fill(undefined);
+    for (const row of rows) {
+      found[row.i - 1] ??= row.consumed_at ? { ...row.payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : row.payload;
+    }
+    return found;
+  };
+  const findById = turnBatch<{ model: string; id: string }, AdapterPayload | undefined>(async (keys) => {
+    const rows = await executePrepared(
+      db,
+      sql<StoredRow>`select k.i::int as i, p.payload, p.consumed_at
+        from unnest(${keys.map((key) => key.model)}::text[], ${keys.map((key) => key.id)}::text[]) with ordinality as k(model, id, i)
+        join oidc_payloads p on p.model = k.model and p.id = k.id
+        where ${live()}`,
+    );
+    return answers(rows, keys.length);
+  });
+  const findByUid = turnBatch<{ model: string; uid: string }, AdapterPayload | undefined>(async (keys) => {
+    const rows = await executePrepared(
+      db,
+      sql<StoredRow>`select k.i::int as i, p.payload, p.consumed_at
+        from unnest(${keys.map((key) => key.model)}::text[], ${keys.map((key) => key.uid)}::text[]) with ordinality as k(model, uid, i)
+        join oidc_payloads p on p.model = k.model and p.uid = k.uid
+        where ${live()}`,
+    );
+    return answers(rows, keys.length);
+  });
+  const save = turnBatch<Saved, void>(async (rows) => {
+    // One row per (model, id), the last saved: an upsert may not touch a row twice.
+    const last = new Map(rows.map((row) => [`${row.model}\u0000${row.id}`, row]));
+    await executePrepared(
+      db,
+      sql`insert into oidc_payloads (model, id, payload, grant_id, uid, expires_at)
+        select model, id, payload, grant_id, uid, expires_at
+        from jsonb_to_recordset(${JSON.stringify([...last.values()])}::jsonb)
+          as x(model text, id text, payload jsonb, grant_id text, uid text, expires_at timestamptz)
+        on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id,
+          uid = excluded.uid, expires_at = excluded.expires_at`,
+    );
+    return rows.map(() => undefined);
+  });
+  // True for the load that consumed the row; false when it was consumed before, or by an earlier load of this batch.
+  const consume = turnBatch<{ model: string; id: string }, boolean>(async (keys) => {
+    const rows = await executePrepared(
+      db,
+      sql<{ model: string; id: string }>`update oidc_payloads p set consumed_at = ${clock.now()}
+        from unnest(${keys.map((key) => key.model)}::text[], ${keys.map((key) => key.id)}::text[]) as k(model, id)
+        where p.model = k.model and p.id = k.id and p.consumed_at is null
+        returning p.model, p.id`,
+    );
+    const consumed = new Set(rows.map((row) => `${row.model}\u0000${row.id}`));
+    return keys.map((key) => consumed.delete(`${key.model}\u0000${key.id}`));
+  });
+
   return class PostgresAdapter implements Adapter {
     readonly model: string;
     constructor(model: string) {
@@ -18,24 +91,8 @@ export function postgresAdapter(db: Db, clock: Clock, clients: OidcClientCache):
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
-      const expiresAt = expiresIn ? new Date(clock.now().getTime() + expiresIn * 1000) : null;
-      const values = {
-        model: this.model,
-        id,
-        payload: JSON.stringify(payload),
-        grant_id: payload.grantId ?? null,
-        uid: payload.uid ?? null,
-        expires_at: expiresAt,
-      };
-      await db
-        .insertInto('oidc_payloads')
-        .values(values)
-        .onConflict((conflict) =>
-          conflict
-            .columns(['model', 'id'])
-            .doUpdateSet({ payload: values.payload, grant_id: values.grant_id, uid: values.uid, expires_at: expiresAt }),
-        )
-        .execute();
+      const expiresAt = expiresIn ? new Date(clock.now().getTime() + expiresIn * 1000).toISOString() : null;
+      await save({ model: this.model, id, payload, grant_id: payload.grantId ?? null, uid: payload.uid ?? null, expires_at: expiresAt });
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
@@ -43,11 +100,11 @@ export function postgresAdapter(db: Db, clock: Clock, clients: OidcClientCache):
         const client = await clients.find(id);
         return client ? clientMetadataOf(client) : undefined;
       }
-      return this.findWhere('id', id);
+      return findById({ model: this.model, id });
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-      return this.findWhere('uid', uid);
+      return findByUid({ model: this.model, uid });
     }
 
     async findByUserCode(): Promise<AdapterPayload | undefined> {
@@ -55,33 +112,8 @@ export function postgresAdapter(db: Db, clock: Clock, clients: OidcClientCache):
       return undefined;
     }
 
-    private async findWhere(column: 'id' | 'uid', value: string): Promise<AdapterPayload | undefined> {
-      const [row] = await executePrepared(
-        db,
-        db
-          .selectFrom('oidc_payloads')
-          .select(['payload', 'consumed_at'])
-          .where('model', '=', this.model)
-          .where(column, '=', value)
-          .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', clock.now())])),
-      );
-      if (!row) return undefined;
-      const payload = row.payload as AdapterPayload;
-      return row.consumed_at ? { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : payload;
-    }
-
     async consume(id: string): Promise<void> {
-      const [consumed] = await executePrepared(
-        db,
-        db
-          .updateTable('oidc_payloads')
-          .set({ consumed_at: clock.now() })
-          .where('model', '=', this.model)
-          .where('id', '=', id)
-          .where('consumed_at', 'is', null)
-          .returning('grant_id'),
-      );
-      if (consumed) return;
+      if (await consume({ model: this.model, id })) return;
       // Another exchange of the same code or refresh token won the race: treat it as reuse,
       // as oidc-provider does for one it sees consumed, and end the whole grant.
       const row = await db

@@ -12,7 +12,7 @@ import type { KeyRing } from '../platform/signing-keys.ts';
 import { findSession } from '../sessions/session-store.ts';
 import { postgresAdapter } from './adapter.ts';
 import type { OidcClientCache } from './client-cache.ts';
-import { grantTenant, identityOfGrant } from './tenant-grants.ts';
+import { grantIdentities, grantTenant } from './tenant-grants.ts';
 
 /** The resource indicator of a product's API: ask for it (`resource`) to get a JWT access token for the product. */
 export const resourceOf = (productName: string) => `urn:landlord:product:${productName}`;
@@ -90,11 +90,12 @@ export async function buildProvider(db: Db, deps: OidcDeps, issuer: string): Pro
   // One read of a grant's identity per request: the access token's claims, the ID token's
   // and userinfo's all ask for it.
   const identities = new WeakMap<object, Map<string, Promise<SignedInIdentity | undefined>>>();
+  const identityOfGrant = grantIdentities(db);
   const identityOf = (ctx: object, grantId: string | undefined) => {
     if (!grantId) return Promise.resolve(undefined);
     const byGrant = identities.get(ctx) ?? new Map<string, Promise<SignedInIdentity | undefined>>();
     identities.set(ctx, byGrant);
-    const identity = byGrant.get(grantId) ?? identityOfGrant(db, grantId);
+    const identity = byGrant.get(grantId) ?? identityOfGrant(grantId);
     byGrant.set(grantId, identity);
     return identity;
   };

@@ -1,5 +1,6 @@
 import type { Db } from '../db/database.ts';
-import { identityOfMembership, type SignedInIdentity } from '../identity/tenant-context.ts';
+import { turnBatch } from '../db/turn-batch.ts';
+import { identitiesOfGrants, type SignedInIdentity } from '../identity/tenant-context.ts';
 
 /** Records the tenant (membership) and Landlord session a grant was given for. */
 export async function recordGrantTenant(
@@ -25,9 +26,12 @@ export async function grantTenant(db: Db, grantId: string) {
   return row ? { membershipId: row.membership_id, tenantId: row.tenant_id, tenantName: row.tenant_name } : undefined;
 }
 
-/** Who a grant signs in, read now (undefined when its membership ended or its tenant is not live). */
-export async function identityOfGrant(db: Db, grantId: string | undefined): Promise<SignedInIdentity | undefined> {
-  return grantId ? identityOfMembership(db, { grantId }) : undefined;
+/**
+ * Who a grant signs in, read now (undefined when its membership ended or its tenant is not live); the reads of
+ * one turn of the event loop go as one statement.
+ */
+export function grantIdentities(db: Db): (grantId: string) => Promise<SignedInIdentity | undefined> {
+  return turnBatch((grantIds: readonly string[]) => identitiesOfGrants(db, grantIds));
 }
 
 /** Ends every OIDC grant given under a Landlord session (its codes, tokens and refresh tokens). */
