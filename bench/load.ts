@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import autocannon, { type Request } from 'autocannon';
 import { loadConfig } from '../src/config/config.ts';
-import { measureCpu } from './cpu.ts';
+import { measureCpu, transactionsIn } from './cpu.ts';
 import { freePort, ROOT, type Started, startNode, waitForHttp } from './processes.ts';
 
 /** One measured autocannon run: rate, latency, and CPU per successful request. */
@@ -60,4 +60,19 @@ export async function startBareServer(script: string, databaseUrl: string): Prom
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(process, `${url}/readyz`);
   return { process, url };
+}
+
+/**
+ * Runs a load and counts PostgreSQL transactions per successful request over it (warm-up included; a statement
+ * outside a transaction is one). Background sweeps count too, so it is an upper bound.
+ */
+export async function withTransactions(database: string, run: () => Promise<Load>): Promise<Load & { transactions: number }> {
+  // PostgreSQL publishes its counts about once a second.
+  const settled = async () => {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    return transactionsIn(database);
+  };
+  const before = await settled();
+  const load = await run();
+  return { ...load, transactions: ((await settled()) - before) / Math.max(1, load.warmupOk + load.ok) };
 }

@@ -1,8 +1,7 @@
 import { generateKeyPair, SignJWT } from 'jose';
-import { transactionsIn } from './cpu.ts';
 import { createDatabase } from './database.ts';
 import { ADMIN_KEY, expectCall, seedLiveTenant, startLandlordProcess } from './landlord.ts';
-import { type Load, measureLoad } from './load.ts';
+import { type Load, measureLoad, withTransactions } from './load.ts';
 import { BenchBrowser } from './oidc-browser.ts';
 import type { Started } from './processes.ts';
 import type { Aim, ScenarioReport } from './report.ts';
@@ -60,39 +59,33 @@ export async function runOidc(options: OidcOptions, log: (line: string) => void)
     log(`oidc: ${made.codes.length} codes at ${fmt(made.perSecond, 0)}/s; measuring the token endpoint`);
     const pids = { landlord: landlord.process.pid };
     let next = 0;
-    const settled = async () => {
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      return transactionsIn(database.name);
-    };
-    const beforeExchange = await settled();
-    const exchange = await measureLoad(
-      landlord.url,
-      'landlord',
-      () => ({ method: 'POST', path: '/oidc/token', headers: form, body: exchangeBody(made.codes[next++] ?? 'exhausted') }),
-      pids,
-      database.name,
-      options,
+    const exchange = await withTransactions(database.name, () =>
+      measureLoad(
+        landlord.url,
+        'landlord',
+        () => ({ method: 'POST', path: '/oidc/token', headers: form, body: exchangeBody(made.codes[next++] ?? 'exhausted') }),
+        pids,
+        database.name,
+        options,
+      ),
     );
-    const beforeUserinfo = await settled();
     log('oidc: measuring userinfo');
-    const userinfo = await measureLoad(
-      landlord.url,
-      'landlord',
-      () => ({
-        method: 'GET',
-        path: '/oidc/me',
-        headers: { authorization: `Bearer ${accessTokens[Math.floor(Math.random() * accessTokens.length)]}` },
-      }),
-      pids,
-      database.name,
-      options,
+    const userinfo = await withTransactions(database.name, () =>
+      measureLoad(
+        landlord.url,
+        'landlord',
+        () => ({
+          method: 'GET',
+          path: '/oidc/me',
+          headers: { authorization: `Bearer ${accessTokens[Math.floor(Math.random() * accessTokens.length)]}` },
+        }),
+        pids,
+        database.name,
+        options,
+      ),
     );
-    const afterUserinfo = await settled();
     // Under load, the statements of one turn of the event loop serve many requests: per request, fewer than one at a time.
-    const underLoad = {
-      exchange: (beforeUserinfo - beforeExchange) / (exchange.warmupOk + exchange.ok),
-      userinfo: (afterUserinfo - beforeUserinfo) / (userinfo.warmupOk + userinfo.ok),
-    };
+    const underLoad = { exchange: exchange.transactions, userinfo: userinfo.transactions };
     await landlord.process.stop();
     log('oidc: counting round trips');
     const trips = await roundTrips(database.name, { clientId, clientSecret });

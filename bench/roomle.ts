@@ -1,7 +1,7 @@
-import { createDatabase } from './database.ts';
+import { createDatabase, withClient } from './database.ts';
 import { compareEndpoint } from './endpoint-report.ts';
 import { ADMIN_KEY, call, expectCall, seedLiveTenant, startLandlordProcess } from './landlord.ts';
-import { type Load, measureLoad, startBareServer } from './load.ts';
+import { type Load, measureLoad, startBareServer, withTransactions } from './load.ts';
 import { BenchBrowser } from './oidc-browser.ts';
 import type { Started } from './processes.ts';
 import type { Aim, ScenarioReport } from './report.ts';
@@ -11,6 +11,8 @@ import { fmt, p99Why, versusRow } from './stats.ts';
 
 /** How hard and how long the roomle-read scenario pushes. */
 export interface RoomleOptions {
+  /** Tenants read at random, each with its own user's token: concurrent reads are of different tenants. */
+  tenants: number;
   connections: number;
   durationS: number;
   warmupS: number;
@@ -32,19 +34,30 @@ export async function runRoomleRead(options: RoomleOptions, log: (line: string) 
   try {
     const landlord = await startLandlordProcess('roomle', { DATABASE_URL: database.url });
     started.push(landlord.process);
-    const { number, token, rp } = await seed(landlord.url, database.url);
+    const { readers, rp } = await seed(landlord.url, database.url, options.tenants);
     const bare = await startBareServer('bare-roomle.ts', database.url);
     started.push(bare.process);
-    log(`roomle-read: tenant ${number}, user token issued; measuring`);
+    log(`roomle-read: ${readers.length} tenants, a user token for each; measuring`);
     const pids = { landlord: landlord.process.pid, bare: bare.process.pid };
-    const load = (url: string, server: 'landlord' | 'bare', path: string, headers: Record<string, string>) =>
-      measureLoad(url, server, () => ({ method: 'GET', path, headers }), pids, database.name, options);
-    const bareLoad = await load(bare.url, 'bare', `/tenants/${number}`, {});
-    const landlordLoad = await load(landlord.url, 'landlord', `/v2/tenants/${number}/`, { authorization: `Bearer ${token}` });
+    const pick = () => readers[Math.floor(Math.random() * readers.length)] as Reader;
+    const load = (
+      url: string,
+      server: 'landlord' | 'bare',
+      request: (reader: Reader) => { path: string; headers: Record<string, string> },
+    ) =>
+      withTransactions(database.name, () =>
+        measureLoad(url, server, () => ({ method: 'GET', ...request(pick()) }), pids, database.name, options),
+      );
+    const bareLoad = await load(bare.url, 'bare', ({ number }) => ({ path: `/tenants/${number}`, headers: {} }));
+    const landlordLoad = await load(landlord.url, 'landlord', ({ number, token }) => ({
+      path: `/v2/tenants/${number}/`,
+      headers: { authorization: `Bearer ${token}` },
+    }));
     await landlord.process.stop();
     await bare.process.stop();
     log('roomle-read: counting round trips');
-    const trips = await roundTrips(database.name, number, rp);
+    const first = readers[0] as Reader;
+    const trips = await roundTrips(database.name, first, rp);
     return report(options, { landlord: landlordLoad, bare: bareLoad }, trips);
   } finally {
     for (const process of started.reverse()) await process.stop();
@@ -52,36 +65,63 @@ export async function runRoomleRead(options: RoomleOptions, log: (line: string) 
   }
 }
 
-/** A live tenant of a product serving the Roomle API, a user of it with every right, and that user's access token. */
-async function seed(url: string, databaseUrl: string) {
+/** A tenant's Roomle number and its user's access token. */
+interface Reader {
+  tenant: string;
+  number: number;
+  token: string;
+}
+
+/**
+ * `count` live tenants of a product serving the Roomle API, each with a user holding every right, and each
+ * user's access token.
+ */
+async function seed(url: string, databaseUrl: string, count: number) {
   const admin = { token: ADMIN_KEY };
   await seedLiveTenant(url, databaseUrl);
+  const tenants = ['bench-tenant'];
+  for (let index = 2; index <= count; index++) {
+    const name = `bench-tenant-${index}`;
+    await expectCall(201, url, 'POST', '/v1/tenants', { ...admin, body: { product: 'bench', name, displayName: `Bench ${index}` } });
+    tenants.push(name);
+  }
+  await withClient(databaseUrl, (client) => client.query("update tenants set status = 'active'"));
   const enabled = await call(url, 'PUT', '/v1/products/bench/roomle', { ...admin, body: { packages: {} } });
   if (enabled.status !== 200) throw new Error(`PUT /v1/products/bench/roomle: ${enabled.status} ${JSON.stringify(enabled.body)}`);
-  const invited = await expectCall(201, url, 'POST', '/v1/tenants/bench-tenant/users', {
-    ...admin,
-    body: { email: 'user@bench.example', login: 'user', roles: ['admin'] },
-  });
-  await expectCall(200, url, 'POST', '/v1/invitations/accept', { body: { token: invited.data.invitation.token, fullName: 'Bench User' } });
   const client = await expectCall(201, url, 'POST', '/v1/products/bench/oidc-clients', {
     ...admin,
     body: { name: 'bench-rp', type: 'confidential', redirectUris: [REDIRECT] },
   });
   const rp = client.data as { clientId: string; clientSecret: string };
-  const token = await issueToken(url, rp);
-  const me = await call(url, 'GET', '/v2/tenants/me', { headers: { authorization: `Bearer ${token}` } });
-  const number = (me.body as { tenant?: { id?: number } } | undefined)?.tenant?.id;
-  if (me.status !== 200 || typeof number !== 'number') throw new Error(`/v2/tenants/me: ${me.status} ${JSON.stringify(me.body)}`);
-  return { number, token, rp };
+  const readers: Reader[] = [];
+  for (const [index, tenant] of tenants.entries()) {
+    const invited = await expectCall(201, url, 'POST', `/v1/tenants/${tenant}/users`, {
+      ...admin,
+      body: { email: `user-${index}@bench.example`, login: 'user', roles: ['admin'] },
+    });
+    await expectCall(200, url, 'POST', '/v1/invitations/accept', {
+      body: { token: invited.data.invitation.token, fullName: 'Bench User' },
+    });
+    const token = await issueToken(url, rp, tenant);
+    const me = await call(url, 'GET', '/v2/tenants/me', { headers: { authorization: `Bearer ${token}` } });
+    const number = (me.body as { tenant?: { id?: number } } | undefined)?.tenant?.id;
+    if (me.status !== 200 || typeof number !== 'number') throw new Error(`/v2/tenants/me: ${me.status} ${JSON.stringify(me.body)}`);
+    readers.push({ tenant, number, token });
+  }
+  return { readers, rp };
 }
 
 /**
- * The bench user's access token from the node at `url` (its issuer is its own URL): a
+ * The access token of the tenant's bench user from the node at `url` (its issuer is its own URL): a
  * login link, the authorization request for the product's resource, the code exchange.
  */
-async function issueToken(url: string, { clientId, clientSecret }: { clientId: string; clientSecret: string }): Promise<string> {
+async function issueToken(
+  url: string,
+  { clientId, clientSecret }: { clientId: string; clientSecret: string },
+  tenant: string,
+): Promise<string> {
   const admin = { token: ADMIN_KEY };
-  const link = await expectCall(201, url, 'POST', '/v1/tenants/bench-tenant/users/user/login-links', {
+  const link = await expectCall(201, url, 'POST', `/v1/tenants/${tenant}/users/user/login-links`, {
     ...admin,
     body: { signIn: 'landlord' },
   });
@@ -103,7 +143,7 @@ async function issueToken(url: string, { clientId, clientSecret }: { clientId: s
 }
 
 /** Round trips to PostgreSQL per read, one at a time, through the counting proxy. */
-async function roundTrips(database: string, number: number, rp: { clientId: string; clientSecret: string }) {
+async function roundTrips(database: string, { number, tenant }: Reader, rp: { clientId: string; clientSecret: string }) {
   const counter = await startRoundTripCounter();
   const started: Started[] = [counter.process];
   try {
@@ -112,7 +152,7 @@ async function roundTrips(database: string, number: number, rp: { clientId: stri
     const bare = await startBareServer('bare-roomle.ts', counter.urlFor(database));
     started.push(bare.process);
     // A token names its issuer, the node's URL: this node issues its own.
-    const token = await issueToken(landlord.url, rp);
+    const token = await issueToken(landlord.url, rp, tenant);
     const read = (url: string, path: string, headers: Record<string, string>) => async () => {
       const answer = await call(url, 'GET', path, { headers });
       if (answer.status !== 200) throw new Error(`${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
@@ -131,11 +171,20 @@ async function roundTrips(database: string, number: number, rp: { clientId: stri
 
 function report(
   options: RoomleOptions,
-  load: Record<'landlord' | 'bare', Load>,
+  load: Record<'landlord' | 'bare', Load & { transactions: number }>,
   trips: { landlord: number; bare: number },
 ): ScenarioReport {
   const { rate, rateMet, p99Met, rows: endpoint } = compareEndpoint('read', load, { rate: RATE_AIM, p99Ms: P99_AIM_MS });
-  const rows = [...endpoint, versusRow('round trips to PostgreSQL', trips.landlord, trips.bare, 2)];
+  const rows = [
+    ...endpoint,
+    versusRow('round trips to PostgreSQL per read, one at a time', trips.landlord, trips.bare, 2),
+    versusRow(
+      `PostgreSQL transactions per read at ${options.connections} connections`,
+      load.landlord.transactions,
+      load.bare.transactions,
+      2,
+    ),
+  ];
   const failures = load.landlord.failed + load.bare.failed;
   const why = `each read costs ${fmt(load.landlord.serverUs, 0)} µs of Landlord CPU against ${fmt(load.bare.serverUs, 0)} µs for the bare server: the access token is checked (its signature once, then from the node's cache until it expires), then the same one statement, the response schema (a larger object than the bare server's row) and the Roomle envelope.`;
   const aims: Aim[] = [
@@ -147,9 +196,9 @@ function report(
     },
   ];
   const markdown = [
-    `### roomle-read — one tenant read with a user's access token, ${options.connections} connections, ${options.durationS} s per run after ${options.warmupS} s warm-up`,
+    `### roomle-read — ${options.tenants} tenants read at random, each with its user's access token, ${options.connections} connections, ${options.durationS} s per run after ${options.warmupS} s warm-up`,
     '',
-    'Landlord: `node src/cli.ts start` (rate limit off, log level warn); `GET /v2/tenants/{id}/` with `Authorization: Bearer <access token>` of a user holding every Roomle right (an `at+jwt` for the product’s resource, from the real authorization-code flow), so the answer includes `apiKey` (decrypted) and `webhook`. Bare: `bench/bare-roomle.ts` (Fastify + pg, same database and pool size, the same statement prepared, no auth, no schema).',
+    'Landlord: `node src/cli.ts start` (rate limit off, log level warn); `GET /v2/tenants/{id}/` of a tenant picked at random per request, with `Authorization: Bearer <access token>` of that tenant’s user, holding every Roomle right (an `at+jwt` for the product’s resource, from the real authorization-code flow), so the answer includes `apiKey` (decrypted) and `webhook`. Bare: `bench/bare-roomle.ts` (Fastify + pg, same database and pool size, the same statement prepared, one per request, no auth, no schema), reading the same random tenants. Landlord sends the reads of one event-loop turn as one statement (`turnBatchedRead`), so under load it makes fewer statements than requests.',
     '',
     table(['Measure', 'Landlord', 'Bare (ceiling)', 'Landlord / bare', 'Aim', 'Result'], rows),
     '',

@@ -160,7 +160,10 @@ async function runOne(scenario: Scenario): Promise<ScenarioReport> {
       log,
     );
   } else if (scenario === 'roomle-read') {
-    return runRoomleRead(quick ? { connections: 50, durationS: 3, warmupS: 1 } : { connections: 50, durationS: 10, warmupS: 2 }, log);
+    return runRoomleRead(
+      quick ? { tenants: 20, connections: 50, durationS: 3, warmupS: 1 } : { tenants: 100, connections: 50, durationS: 10, warmupS: 2 },
+      log,
+    );
   } else if (scenario === 'renewals') {
     const sized = Number(process.env.BENCH_RENEWALS) || undefined;
     return runRenewals({ subscriptions: sized ?? (quick ? 10_000 : 100_000), readRate: 20 }, log);

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import type { Db } from './database.ts';
 
 /** The most keys one statement carries; a busier turn runs several. */
 const MAX_BATCH = 256;
@@ -18,4 +19,24 @@ export function turnBatch<K, V>(batch: (keys: readonly K[]) => Promise<readonly 
     batchScheduleFn: (run) => setImmediate(run),
   });
   return (key) => loader.load(key);
+}
+
+/**
+ * A repository read that goes through a `turnBatch` of its pool, and alone inside a transaction (a batch
+ * statement runs on the pool, outside the caller's transaction, and would not see its writes).
+ */
+export function turnBatchedRead<K, V>(
+  batch: (db: Db, keys: readonly K[]) => Promise<readonly (V | Error)[]>,
+  alone: (tx: Db, key: K) => Promise<V>,
+): (db: Db, key: K) => Promise<V> {
+  const perPool = new WeakMap<Db, (key: K) => Promise<V>>();
+  return (db, key) => {
+    if (db.isTransaction) return alone(db, key);
+    let load = perPool.get(db);
+    if (!load) {
+      load = turnBatch((keys: readonly K[]) => batch(db, keys));
+      perPool.set(db, load);
+    }
+    return load(key);
+  };
 }

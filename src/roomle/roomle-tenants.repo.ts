@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
 import { type Db, hotStatement } from '../db/database.ts';
+import { turnBatchedRead } from '../db/turn-batch.ts';
+import { isUuid } from '../platform/ids.ts';
 
 /** A package of a tenant: one live subscription whose plan the product maps to a Roomle package. */
 export interface PackageRow {
@@ -64,18 +66,32 @@ const SELECT = sql`
   left join roomle_tenants r on r.tenant_id = t.id
   left join webhook_endpoints w on w.id = r.webhook_endpoint_id`;
 
-const byNumber = hotStatement((_on, p: { number: number }) => sql<RoomleTenantRow>`${SELECT} where t.number = ${p.number}`);
-const byId = hotStatement((_on, p: { id: string }) => sql<RoomleTenantRow>`${SELECT} where t.id = ${p.id}::uuid`);
+const byNumbers = hotStatement(
+  (_on, p: { numbers: number[] }) => sql<RoomleTenantRow>`${SELECT} where t.number = any(${p.numbers}::bigint[])`,
+);
+const byIds = hotStatement((_on, p: { ids: string[] }) => sql<RoomleTenantRow>`${SELECT} where t.id = any(${p.ids}::uuid[])`);
 
-/** The tenant with this Roomle number (built once, a prepared statement: the API's hot read). */
-export async function findRoomleTenantByNumber(db: Db, number: number): Promise<RoomleTenantRow | undefined> {
-  return (await byNumber(db, { number }))[0];
+/** Each key's row, or undefined: the reads of one statement handed back to their callers. */
+function rowsFor<K>(keys: readonly K[], rows: RoomleTenantRow[], keyOf: (row: RoomleTenantRow) => K): (RoomleTenantRow | undefined)[] {
+  const found = new Map(rows.map((row) => [keyOf(row), row]));
+  return keys.map((key) => found.get(key));
 }
 
-/** The tenant with this Landlord id. */
-export async function findRoomleTenantById(db: Db, id: string): Promise<RoomleTenantRow | undefined> {
-  return (await byId(db, { id }))[0];
-}
+/**
+ * The tenant with this Roomle number: the API's hot read, built once as a prepared statement, and shared by the
+ * reads of one turn of the event loop (`turnBatchedRead`).
+ */
+export const findRoomleTenantByNumber = turnBatchedRead(
+  async (db, numbers: readonly number[]) => rowsFor(numbers, await byNumbers(db, { numbers: [...numbers] }), (row) => row.number),
+  async (tx, number: number) => (await byNumbers(tx, { numbers: [number] }))[0],
+);
+
+/** The tenant with this Landlord id (read as {@link findRoomleTenantByNumber} reads). */
+export const findRoomleTenantById = turnBatchedRead(
+  // One malformed id must not fail the statement the others share.
+  async (db, ids: readonly string[]) => rowsFor(ids, await byIds(db, { ids: ids.filter(isUuid) }), (row) => row.id),
+  async (tx, id: string) => (isUuid(id) ? (await byIds(tx, { ids: [id] }))[0] : undefined),
+);
 
 /** Locks the tenant's row (the write that follows changes it or what hangs off it). */
 export async function lockTenantRow(db: Db, id: string): Promise<void> {
