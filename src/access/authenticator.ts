@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { Listener } from '../db/listener.ts';
@@ -83,8 +83,7 @@ export async function createAuthenticator(deps: {
   const timer = setInterval(() => flush().catch(deps.onError), TOUCH_FLUSH_MS);
   timer.unref();
 
-  async function apiKeyPrincipal(token: string): Promise<Principal | null> {
-    const cacheKey = sha256(token).toString('base64');
+  async function apiKeyPrincipal(token: string, cacheKey: string): Promise<Principal | null> {
     const hit = apiKeys.get(cacheKey);
     if (hit && hit.expires > Date.now()) return hit.value;
     const readAt = generation;
@@ -101,8 +100,7 @@ export async function createAuthenticator(deps: {
     return value;
   }
 
-  async function verifiedClientOf(token: string): Promise<string> {
-    const cacheKey = sha256(token).toString('base64');
+  async function verifiedClientOf(token: string, cacheKey: string): Promise<string> {
     const hit = verifiedTokens.get(cacheKey);
     if (hit) {
       if (hit.expiresAtMs > clock.now().getTime()) return hit.clientRowId;
@@ -146,16 +144,18 @@ export async function createAuthenticator(deps: {
   return {
     async authenticate(authorization) {
       const token = bearer(authorization);
-      if (adminHash && timingSafeEqual(sha256(token), adminHash)) {
+      // One hash per request: the admin key's comparison and the caches' key.
+      const digest = sha256(token);
+      if (adminHash && timingSafeEqual(digest, adminHash)) {
         return { kind: 'admin_key', id: 'admin-key', role: 'super_admin', productId: null, name: 'LANDLORD_ADMIN_KEY' };
       }
       if (token.startsWith('ll_')) {
-        const principal = isWellFormed(token, 'll') ? await apiKeyPrincipal(token) : null;
+        const principal = isWellFormed(token, 'll') ? await apiKeyPrincipal(token, digest.toString('base64')) : null;
         if (!principal) throw new AppError('auth.invalid_credential');
         touchedKeys.add(principal.id);
         return principal;
       }
-      const clientRowId = await verifiedClientOf(token);
+      const clientRowId = await verifiedClientOf(token, digest.toString('base64'));
       const state = await clientState(clientRowId);
       // Revoking a client revokes the tokens it was given, even unexpired ones.
       if (!state || state.revoked) throw new AppError('auth.invalid_credential');
@@ -182,6 +182,8 @@ function bearer(authorization: string | undefined): string {
   return match[1];
 }
 
+// One-shot hashing: no Hash object per request (a credential is hashed on every request, as its cache key).
 function sha256(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
+  return hash('sha256', value, 'buffer');
 }
+
