@@ -37,26 +37,20 @@ export function postgresAdapter(db: Db, clock: Clock, clients: OidcClientCache):
     }
     return found;
   };
-  const findById = turnBatch<{ model: string; id: string }, AdapterPayload | undefined>(async (keys) => {
-    const rows = await executePrepared(
-      db,
-      sql<StoredRow>`select k.i::int as i, p.payload, p.consumed_at
-        from unnest(${keys.map((key) => key.model)}::text[], ${keys.map((key) => key.id)}::text[]) with ordinality as k(model, id, i)
-        join oidc_payloads p on p.model = k.model and p.id = k.id
-        where ${live()}`,
-    );
-    return answers(rows, keys.length);
-  });
-  const findByUid = turnBatch<{ model: string; uid: string }, AdapterPayload | undefined>(async (keys) => {
-    const rows = await executePrepared(
-      db,
-      sql<StoredRow>`select k.i::int as i, p.payload, p.consumed_at
-        from unnest(${keys.map((key) => key.model)}::text[], ${keys.map((key) => key.uid)}::text[]) with ordinality as k(model, uid, i)
-        join oidc_payloads p on p.model = k.model and p.uid = k.uid
-        where ${live()}`,
-    );
-    return answers(rows, keys.length);
-  });
+  // Rows by id or by uid (a session or interaction is looked up by its uid), of the keys' models.
+  const findBy = (column: 'id' | 'uid') =>
+    turnBatch<{ model: string; value: string }, AdapterPayload | undefined>(async (keys) => {
+      const rows = await executePrepared(
+        db,
+        sql<StoredRow>`select k.i::int as i, p.payload, p.consumed_at
+          from unnest(${keys.map((key) => key.model)}::text[], ${keys.map((key) => key.value)}::text[]) with ordinality as k(model, value, i)
+          join oidc_payloads p on p.model = k.model and ${sql.ref(`p.${column}`)} = k.value
+          where ${live()}`,
+      );
+      return answers(rows, keys.length);
+    });
+  const findById = findBy('id');
+  const findByUid = findBy('uid');
   const save = turnBatch<Saved, void>(async (rows) => {
     // One row per (model, id), the last saved: an upsert may not touch a row twice.
     const last = new Map(rows.map((row) => [`${row.model}\u0000${row.id}`, row]));
@@ -100,11 +94,11 @@ export function postgresAdapter(db: Db, clock: Clock, clients: OidcClientCache):
         const client = await clients.find(id);
         return client ? clientMetadataOf(client) : undefined;
       }
-      return findById({ model: this.model, id });
+      return findById({ model: this.model, value: id });
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-      return findByUid({ model: this.model, uid });
+      return findByUid({ model: this.model, value: uid });
     }
 
     async findByUserCode(): Promise<AdapterPayload | undefined> {
