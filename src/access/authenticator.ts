@@ -186,4 +186,3 @@ function bearer(authorization: string | undefined): string {
 function sha256(value: string): Buffer {
   return hash('sha256', value, 'buffer');
 }
-

@@ -1,22 +1,16 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../test/helpers/database.ts';
-import { createPool, type Db } from './database.ts';
-import type { Database } from './schema.ts';
+import { createTestDatabase, statementRecordingDb, type TestDatabase } from '../../test/helpers/database.ts';
+import type { Db } from './database.ts';
 import { turnBatch, turnBatchedRead } from './turn-batch.ts';
 
 let database: TestDatabase;
 let db: Db;
-let sent: string[] = [];
+let sent: string[];
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  db = new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: createPool(database.url, 4) }),
-    log: (event) => {
-      sent.push(event.query.sql);
-    },
-  });
+  ({ db, sent } = statementRecordingDb(database.url));
   await sql`create table batch_things (k int primary key, v text)`.execute(db);
   await sql`insert into batch_things select i, 'v' || i from generate_series(1, 300) i`.execute(db);
 });
@@ -36,19 +30,19 @@ const read = turnBatchedRead(
 
 describe('turnBatch', () => {
   it('answers the loads of one turn, from separate callers, with one statement, each its own value', async () => {
-    sent = [];
+    sent.length = 0;
     const keys = [5, 1, 5, 999, 42];
     expect(await Promise.all(keys.map((key) => read(db, key)))).toEqual(['v5', 'v1', 'v5', undefined, 'v42']);
     expect(sent).toHaveLength(1);
   });
 
   it('splits a turn of more than 256 loads, and starts a new batch for loads made after one has left', async () => {
-    sent = [];
+    sent.length = 0;
     const keys = Array.from({ length: 300 }, (_, index) => index + 1);
     const values = await Promise.all(keys.map((key) => read(db, key)));
     expect(values).toEqual(keys.map((key) => `v${key}`));
     expect(sent).toHaveLength(2);
-    sent = [];
+    sent.length = 0;
     await read(db, 1);
     await read(db, 2);
     expect(sent).toHaveLength(2);

@@ -1,26 +1,19 @@
-import { Kysely, PostgresDialect } from 'kysely';
 import { errors } from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../test/helpers/database.ts';
-import { createPool, type Db } from '../db/database.ts';
-import type { Database } from '../db/schema.ts';
+import { createTestDatabase, statementRecordingDb, type TestDatabase } from '../../test/helpers/database.ts';
+import type { Db } from '../db/database.ts';
 import { manualClock } from '../platform/clock.ts';
 import { postgresAdapter } from './adapter.ts';
 
 let database: TestDatabase;
 let db: Db;
-let statements: string[] = [];
+let statements: string[];
 const clock = manualClock(new Date('2026-03-01T12:00:00Z'));
 const noClients = { find: async () => undefined };
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  db = new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: createPool(database.url, 4) }),
-    log: (event) => {
-      statements.push(event.query.sql);
-    },
-  });
+  ({ db, sent: statements } = statementRecordingDb(database.url));
 });
 afterAll(async () => {
   await db?.destroy();
@@ -29,9 +22,9 @@ afterAll(async () => {
 
 /** Runs `work`, returning what it gave and the statements it sent. */
 async function counting<T>(work: () => Promise<T>): Promise<{ result: T; sent: string[] }> {
-  statements = [];
+  statements.length = 0;
   const result = await work();
-  return { result, sent: statements };
+  return { result, sent: [...statements] };
 }
 
 describe('the oidc-provider adapter', () => {

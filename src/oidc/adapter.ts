@@ -18,6 +18,9 @@ interface Saved {
 
 type StoredRow = { i: number; payload: AdapterPayload; consumed_at: Date | null };
 
+/** One key for a row of `oidc_payloads`, whose primary key is (model, id). */
+const rowKey = (row: { model: string; id: string }) => `${row.model}\u0000${row.id}`;
+
 /**
  * oidc-provider's storage on PostgreSQL: every model (authorization codes, tokens,
  * grants, its sessions and interactions) is a row of `oidc_payloads`; clients are the
@@ -53,7 +56,7 @@ export function postgresAdapter(db: Db, clock: Clock, clients: OidcClientCache):
   const findByUid = findBy('uid');
   const save = turnBatch<Saved, void>(async (rows) => {
     // One row per (model, id), the last saved: an upsert may not touch a row twice.
-    const last = new Map(rows.map((row) => [`${row.model}\u0000${row.id}`, row]));
+    const last = new Map(rows.map((row) => [rowKey(row), row]));
     await executePrepared(
       db,
       sql`insert into oidc_payloads (model, id, payload, grant_id, uid, expires_at)
@@ -74,8 +77,8 @@ export function postgresAdapter(db: Db, clock: Clock, clients: OidcClientCache):
         where p.model = k.model and p.id = k.id and p.consumed_at is null
         returning p.model, p.id`,
     );
-    const consumed = new Set(rows.map((row) => `${row.model}\u0000${row.id}`));
-    return keys.map((key) => consumed.delete(`${key.model}\u0000${key.id}`));
+    const consumed = new Set(rows.map(rowKey));
+    return keys.map((key) => consumed.delete(rowKey(key)));
   });
 
   return class PostgresAdapter implements Adapter {

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { createPool, type Db } from '../../src/db/database.ts';
+import type { Database } from '../../src/db/schema.ts';
 import { withDatabase } from '../global-setup.ts';
 
 /** A fresh database for one test file, cloned from the migrated template. */
@@ -39,4 +42,19 @@ async function adminQuery(adminUrl: string, text: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * A Kysely over `url` (a pool of `size`) that records the text of every statement it sends in `sent`, for tests
+ * that count statements (empty it with `sent.length = 0`).
+ */
+export function statementRecordingDb(url: string, size = 4): { db: Db; sent: string[] } {
+  const sent: string[] = [];
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: createPool(url, size) }),
+    log: (event) => {
+      sent.push(event.query.sql);
+    },
+  });
+  return { db, sent };
 }
