@@ -6,6 +6,7 @@
  * subscriptions are retried one per transaction, so one that cannot renew is recorded as failing — retried with
  * backoff, counted in `/metrics`, told once per streak as `subscription.renewal_failed` — and blocks no other.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { Counter, type Registry } from 'prom-client';
 import type { Db } from '../db/database.ts';
@@ -205,6 +206,8 @@ export async function renewDue(deps: RenewalDeps, limit: number, options: ClaimO
       const rows = await claimDue(tx, now, limit, options);
       claimedIds = rows.map((row) => row.id);
       const { advances, stale } = advancesOf(rows, now);
+      // Working out a batch is milliseconds of JavaScript: requests that arrived meanwhile go first.
+      await nextTurn();
       await applyAdvances(tx, advances, now);
       await fixStale(tx, stale);
       return advances.length;

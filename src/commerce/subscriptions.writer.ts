@@ -5,6 +5,7 @@
  * `(subscription, number)` on periods, `period_id` on invoices and `source_key` on lines are unique, so
  * applying a step twice fails instead of billing twice.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { EVENTS_CHANNEL } from '../events/events.repo.ts';
@@ -13,7 +14,22 @@ import { billedToSnapshot } from './billed-to.ts';
 import type { Advance } from './subscription-engine.ts';
 import { LIVE_STATUSES } from './subscription-state.ts';
 
-const json = (rows: unknown[]) => JSON.stringify(rows);
+// Above this many subscriptions, the batch's JSON is written one array per turn of the event loop.
+const LARGE_BATCH = 50;
+
+/**
+ * The JSON of each array. A claimed batch of hundreds is milliseconds of JSON.stringify; for a large batch the
+ * event loop turns between the arrays, so requests that arrived meanwhile (API reads during a renewal burst) are
+ * served in between rather than behind the whole batch.
+ */
+async function jsonOf<T extends unknown[][]>(large: boolean, ...arrays: T): Promise<string[]> {
+  const out: string[] = [];
+  for (const rows of arrays) {
+    if (large) await nextTurn();
+    out.push(JSON.stringify(rows));
+  }
+  return out;
+}
 
 /**
  * The payload of a period invoice's events, from the invoice row `n` as stored: the engine's `invoiceView`
@@ -94,16 +110,23 @@ export async function applyAdvances(db: Db, advances: readonly Advance[], now: D
     next_action_at: state.nextActionAt,
     plan_price_id: LIVE_STATUSES.includes(state.status) ? state.priceId : null,
   }));
+  const [periodsJson, invoicesJson, subscriptionsJson, eventsJson] = await jsonOf(
+    advances.length > LARGE_BATCH,
+    periods,
+    invoices,
+    subscriptions,
+    events,
+  );
   const result = await sql<{ updated: number; periods: number; lines: number; events: number }>`
     with
-    p_in as (select * from jsonb_to_recordset(${json(periods)}::jsonb) as x(id uuid, subscription_id uuid, product_id uuid,
+    p_in as (select * from jsonb_to_recordset(${periodsJson}::jsonb) as x(id uuid, subscription_id uuid, product_id uuid,
       tenant_id uuid, number int, start_at timestamptz, end_at timestamptz, price_id uuid, amount_minor bigint, currency text, trial boolean)),
     periods as (
       insert into subscription_periods (id, subscription_id, product_id, tenant_id, number, start_at, end_at, price_id, amount_minor,
         currency, trial, created_at)
       select id, subscription_id, product_id, tenant_id, number, start_at, end_at, price_id, amount_minor, currency, trial, ${now}::timestamptz
       from p_in returning 1),
-    i_in as (select * from jsonb_to_recordset(${json(invoices)}::jsonb) as x(id uuid, line_id uuid, product_id uuid, tenant_id uuid,
+    i_in as (select * from jsonb_to_recordset(${invoicesJson}::jsonb) as x(id uuid, line_id uuid, product_id uuid, tenant_id uuid,
       subscription_id uuid, period_id uuid, currency text, total_minor bigint, at timestamptz, seq int, description text,
       period_start timestamptz, period_end timestamptz)),
     wanted as (select product_id, count(*)::bigint as k from i_in group by product_id),
@@ -125,7 +148,7 @@ export async function applyAdvances(db: Db, advances: readonly Advance[], now: D
         period_start, period_end, created_at)
       select line_id, id, product_id, 'period', 'period:' || period_id, description, 1, total_minor, currency, period_start, period_end, at
       from numbered returning 1),
-    s_in as (select * from jsonb_to_recordset(${json(subscriptions)}::jsonb) as x(k int, id uuid, version int, tenant_id uuid, product_id uuid, status text,
+    s_in as (select * from jsonb_to_recordset(${subscriptionsJson}::jsonb) as x(k int, id uuid, version int, tenant_id uuid, product_id uuid, status text,
       anchor_at timestamptz, anchor_number int, trial_notice_sent boolean, ended_at timestamptz, current_period_number int,
       current_period_start timestamptz, current_period_end timestamptz, next_action_at timestamptz, plan_price_id uuid)),
     updated as (
@@ -135,7 +158,7 @@ export async function applyAdvances(db: Db, advances: readonly Advance[], now: D
         renewal_failures = 0, renewal_failed_at = null, renewal_error = null, version = s.version + 1, updated_at = ${now}::timestamptz
       from s_in x where s.id = x.id and s.version = x.version
       returning s.id),
-    e_in as (select e.*, x.product_id, x.tenant_id from jsonb_to_recordset(${json(events)}::jsonb) as e(id uuid, type text, k int, ord int,
+    e_in as (select e.*, x.product_id, x.tenant_id from jsonb_to_recordset(${eventsJson}::jsonb) as e(id uuid, type text, k int, ord int,
       occurred_at timestamptz, data jsonb, invoice_id uuid) join s_in x using (k)),
     e_count as (select tenant_id, count(*)::bigint as k from e_in group by tenant_id),
     tenants_seq as (
