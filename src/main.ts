@@ -7,6 +7,7 @@ import { type DatabaseHandle, openNodeDatabase } from './db/connect.ts';
 import type { Db } from './db/database.ts';
 import { createListener } from './db/listener.ts';
 import { migrate, migrationsApplied, readMigrations } from './db/migrate.ts';
+import { warnAboutServerSettings } from './db/server-settings.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { openapiWebhooks } from './events/event-types.ts';
 import { createSequencerNudge } from './events/nudge.ts';
@@ -98,6 +99,7 @@ export async function startLandlord(config: Config, options: StartOptions = {}):
     const migrations = await readMigrations();
     const { applied } = await migrate(database.pool, migrations);
     if (applied.length) log.info({ applied }, 'migrations applied');
+    await warnAboutServerSettings(db, log);
     await migrateJobQueue(database.pool, log);
     if (database.server) await supervisor.run(database.server);
 
