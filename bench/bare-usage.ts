@@ -7,6 +7,7 @@
  *   one statement (the caller resolved the tenant, feature and window beforehand).
  * - `POST /check {tenantId, featureId}`: the select of the same total an entitlement check
  *   reads, and the same comparison.
+ * - `POST /constant {quantity}`: a check's answer from constants, the floor of what any check costs here.
  *
  * Run as its own process: DATABASE_URL, PORT, POOL_SIZE.
  */
@@ -67,6 +68,15 @@ app.post<{ Body: { tenantId: string; featureId: string; quantity?: number } }>('
   const used = Number(rows[0]?.used ?? 0);
   const limit = rows[0]?.limit_value === null || rows[0] === undefined ? null : Number(rows[0].limit_value);
   return { allowed: limit === null || used + quantity <= limit, used, limit, remaining: limit === null ? null : Math.max(0, limit - used) };
+});
+
+// The floor: the same request parsed and a check's answer sent, with nothing worked out and no database. What a
+// Fastify route costs on this machine at the same load, and so the least latency any check could have here.
+app.post<{ Body: { quantity?: number } }>('/constant', async (request) => {
+  const used = 7;
+  const limit = 1000;
+  const quantity = request.body.quantity ?? 1;
+  return { allowed: used + quantity <= limit, used, limit, remaining: limit - used };
 });
 
 await serveBare('bare-usage', app, pool);
