@@ -90,6 +90,18 @@ async function invoices(databaseUrl: string, productId: string): Promise<number>
   });
 }
 
+/**
+ * Shared buffers that PostgreSQL's backends wrote out themselves to make room (the cache full and the background
+ * writer behind), cluster-wide. A backend reports its count when it goes idle or exits, so read it after the
+ * connections of a side have closed.
+ */
+async function buffersWrittenByBackends(databaseUrl: string): Promise<number> {
+  return withClient(databaseUrl, async (client) => {
+    const result = await client.query<{ n: string }>('select buffers_backend as n from pg_stat_bgwriter');
+    return Number(result.rows[0]?.n ?? Number.NaN);
+  }).catch(() => Number.NaN);
+}
+
 /** Runs the renewals scenario and returns its part of the results. */
 export async function runRenewals(options: RenewalsOptions, log: (line: string) => void): Promise<ScenarioReport> {
   const database = await createDatabase('renewals');
@@ -126,6 +138,7 @@ export async function runRenewals(options: RenewalsOptions, log: (line: string) 
     log('renewals: bare SQL ceiling');
     const ceilingAt = await makeDue(database.url, ceilingIds.product, 1000);
     await sleep(Math.max(0, ceilingAt.getTime() - Date.now()) + 10);
+    const ceilingWritesBefore = await buffersWrittenByBackends(database.url);
     const ceilingStart = performance.now();
     let ceilingCpu: Awaited<ReturnType<Awaited<ReturnType<typeof measureCpu>>['stop']>> | undefined;
     await withClient(database.url, async (client) => {
@@ -139,6 +152,7 @@ export async function runRenewals(options: RenewalsOptions, log: (line: string) 
       ceilingCpu = await cpu.stop();
     });
     const ceilingS = (performance.now() - ceilingStart) / 1000;
+    const ceilingWrites = (await buffersWrittenByBackends(database.url)) - ceilingWritesBefore;
     if ((await invoices(database.url, ceilingIds.product)) !== options.subscriptions)
       throw new Error('the ceiling did not renew everything');
     // Landlord starts as the ceiling did: the ceiling's dead row versions cleaned up now, not by an autovacuum that
@@ -156,6 +170,7 @@ export async function runRenewals(options: RenewalsOptions, log: (line: string) 
     const dueAt = await makeDue(database.url, landlordIds.product, 3000);
     // CPU from now until the last invoice: Landlord's process and every backend of the database (its pool, the
     // bench's polling and reads), so the per-renewal figures slightly overstate both.
+    const landlordWritesBefore = await buffersWrittenByBackends(database.url);
     const landlordCpu = await measureCpu({ landlord: landlord.process.pid }, database.name);
     log(`renewals: ${options.subscriptions} due at ${dueAt.toISOString()}; Landlord renewing`);
     const reads: number[] = [];
@@ -202,6 +217,7 @@ export async function runRenewals(options: RenewalsOptions, log: (line: string) 
     });
     await landlord.process.stop();
     started.pop();
+    const landlordWrites = (await buffersWrittenByBackends(database.url)) - landlordWritesBefore;
     const cpuUs = {
       landlord: ((cpu.processMs.landlord ?? 0) * 1000) / options.subscriptions,
       landlordPg: (cpu.postgresMs * 1000) / options.subscriptions,
@@ -210,7 +226,8 @@ export async function runRenewals(options: RenewalsOptions, log: (line: string) 
     log(
       `renewals: CPU per renewal — Landlord ${cpuUs.landlord.toFixed(0)} µs + PostgreSQL ${cpuUs.landlordPg.toFixed(0)} µs; ceiling PostgreSQL ${cpuUs.ceilingPg.toFixed(0)} µs`,
     );
-    return report(options, { landlordS, ceilingS, reads: latencies(reads), totals, cpuUs });
+    const backendWrites = { landlord: landlordWrites / options.subscriptions, ceiling: ceilingWrites / options.subscriptions };
+    return report(options, { landlordS, ceilingS, reads: latencies(reads), totals, cpuUs, backendWrites });
   } finally {
     for (const process of started.reverse()) await process.stop();
     await database.drop();
@@ -225,6 +242,7 @@ function report(
     reads: ReturnType<typeof latencies>;
     totals?: { periods: string; bad: string; numbers: string };
     cpuUs?: { landlord: number; landlordPg: number; ceilingPg: number };
+    backendWrites?: { landlord: number; ceiling: number };
   },
 ): ScenarioReport {
   const n = options.subscriptions;
@@ -266,6 +284,18 @@ function report(
             fmt(run.cpuUs.landlordPg, 0),
             fmt(run.cpuUs.ceilingPg, 0),
             ratio(run.cpuUs.landlordPg, run.cpuUs.ceilingPg),
+            '',
+            '',
+          ],
+        ]
+      : []),
+    ...(run.backendWrites && Number.isFinite(run.backendWrites.landlord)
+      ? [
+          [
+            'pages PostgreSQL backends wrote out themselves to make room in shared_buffers, per renewal',
+            fmt(run.backendWrites.landlord, 2),
+            fmt(run.backendWrites.ceiling, 2),
+            ratio(run.backendWrites.landlord, run.backendWrites.ceiling),
             '',
             '',
           ],

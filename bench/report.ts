@@ -27,14 +27,17 @@ export interface ScenarioReport {
 export async function describeMachine(): Promise<string> {
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
   const memory = `${(totalmem() / 1024 ** 3).toFixed(1)} GiB`;
-  const [pg] = await adminQuery<{ server_version: string }>('show server_version');
+  const [pg] = await adminQuery<{ server_version: string; shared_buffers: string; autovacuum: string }>(
+    `select current_setting('server_version') as server_version, current_setting('shared_buffers') as shared_buffers,
+       current_setting('autovacuum') as autovacuum`,
+  );
   const connections = await freeConnections();
   const load = loadavg()
     .map((value) => value.toFixed(1))
     .join(' / ');
   return [
     `- **CPU**: ${cpu}, ${availableParallelism()} cores · **memory** ${memory} · **OS** ${osName()} (Linux ${release()})`,
-    `- **Node** ${process.version} (\`${NODE.slice(ROOT.length + 1)}\`) · **PostgreSQL** ${pg?.server_version ?? '?'} at 127.0.0.1 (${connections.free} of ${connections.max} connections free at start) · load average at start ${load}`,
+    `- **Node** ${process.version} (\`${NODE.slice(ROOT.length + 1)}\`) · **PostgreSQL** ${pg?.server_version ?? '?'} at 127.0.0.1 (${connections.free} of ${connections.max} connections free at start; shared_buffers ${pg?.shared_buffers ?? '?'}, autovacuum ${pg?.autovacuum ?? '?'}) · load average at start ${load}`,
     `- The load generator, every server and PostgreSQL share these ${availableParallelism()} cores (and so do other test runs on this machine), so ratios measured back to back are more telling than absolute numbers.`,
   ].join('\n');
 }
