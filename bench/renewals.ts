@@ -306,7 +306,11 @@ function report(
     {
       what: `renewals ≥ ${RATIO_AIM}× the bare SQL ceiling (${rate.toFixed(2)}×)`,
       met: rate >= RATIO_AIM,
-      why: 'besides the four rows the ceiling writes, each renewal computes its boundary on the calendar module, writes three events in the tenant’s sequence (subscription renewed, invoice created, invoice finalized) with their JSON that the event sequencer then numbers, and the batch travels as JSON parameters.',
+      why: `besides the four rows the ceiling writes, each renewal locks and updates its tenant (its event sequence; the order plan changes lock in), computes its boundary on the calendar module, writes three events in the tenant’s sequence (subscription renewed, invoice created, invoice finalized) with their JSON that the event sequencer then numbers (a second version of each event row), and the batch travels as JSON parameters.${
+        run.backendWrites && Number.isFinite(run.backendWrites.landlord)
+          ? ` That working set overflows this server's shared_buffers: its backends wrote out ${fmt(run.backendWrites.landlord, 1)} pages per renewal themselves to make room, against ${fmt(run.backendWrites.ceiling, 1)} for the ceiling.`
+          : ''
+      }`,
     },
     { what: `${fmt(n, 0)} subscriptions renewed within ${TOTAL_AIM_S} s (${fmt(run.landlordS, 1)} s)`, met: run.landlordS < TOTAL_AIM_S },
     {
