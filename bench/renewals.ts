@@ -102,6 +102,11 @@ async function buffersWrittenByBackends(databaseUrl: string): Promise<number> {
   }).catch(() => Number.NaN);
 }
 
+/** A table row of a measure taken on both sides, with no aim of its own. */
+function compared(label: string, landlord: number, ceiling: number, digits: number): string[] {
+  return [label, fmt(landlord, digits), fmt(ceiling, digits), ratio(landlord, ceiling), '', ''];
+}
+
 /** Runs the renewals scenario and returns its part of the results. */
 export async function runRenewals(options: RenewalsOptions, log: (line: string) => void): Promise<ScenarioReport> {
   const database = await createDatabase('renewals');
@@ -279,26 +284,17 @@ function report(
     ...(run.cpuUs
       ? [
           ['server CPU per renewal, µs', fmt(run.cpuUs.landlord, 0), '0', '', '', ''],
-          [
-            'PostgreSQL CPU per renewal, µs',
-            fmt(run.cpuUs.landlordPg, 0),
-            fmt(run.cpuUs.ceilingPg, 0),
-            ratio(run.cpuUs.landlordPg, run.cpuUs.ceilingPg),
-            '',
-            '',
-          ],
+          compared('PostgreSQL CPU per renewal, µs', run.cpuUs.landlordPg, run.cpuUs.ceilingPg, 0),
         ]
       : []),
     ...(run.backendWrites && Number.isFinite(run.backendWrites.landlord)
       ? [
-          [
+          compared(
             'pages PostgreSQL backends wrote out themselves to make room in shared_buffers, per renewal',
-            fmt(run.backendWrites.landlord, 2),
-            fmt(run.backendWrites.ceiling, 2),
-            ratio(run.backendWrites.landlord, run.backendWrites.ceiling),
-            '',
-            '',
-          ],
+            run.backendWrites.landlord,
+            run.backendWrites.ceiling,
+            2,
+          ),
         ]
       : []),
   ];
