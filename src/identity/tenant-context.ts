@@ -166,16 +166,15 @@ export async function identityOfMembership(db: Db, membershipId: string): Promis
 /**
  * Who each OIDC grant signs in, as {@link identityOfMembership} reads it, for many grants in one statement (in
  * order; undefined where a grant's membership ended or its tenant is not live): every ID token, access token
- * and userinfo answer reads one, and the requests of one turn share the statement.
+ * and userinfo answer reads one, and the requests of one turn share the statement. Planned at each execution, as
+ * the OIDC storage's batched reads are: `oidc_grant_tenants` starts empty and churns (see the adapter).
  */
 export async function identitiesOfGrants(db: Db, grantIds: readonly string[]): Promise<(SignedInIdentity | undefined)[]> {
-  const rows = await executePrepared(
-    db,
-    identityQuery(db)
-      .innerJoin('oidc_grant_tenants', 'oidc_grant_tenants.membership_id', 'memberships.id')
-      .select('oidc_grant_tenants.grant_id')
-      .where('oidc_grant_tenants.grant_id', '=', sql<string>`any(${[...grantIds]}::text[])`),
-  );
+  const rows = await identityQuery(db)
+    .innerJoin('oidc_grant_tenants', 'oidc_grant_tenants.membership_id', 'memberships.id')
+    .select('oidc_grant_tenants.grant_id')
+    .where('oidc_grant_tenants.grant_id', '=', sql<string>`any(${[...grantIds]}::text[])`)
+    .execute();
   const byGrant = new Map(rows.map((row) => [row.grant_id, row]));
   return grantIds.map((grantId) => identityOfRow(byGrant.get(grantId)));
 }
