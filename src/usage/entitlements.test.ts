@@ -271,17 +271,24 @@ describe('the usage-limits sweep', () => {
     await sweep.runNow();
     expect(await eventsOf(landlord, ended.id, 'usage.limit_cleared')).toHaveLength(0);
     await landlord.admin.patch(`/v1/products/${other.name}/plans/${other.plan}/features/api_calls`, { limit: 20 });
+    const clearedOf = (tenantId: string) => async () => (await eventsOf(landlord, tenantId, 'usage.limit_cleared'))[0];
+    let endedCleared: Awaited<ReturnType<ReturnType<typeof clearedOf>>>;
+    let raisedCleared: typeof endedCleared;
     try {
       clock.set(new Date('2026-04-09T00:00:00Z'));
       await sweep.runNow();
+      // The second node sweeps the same crossings on its own schedule (SKIP LOCKED), so it may be the one that clears
+      // one and commit after runNow returned: wait for both events while the shared clock still says 9 April.
+      endedCleared = await eventually(clearedOf(ended.id), 20_000, 'the ended window cleared');
+      raisedCleared = await eventually(clearedOf(raised.id), 20_000, 'the raised limit cleared');
     } finally {
       clock.set(new Date('2026-03-10T12:00:00Z'));
     }
-    expect((await eventsOf(landlord, ended.id, 'usage.limit_cleared'))[0]?.data).toMatchObject({
+    expect(endedCleared.data).toMatchObject({
       reason: 'new_window',
       windowEnd: '2026-04-09T00:00:00.000Z',
     });
-    expect((await eventsOf(landlord, raised.id, 'usage.limit_cleared'))[0]?.data).toMatchObject({
+    expect(raisedCleared.data).toMatchObject({
       reason: 'limit_raised',
       limit: 20,
       used: 10,
