@@ -29,6 +29,15 @@ export const newId = (): string => {
   return v7({ random, msecs: state.msecs, seq: state.seq });
 };
 
+/**
+ * The smallest id `newId` could make at `ms` (epoch milliseconds): every id made at or after that moment, by a node
+ * whose clock agrees, sorts at or above it. Ids carry the real time of their making, not a product's clock.
+ */
+export const idFloorAt = (ms: number): string => {
+  const hex = Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-000000000000`;
+};
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** True when `value` has the shape of a UUID (and so is looked up as an id, not a name). */
