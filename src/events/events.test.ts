@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
+import { v7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../test/helpers/backend-simulator.ts';
 import { createProduct, createTenant, productAdminKey } from '../../test/helpers/fixtures.ts';
 import { startTestLandlord, type TestLandlord } from '../../test/helpers/landlord.ts';
-import { v7 } from 'uuid';
 import { eventInsert, notifySequencer, recordEvent } from './events.repo.ts';
 
 let landlord: TestLandlord;
