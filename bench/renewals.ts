@@ -91,15 +91,47 @@ async function invoices(databaseUrl: string, productId: string): Promise<number>
 }
 
 /**
- * Shared buffers that PostgreSQL's backends wrote out themselves to make room (the cache full and the background
- * writer behind), cluster-wide. A backend reports its count when it goes idle or exits, so read it after the
- * connections of a side have closed.
+ * Cluster-wide counters of the server's writing: shared buffers that backends wrote out themselves to make room (the
+ * cache full and the background writer behind), WAL written and the full-page images in it, and checkpoints. A
+ * backend reports its counts when it goes idle or exits, so read them after the connections of a side have closed.
+ * Each side starts right after a checkpoint; one that writes enough WAL (max_wal_size) sets off another meanwhile,
+ * after which every page it first touches goes to the WAL whole.
  */
-async function buffersWrittenByBackends(databaseUrl: string): Promise<number> {
+interface ServerWrites {
+  backendPages: number;
+  walBytes: number;
+  fullPageImages: number;
+  checkpoints: number;
+}
+
+async function serverWrites(databaseUrl: string): Promise<ServerWrites> {
+  const none = { backendPages: Number.NaN, walBytes: Number.NaN, fullPageImages: Number.NaN, checkpoints: Number.NaN };
   return withClient(databaseUrl, async (client) => {
-    const result = await client.query<{ n: string }>('select buffers_backend as n from pg_stat_bgwriter');
-    return Number(result.rows[0]?.n ?? Number.NaN);
-  }).catch(() => Number.NaN);
+    const result = await client.query<Record<keyof ServerWrites, string>>(
+      `select b.buffers_backend as "backendPages", w.wal_bytes as "walBytes", w.wal_fpi as "fullPageImages",
+         b.checkpoints_timed + b.checkpoints_req as checkpoints
+       from pg_stat_bgwriter b, pg_stat_wal w`,
+    );
+    const row = result.rows[0];
+    return row
+      ? {
+          backendPages: Number(row.backendPages),
+          walBytes: Number(row.walBytes),
+          fullPageImages: Number(row.fullPageImages),
+          checkpoints: Number(row.checkpoints),
+        }
+      : none;
+  }).catch(() => none);
+}
+
+/** What a side wrote per renewal (checkpoints: how many began while it ran). */
+function writesPer(before: ServerWrites, after: ServerWrites, renewals: number): ServerWrites {
+  return {
+    backendPages: (after.backendPages - before.backendPages) / renewals,
+    walBytes: (after.walBytes - before.walBytes) / renewals,
+    fullPageImages: (after.fullPageImages - before.fullPageImages) / renewals,
+    checkpoints: after.checkpoints - before.checkpoints,
+  };
 }
 
 /** A table row of a measure taken on both sides, with no aim of its own. */
@@ -138,12 +170,13 @@ export async function runRenewals(options: RenewalsOptions, log: (line: string) 
     await seed(database.url, landlordIds.product, landlordIds.price, 'rl', options.subscriptions);
     await seed(database.url, ceilingIds.product, ceilingIds.price, 'rc', options.subscriptions);
     await withClient(database.url, (client) => client.query('vacuum analyze'));
+    await withClient(database.url, (client) => client.query('checkpoint'));
 
     // The ceiling first, alone: one connection renewing batch after batch.
     log('renewals: bare SQL ceiling');
     const ceilingAt = await makeDue(database.url, ceilingIds.product, 1000);
     await sleep(Math.max(0, ceilingAt.getTime() - Date.now()) + 10);
-    const ceilingWritesBefore = await buffersWrittenByBackends(database.url);
+    const ceilingWritesBefore = await serverWrites(database.url);
     const ceilingStart = performance.now();
     let ceilingCpu: Awaited<ReturnType<Awaited<ReturnType<typeof measureCpu>>['stop']>> | undefined;
     await withClient(database.url, async (client) => {
@@ -157,7 +190,7 @@ export async function runRenewals(options: RenewalsOptions, log: (line: string) 
       ceilingCpu = await cpu.stop();
     });
     const ceilingS = (performance.now() - ceilingStart) / 1000;
-    const ceilingWrites = (await buffersWrittenByBackends(database.url)) - ceilingWritesBefore;
+    const ceilingWrites = writesPer(ceilingWritesBefore, await serverWrites(database.url), options.subscriptions);
     if ((await invoices(database.url, ceilingIds.product)) !== options.subscriptions)
       throw new Error('the ceiling did not renew everything');
     // Landlord starts as the ceiling did: the ceiling's dead row versions cleaned up now, not by an autovacuum that
@@ -175,7 +208,7 @@ export async function runRenewals(options: RenewalsOptions, log: (line: string) 
     const dueAt = await makeDue(database.url, landlordIds.product, 3000);
     // CPU from now until the last invoice: Landlord's process and every backend of the database (its pool, the
     // bench's polling and reads), so the per-renewal figures slightly overstate both.
-    const landlordWritesBefore = await buffersWrittenByBackends(database.url);
+    const landlordWritesBefore = await serverWrites(database.url);
     const landlordCpu = await measureCpu({ landlord: landlord.process.pid }, database.name);
     log(`renewals: ${options.subscriptions} due at ${dueAt.toISOString()}; Landlord renewing`);
     const reads: number[] = [];
@@ -222,7 +255,7 @@ export async function runRenewals(options: RenewalsOptions, log: (line: string) 
     });
     await landlord.process.stop();
     started.pop();
-    const landlordWrites = (await buffersWrittenByBackends(database.url)) - landlordWritesBefore;
+    const landlordWrites = writesPer(landlordWritesBefore, await serverWrites(database.url), options.subscriptions);
     const cpuUs = {
       landlord: ((cpu.processMs.landlord ?? 0) * 1000) / options.subscriptions,
       landlordPg: (cpu.postgresMs * 1000) / options.subscriptions,
@@ -231,8 +264,14 @@ export async function runRenewals(options: RenewalsOptions, log: (line: string) 
     log(
       `renewals: CPU per renewal — Landlord ${cpuUs.landlord.toFixed(0)} µs + PostgreSQL ${cpuUs.landlordPg.toFixed(0)} µs; ceiling PostgreSQL ${cpuUs.ceilingPg.toFixed(0)} µs`,
     );
-    const backendWrites = { landlord: landlordWrites / options.subscriptions, ceiling: ceilingWrites / options.subscriptions };
-    return report(options, { landlordS, ceilingS, reads: latencies(reads), totals, cpuUs, backendWrites });
+    return report(options, {
+      landlordS,
+      ceilingS,
+      reads: latencies(reads),
+      totals,
+      cpuUs,
+      writes: { landlord: landlordWrites, ceiling: ceilingWrites },
+    });
   } finally {
     for (const process of started.reverse()) await process.stop();
     await database.drop();
@@ -247,7 +286,7 @@ function report(
     reads: ReturnType<typeof latencies>;
     totals?: { periods: string; bad: string; numbers: string };
     cpuUs?: { landlord: number; landlordPg: number; ceilingPg: number };
-    backendWrites?: { landlord: number; ceiling: number };
+    writes?: { landlord: ServerWrites; ceiling: ServerWrites };
   },
 ): ScenarioReport {
   const n = options.subscriptions;
@@ -287,14 +326,24 @@ function report(
           compared('PostgreSQL CPU per renewal, µs', run.cpuUs.landlordPg, run.cpuUs.ceilingPg, 0),
         ]
       : []),
-    ...(run.backendWrites && Number.isFinite(run.backendWrites.landlord)
+    ...(run.writes && Number.isFinite(run.writes.landlord.backendPages)
       ? [
           compared(
             'pages PostgreSQL backends wrote out themselves to make room in shared_buffers, per renewal',
-            run.backendWrites.landlord,
-            run.backendWrites.ceiling,
+            run.writes.landlord.backendPages,
+            run.writes.ceiling.backendPages,
             2,
           ),
+          compared('WAL per renewal, bytes', run.writes.landlord.walBytes, run.writes.ceiling.walBytes, 0),
+          compared('full-page images in the WAL per renewal', run.writes.landlord.fullPageImages, run.writes.ceiling.fullPageImages, 2),
+          [
+            'checkpoints begun during the run (each side starts after one)',
+            fmt(run.writes.landlord.checkpoints, 0),
+            fmt(run.writes.ceiling.checkpoints, 0),
+            '',
+            '',
+            '',
+          ],
         ]
       : []),
   ];
@@ -303,8 +352,8 @@ function report(
       what: `renewals ≥ ${RATIO_AIM}× the bare SQL ceiling (${rate.toFixed(2)}×)`,
       met: rate >= RATIO_AIM,
       why: `besides the four rows the ceiling writes, each renewal locks and updates its tenant (its event sequence; the order plan changes lock in), computes its boundary on the calendar module, writes three events in the tenant’s sequence (subscription renewed, invoice created, invoice finalized) with their JSON that the event sequencer then numbers (a second version of each event row), and the batch travels as JSON parameters.${
-        run.backendWrites && Number.isFinite(run.backendWrites.landlord)
-          ? ` That working set overflows this server's shared_buffers: its backends wrote out ${fmt(run.backendWrites.landlord, 1)} pages per renewal themselves to make room, against ${fmt(run.backendWrites.ceiling, 1)} for the ceiling.`
+        run.writes && Number.isFinite(run.writes.landlord.backendPages)
+          ? ` That working set overflows this server's shared_buffers: its backends wrote out ${fmt(run.writes.landlord.backendPages, 1)} pages per renewal themselves to make room, against ${fmt(run.writes.ceiling.backendPages, 1)} for the ceiling; it wrote ${fmt(run.writes.landlord.walBytes / Math.max(1, run.writes.ceiling.walBytes), 1)}× the ceiling's WAL per renewal, and ${fmt(run.writes.landlord.checkpoints, 0)} checkpoint(s) began during Landlord's run against ${fmt(run.writes.ceiling.checkpoints, 0)} during the ceiling's.`
           : ''
       }`,
     },

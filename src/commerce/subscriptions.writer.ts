@@ -17,6 +17,12 @@ import { LIVE_STATUSES } from './subscription-state.ts';
 // Above this many subscriptions, the batch's JSON is written one array per turn of the event loop.
 const LARGE_BATCH = 50;
 
+// Instants travel as epoch milliseconds: JSON.stringify turns a Date into a string on its slow path (6–7 µs a row
+// against under 1 µs), and toISOString and PostgreSQL's timestamp parsing cost as much again; `instant` converts
+// back, exactly (to_timestamp keeps microseconds, and milliseconds fit a double's 53 bits many times over).
+const ms = (date: Date | null): number | null => (date ? date.getTime() : null);
+const instant = (column: string): RawBuilder<Date | null> => sql`to_timestamp(${sql.raw(column)} / 1000.0)`;
+
 /**
  * The JSON of each array. A claimed batch of hundreds is milliseconds of JSON.stringify; for a large batch the
  * event loop turns between the arrays, so requests that arrived meanwhile (API reads during a renewal burst) are
@@ -54,8 +60,8 @@ export async function applyAdvances(db: Db, advances: readonly Advance[], now: D
       product_id: p.productId,
       tenant_id: p.tenantId,
       number: p.number,
-      start_at: p.startAt,
-      end_at: p.endAt,
+      start_ms: ms(p.startAt),
+      end_ms: ms(p.endAt),
       price_id: p.priceId,
       amount_minor: p.amountMinor,
       currency: p.currency,
@@ -72,11 +78,11 @@ export async function applyAdvances(db: Db, advances: readonly Advance[], now: D
       period_id: i.periodId,
       currency: i.currency,
       total_minor: i.totalMinor,
-      at: i.at,
+      at_ms: ms(i.at),
       seq,
       description: i.description,
-      period_start: i.periodStart,
-      period_end: i.periodEnd,
+      period_start_ms: ms(i.periodStart),
+      period_end_ms: ms(i.periodEnd),
     })),
   );
   // An event names its subscription by index `k` (its product and tenant come from there), and an invoice's events
@@ -88,7 +94,7 @@ export async function applyAdvances(db: Db, advances: readonly Advance[], now: D
       type: e.type,
       k,
       ord,
-      occurred_at: e.at,
+      occurred_ms: ms(e.at),
       data: e.invoiceId ? null : e.data,
       invoice_id: e.invoiceId ?? null,
     })),
@@ -100,14 +106,14 @@ export async function applyAdvances(db: Db, advances: readonly Advance[], now: D
     tenant_id: state.tenantId,
     product_id: state.productId,
     status: state.status,
-    anchor_at: state.anchorAt,
+    anchor_ms: ms(state.anchorAt),
     anchor_number: state.anchorNumber,
     trial_notice_sent: state.trialNoticeSent,
-    ended_at: state.endedAt,
+    ended_ms: ms(state.endedAt),
     current_period_number: state.currentPeriodNumber,
-    current_period_start: state.currentPeriodStart,
-    current_period_end: state.currentPeriodEnd,
-    next_action_at: state.nextActionAt,
+    current_period_start_ms: ms(state.currentPeriodStart),
+    current_period_end_ms: ms(state.currentPeriodEnd),
+    next_action_ms: ms(state.nextActionAt),
     plan_price_id: LIVE_STATUSES.includes(state.status) ? state.priceId : null,
   }));
   const [periodsJson, invoicesJson, subscriptionsJson, eventsJson] = await jsonOf(
@@ -119,16 +125,19 @@ export async function applyAdvances(db: Db, advances: readonly Advance[], now: D
   );
   const result = await sql<{ updated: number; periods: number; lines: number; events: number }>`
     with
-    p_in as (select * from jsonb_to_recordset(${periodsJson}::jsonb) as x(id uuid, subscription_id uuid, product_id uuid,
-      tenant_id uuid, number int, start_at timestamptz, end_at timestamptz, price_id uuid, amount_minor bigint, currency text, trial boolean)),
+    p_in as (select x.*, ${instant('x.start_ms')} as start_at, ${instant('x.end_ms')} as end_at
+      from jsonb_to_recordset(${periodsJson}::jsonb) as x(id uuid, subscription_id uuid, product_id uuid,
+      tenant_id uuid, number int, start_ms bigint, end_ms bigint, price_id uuid, amount_minor bigint, currency text, trial boolean)),
     periods as (
       insert into subscription_periods (id, subscription_id, product_id, tenant_id, number, start_at, end_at, price_id, amount_minor,
         currency, trial, created_at)
       select id, subscription_id, product_id, tenant_id, number, start_at, end_at, price_id, amount_minor, currency, trial, ${now}::timestamptz
       from p_in returning 1),
-    i_in as (select * from jsonb_to_recordset(${invoicesJson}::jsonb) as x(id uuid, line_id uuid, product_id uuid, tenant_id uuid,
-      subscription_id uuid, period_id uuid, currency text, total_minor bigint, at timestamptz, seq int, description text,
-      period_start timestamptz, period_end timestamptz)),
+    i_in as (select x.*, ${instant('x.at_ms')} as at, ${instant('x.period_start_ms')} as period_start,
+      ${instant('x.period_end_ms')} as period_end
+      from jsonb_to_recordset(${invoicesJson}::jsonb) as x(id uuid, line_id uuid, product_id uuid, tenant_id uuid,
+      subscription_id uuid, period_id uuid, currency text, total_minor bigint, at_ms bigint, seq int, description text,
+      period_start_ms bigint, period_end_ms bigint)),
     wanted as (select product_id, count(*)::bigint as k from i_in group by product_id),
     bumped as (
       insert into invoice_counters as c (product_id, last_number) select product_id, k from wanted
@@ -148,9 +157,12 @@ export async function applyAdvances(db: Db, advances: readonly Advance[], now: D
         period_start, period_end, created_at)
       select line_id, id, product_id, 'period', 'period:' || period_id, description, 1, total_minor, currency, period_start, period_end, at
       from numbered returning 1),
-    s_in as (select * from jsonb_to_recordset(${subscriptionsJson}::jsonb) as x(k int, id uuid, version int, tenant_id uuid, product_id uuid, status text,
-      anchor_at timestamptz, anchor_number int, trial_notice_sent boolean, ended_at timestamptz, current_period_number int,
-      current_period_start timestamptz, current_period_end timestamptz, next_action_at timestamptz, plan_price_id uuid)),
+    s_in as (select x.*, ${instant('x.anchor_ms')} as anchor_at, ${instant('x.ended_ms')} as ended_at,
+      ${instant('x.current_period_start_ms')} as current_period_start, ${instant('x.current_period_end_ms')} as current_period_end,
+      ${instant('x.next_action_ms')} as next_action_at
+      from jsonb_to_recordset(${subscriptionsJson}::jsonb) as x(k int, id uuid, version int, tenant_id uuid, product_id uuid, status text,
+      anchor_ms bigint, anchor_number int, trial_notice_sent boolean, ended_ms bigint, current_period_number int,
+      current_period_start_ms bigint, current_period_end_ms bigint, next_action_ms bigint, plan_price_id uuid)),
     updated as (
       update subscriptions s set status = x.status, anchor_at = x.anchor_at, anchor_number = x.anchor_number,
         trial_notice_sent = x.trial_notice_sent, ended_at = x.ended_at, current_period_number = x.current_period_number,
@@ -158,8 +170,9 @@ export async function applyAdvances(db: Db, advances: readonly Advance[], now: D
         renewal_failures = 0, renewal_failed_at = null, renewal_error = null, version = s.version + 1, updated_at = ${now}::timestamptz
       from s_in x where s.id = x.id and s.version = x.version
       returning s.id),
-    e_in as (select e.*, x.product_id, x.tenant_id from jsonb_to_recordset(${eventsJson}::jsonb) as e(id uuid, type text, k int, ord int,
-      occurred_at timestamptz, data jsonb, invoice_id uuid) join s_in x using (k)),
+    e_in as (select e.*, ${instant('e.occurred_ms')} as occurred_at, x.product_id, x.tenant_id
+      from jsonb_to_recordset(${eventsJson}::jsonb) as e(id uuid, type text, k int, ord int,
+      occurred_ms bigint, data jsonb, invoice_id uuid) join s_in x using (k)),
     e_count as (select tenant_id, count(*)::bigint as k from e_in group by tenant_id),
     tenants_seq as (
       update tenants t set event_seq = t.event_seq + c.k, plan_price_id = x.plan_price_id,
