@@ -16,7 +16,7 @@ const COALESCE_MS = 15;
  * Most passes look only at events whose ids were made in the last `RECENT_MS` (ids are time-ordered, `idFloorAt`);
  * a full pass, from the first id, runs at least every `FULL_PASS_MS`. Sequenced events leave dead entries at the
  * front of the unsequenced index until a vacuum, so a pass from the front walks every event sequenced since: during a
- * burst of 100,000 renewals (300,000 events) that was 3–28 ms a pass, most of the sequencer's time. An event that
+ * burst of 100,000 renewals (300,000 events) that was 3–28 ms a pass, growing with the burst. An event that
  * commits more than `RECENT_MS` after its id was made (or comes from a node whose clock is that far behind) waits
  * for the next full pass: it is delayed, never skipped.
  */
