@@ -365,7 +365,8 @@ describe('npm start with the embedded PostgreSQL server', () => {
     expect(node.stderr()).not.toContain('Landlord is listening');
     node.child.kill('SIGTERM');
 
-    expect(await within(node.exit, 30_000, 'landlord stopping on SIGTERM')).toEqual({ code: 0, signal: null });
+    // On failure, the node's own output says why it did not stop cleanly.
+    expect(await within(node.exit, 30_000, 'landlord stopping on SIGTERM'), describeOutput(node)).toEqual({ code: 0, signal: null });
     expect(isAlive(postgres!)).toBe(false);
     expect(await readLock(dataDir)).toBeUndefined();
   }, 120_000);
