@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { type Db, executePrepared, type Tx } from '../db/database.ts';
 import type { Listener } from '../db/listener.ts';
 import type { EventsTable } from '../db/schema.ts';
-import { idFloorAt } from '../platform/ids.ts';
+import { recentIdFloor } from '../platform/ids.ts';
 import type { Component } from '../platform/supervisor.ts';
 import { EVENTS_CHANNEL } from './events.repo.ts';
 import { SEQUENCE_CHANNEL } from './nudge.ts';
@@ -13,7 +13,7 @@ const SEQUENCER_LOCK = 7_305_003;
 const BATCH = 2000;
 const COALESCE_MS = 15;
 /**
- * Most passes look only at events whose ids were made in the last `RECENT_MS` (ids are time-ordered, `idFloorAt`);
+ * Most passes look only at events whose ids were made in the last `RECENT_MS` (ids are time-ordered, `recentIdFloor`);
  * a full pass, from the first id, runs at least every `FULL_PASS_MS`. Sequenced events leave dead entries at the
  * front of the unsequenced index until a vacuum, so a pass from the front walks every event sequenced since: during a
  * burst of 100,000 renewals (300,000 events) that was 3–28 ms a pass, growing with the burst. An event that
@@ -99,10 +99,10 @@ export async function startSequencer(options: {
   let fullAsked = false;
 
   // Where a pass starts: from the first id when asked (drain) or when the last full pass is `FULL_PASS_MS` old, else
-  // from the ids of the last `RECENT_MS`. The wall clock, not the injected one: it is what ids carry (`newId`).
+  // from the ids of the last `RECENT_MS`. Full passes are paced by the monotonic timer, like the coalescing wait.
   const startOfPass = (): string | undefined => {
-    const now = Date.now();
-    if (!fullAsked && now - lastFullPassAt < FULL_PASS_MS) return idFloorAt(now - RECENT_MS);
+    const now = performance.now();
+    if (!fullAsked && now - lastFullPassAt < FULL_PASS_MS) return recentIdFloor(RECENT_MS);
     fullAsked = false;
     lastFullPassAt = now;
     return undefined;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { v7 } from 'uuid';
 import { describe, expect, it } from 'vitest';
-import { idFloorAt, newId } from './ids.ts';
+import { idFloorAt, newId, recentIdFloor } from './ids.ts';
 
 // PostgreSQL orders uuids byte by byte, as lower-case hex strings compare.
 const MAX_MS = 2 ** 48 - 1;
@@ -29,5 +29,7 @@ describe('idFloorAt', () => {
       }),
     );
     expect(idFloorAt(Date.now() - 1) < newId()).toBe(true);
+    expect(recentIdFloor(1) < newId()).toBe(true);
+    expect(recentIdFloor(60_000) < recentIdFloor(0)).toBe(true);
   });
 });

@@ -38,6 +38,12 @@ export const idFloorAt = (ms: number): string => {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-000000000000`;
 };
 
+/**
+ * The floor of the ids this node made in the last `ageMs`. It reads the wall clock `newId` reads (an id's time is
+ * when it was made, whatever a product's clock says), so the two stay alike.
+ */
+export const recentIdFloor = (ageMs: number): string => idFloorAt(Date.now() - ageMs);
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** True when `value` has the shape of a UUID (and so is looked up as an id, not a name). */
