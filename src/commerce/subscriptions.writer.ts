@@ -8,6 +8,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/database.ts';
+import { fromEpochMs, ms } from '../db/epoch-ms.ts';
 import { EVENTS_CHANNEL } from '../events/events.repo.ts';
 import { newId } from '../platform/ids.ts';
 import { billedToSnapshot } from './billed-to.ts';
@@ -17,11 +18,9 @@ import { LIVE_STATUSES } from './subscription-state.ts';
 // Above this many subscriptions, the batch's JSON is written one array per turn of the event loop.
 const LARGE_BATCH = 50;
 
-// Instants travel as epoch milliseconds: JSON.stringify turns a Date into a string on its slow path (6–7 µs a row
-// against under 1 µs), and calling toISOString first costs about as much again; `instant` converts back, exactly
-// (to_timestamp keeps microseconds, and epoch milliseconds of years 1 to 9999 fit a double's 53 bits).
-const ms = (date: Date | null): number | null => (date ? date.getTime() : null);
-const instant = (column: string): RawBuilder<Date | null> => sql`to_timestamp(${sql.raw(column)} / 1000.0)`;
+// Instants travel as epoch milliseconds (`epoch-ms.ts`): calling toISOString first would cost about what
+// JSON.stringify's slow path for a Date does.
+const instant = (column: string) => fromEpochMs(sql.ref(column));
 
 /**
  * The JSON of each array. A claimed batch of hundreds is milliseconds of JSON.stringify; for a large batch the

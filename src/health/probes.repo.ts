@@ -1,5 +1,6 @@
-import { type RawBuilder, sql } from 'kysely';
+import { sql } from 'kysely';
 import { type Db, executePrepared } from '../db/database.ts';
+import { epochMs, fromEpochMs, ms } from '../db/epoch-ms.ts';
 import type { HealthCheckSettings } from '../products/products.schemas.ts';
 import type { HealthState, ProbeTotals } from './health.rules.ts';
 
@@ -27,12 +28,6 @@ export interface ClaimedProbe {
 // dead node's tenants are free again after timeout + 5 s (10 s by default, well within
 // the default 60 s interval).
 // The product's settings and key are not returned per row: `withProducts` reads them once per claim.
-/** A timestamptz as epoch milliseconds (float8, exact for the millisecond times Landlord stores). */
-const epochMs = (column: RawBuilder<unknown>) => sql`(extract(epoch from ${column}) * 1000)::float8`;
-/** Epoch milliseconds back to a timestamptz, exactly. */
-const fromEpochMs = (column: RawBuilder<unknown>) => sql`('epoch'::timestamptz + ${column} * interval '1 millisecond')`;
-/** Times as epoch milliseconds, the cheapest way for pg to send them in an array. */
-const ms = (date: Date | null | undefined) => (date ? date.getTime() : null);
 
 // Times come back as epoch milliseconds: cheaper to read than timestamp text, and exact.
 const RETURNING = sql`h.tenant_id, h.product_id, t.name, h.state, h.consecutive_failures, h.outage_id,
