@@ -67,6 +67,7 @@ export function clientMetadataOf(client: OidcClientRecord): ClientMetadata {
     token_endpoint_auth_method: client.secret_hash ? 'client_secret_basic' : 'none',
     redirect_uris: client.redirect_uris,
     post_logout_redirect_uris: client.post_logout_redirect_uris,
+    id_token_signed_response_alg: client.id_token_signing_alg,
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     landlord_product: client.product_name,

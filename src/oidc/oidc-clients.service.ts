@@ -3,6 +3,7 @@ import { generateCredential, hashSecret } from '../access/credential-format.ts';
 import { type Caller, requireRole } from '../access/principal.ts';
 import { insertAuditRecord } from '../audit/audit.repo.ts';
 import type { Db } from '../db/database.ts';
+import type { IdTokenSigningAlg } from '../db/schema.ts';
 import { AppError, assertNoProblems, type ErrorItem, errorItem } from '../errors/app-error.ts';
 import { decodeCursor, toPage, UUID_KEY } from '../http/pagination.ts';
 import type { Clock } from '../platform/clock.ts';
@@ -17,6 +18,7 @@ export interface OidcClientCreate {
   type: 'confidential' | 'public';
   redirectUris: string[];
   postLogoutRedirectUris?: string[];
+  idTokenSigningAlg?: IdTokenSigningAlg;
 }
 
 /** A client as the API shows it (never its secret, which only the creation answer carries). */
@@ -31,6 +33,7 @@ export function toOidcClientView(client: repo.OidcClientRecord) {
     pkceRequired: client.type === 'public',
     redirectUris: client.redirect_uris,
     postLogoutRedirectUris: client.post_logout_redirect_uris,
+    idTokenSigningAlg: client.id_token_signing_alg,
     revoked: client.revoked_at !== null,
     createdAt: client.created_at.toISOString(),
   };
@@ -66,6 +69,7 @@ export async function createOidcClient(db: Db, clock: Clock, caller: Caller, pro
     secret_hash: secret ? hashSecret(secret) : null,
     redirect_uris: [...new Set(body.redirectUris)],
     post_logout_redirect_uris: [...new Set(body.postLogoutRedirectUris ?? [])],
+    id_token_signing_alg: body.idTokenSigningAlg ?? 'RS256',
     created_at: now,
     updated_at: now,
   });

@@ -28,20 +28,23 @@ afterAll(async () => {
   await backend?.close();
 });
 
-async function registerClient(owner: PeopleProduct, type: 'confidential' | 'public') {
+async function registerClient(owner: PeopleProduct, type: 'confidential' | 'public', extra: Record<string, unknown> = {}) {
   const created = await owner.client.post(`/v1/products/${owner.name}/oidc-clients`, {
     name: `RP ${type}`,
     type,
     redirectUris: [REDIRECT],
     postLogoutRedirectUris: [AFTER_LOGOUT],
+    ...extra,
   });
   expect(created.status, created.text).toBe(201);
-  return created.body.data as { clientId: string; clientSecret?: string };
+  return created.body.data as { clientId: string; clientSecret?: string; idTokenSigningAlg: string };
 }
 
-async function discover(client: { clientId: string; clientSecret?: string }) {
+async function discover(client: { clientId: string; clientSecret?: string; idTokenSigningAlg?: string }) {
   const auth = client.clientSecret ? oidc.ClientSecretBasic(client.clientSecret) : oidc.None();
-  return oidc.discovery(new URL(landlord.url), client.clientId, undefined, auth, { execute: [oidc.allowInsecureRequests] });
+  // The relying party expects the algorithm its registration names, as a real one is configured to.
+  const metadata = { id_token_signed_response_alg: client.idTokenSigningAlg ?? 'RS256' };
+  return oidc.discovery(new URL(landlord.url), client.clientId, metadata, auth, { execute: [oidc.allowInsecureRequests] });
 }
 
 /** Runs the authorization request in a browser until Landlord redirects to the RP (or stops). */
@@ -174,6 +177,48 @@ describe('OpenID Connect with openid-client as the relying party', () => {
     } finally {
       await second.close();
     }
+  });
+
+  it('signs a client’s ID tokens in the algorithm it registered (RS256 unless ES256 or EdDSA), each verified with the published keys', async () => {
+    const person = await userWithPassword(landlord, product, tenant.name);
+    const browser = new Browser(landlord.url);
+    await signIn(browser, product.name, person.email, person.password);
+    const jwks = createRemoteJWKSet(new URL(`${landlord.url}/.well-known/jwks.json`));
+    for (const alg of ['ES256', 'EdDSA']) {
+      const client = await registerClient(product, 'confidential', { idTokenSigningAlg: alg });
+      expect(client.idTokenSigningAlg).toBe(alg);
+      const config = await discover(client);
+      expect(config.serverMetadata().id_token_signing_alg_values_supported).toEqual(expect.arrayContaining(['RS256', alg]));
+      const { page, verifier, state } = await authorize(browser, config, {});
+      const tokens = await oidc.authorizationCodeGrant(config, new URL(page.location ?? ''), {
+        pkceCodeVerifier: verifier,
+        expectedState: state,
+      });
+      const verified = await jwtVerify(tokens.id_token ?? '', jwks, { issuer: landlord.url, audience: client.clientId, algorithms: [alg] });
+      expect(verified.payload.tenant).toMatchObject({ id: tenant.id, login: person.login });
+      // A relying party that expects RS256 refuses it: the algorithm is the registration's, not the token's choice.
+      const expectingRs256 = await discover({ ...client, idTokenSigningAlg: 'RS256' });
+      const again = await authorize(browser, expectingRs256, {});
+      await expect(
+        oidc.authorizationCodeGrant(expectingRs256, new URL(again.page.location ?? ''), {
+          pkceCodeVerifier: again.verifier,
+          expectedState: again.state,
+        }),
+      ).rejects.toMatchObject({ cause: { message: 'unexpected JWT "alg" header parameter', cause: { expected: 'RS256' } } });
+    }
+    const plain = await registerClient(product, 'confidential');
+    expect(plain.idTokenSigningAlg).toBe('RS256');
+    const read = await product.client.get(`/v1/products/${product.name}/oidc-clients/${plain.clientId}`);
+    expect(read.body.data.idTokenSigningAlg).toBe('RS256');
+
+    const refused = await product.client.post(`/v1/products/${product.name}/oidc-clients`, {
+      name: 'RP',
+      type: 'confidential',
+      redirectUris: [REDIRECT],
+      idTokenSigningAlg: 'HS256',
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.metadata.errors[0].parameter).toBe('idTokenSigningAlg');
   });
 
   it('requires PKCE of a public client and signs in without a secret', async () => {

@@ -8,7 +8,7 @@ import { layout, messagePage } from '../identity/pages.ts';
 import { endUserSession } from '../identity/session-actions.ts';
 import type { SignedInIdentity } from '../identity/tenant-context.ts';
 import type { SecretBox } from '../platform/secret-box.ts';
-import type { KeyRing } from '../platform/signing-keys.ts';
+import { type KeyRing, RING_ALGORITHMS } from '../platform/signing-keys.ts';
 import { findSession } from '../sessions/session-store.ts';
 import { postgresAdapter } from './adapter.ts';
 import type { OidcClientCache } from './client-cache.ts';
@@ -68,8 +68,8 @@ async function cookieKey(db: Db, box: SecretBox): Promise<string> {
 
 /**
  * Builds oidc-provider for `issuer`: code flow with PKCE (required for public clients),
- * refresh tokens, RP-initiated logout, userinfo; keys from Landlord's ring (RS256 ID
- * tokens, EdDSA JWT access tokens for a product's resource); storage in PostgreSQL;
+ * refresh tokens, RP-initiated logout, userinfo; keys from Landlord's ring (ID tokens in
+ * the client's algorithm, RS256 unless it chose ES256 or EdDSA; EdDSA JWT access tokens for a product's resource); storage in PostgreSQL;
  * Landlord's sign-in page as the login interaction, which also requires a live Landlord
  * session of the same user, so a revoked session signs nobody in.
  */
@@ -126,7 +126,7 @@ export async function buildProvider(db: Db, deps: OidcDeps, issuer: string): Pro
     clientAuthMethods: ['client_secret_basic', 'none'],
     responseTypes: ['code'],
     pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
-    enabledJWA: { idTokenSigningAlgValues: ['RS256', 'EdDSA'], userinfoSigningAlgValues: ['RS256', 'EdDSA'] },
+    enabledJWA: { idTokenSigningAlgValues: [...RING_ALGORITHMS], userinfoSigningAlgValues: [...RING_ALGORITHMS] },
     routes: {
       authorization: '/oidc/auth',
       token: '/oidc/token',

@@ -19,9 +19,11 @@ import type { SecretBox } from './secret-box.ts';
 const ALG = 'EdDSA';
 /**
  * Every algorithm the ring keeps a key of. Landlord's own tokens are EdDSA; RS256 is there
- * because it is the one algorithm every OpenID Connect relying party must accept (ID tokens).
+ * because it is the one algorithm every OpenID Connect relying party must accept (ID tokens),
+ * ES256 for the relying parties that take an ID token signed in a tenth of RS256's time but
+ * not EdDSA.
  */
-export const RING_ALGORITHMS = ['EdDSA', 'RS256'] as const;
+export const RING_ALGORITHMS = ['EdDSA', 'RS256', 'ES256'] as const;
 /** An algorithm the ring signs with. */
 export type RingAlgorithm = (typeof RING_ALGORITHMS)[number];
 const ISSUER = 'landlord';
@@ -65,7 +67,7 @@ interface LoadedKey {
 
 /**
  * Loads the signing keys from the database, generating the first key of each algorithm
- * (Ed25519, RSA 2048) on first start. The newest unretired key of an algorithm signs;
+ * (Ed25519, RSA 2048, P-256) on first start, or when an algorithm joins the ring. The newest unretired key of an algorithm signs;
  * every unretired key verifies, so a rotation never breaks tokens already issued.
  */
 export async function loadKeyRing(db: Db, box: SecretBox, clock: Clock): Promise<KeyRing> {
@@ -143,7 +145,11 @@ export async function loadKeyRing(db: Db, box: SecretBox, clock: Clock): Promise
 async function insertNewKey(db: Db, box: SecretBox, alg: RingAlgorithm): Promise<void> {
   const { privateKey, publicKey } = await generateKeyPair(
     alg,
-    alg === 'EdDSA' ? { crv: 'Ed25519', extractable: true } : { modulusLength: 2048, extractable: true },
+    alg === 'EdDSA'
+      ? { crv: 'Ed25519', extractable: true }
+      : alg === 'RS256'
+        ? { modulusLength: 2048, extractable: true }
+        : { extractable: true },
   );
   const kid = randomUUID();
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };

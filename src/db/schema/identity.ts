@@ -44,6 +44,9 @@ export interface SignInThrottleTable {
   blocked_until: Date | null;
 }
 
+/** The algorithms a client's ID tokens may be signed with; every one is an algorithm of Landlord's key ring. */
+export type IdTokenSigningAlg = 'RS256' | 'ES256' | 'EdDSA';
+
 export interface OidcClientsTable {
   id: string;
   product_id: string;
@@ -53,6 +56,7 @@ export interface OidcClientsTable {
   secret_hash: Buffer | null;
   redirect_uris: ColumnType<string[], string[], string[]>;
   post_logout_redirect_uris: ColumnType<string[], string[] | undefined, string[]>;
+  id_token_signing_alg: Defaulted<IdTokenSigningAlg>;
   revoked_at: Date | null;
   version: Defaulted<number>;
   created_at: Timestamp;
