@@ -351,7 +351,7 @@ function report(
     {
       what: `renewals ≥ ${RATIO_AIM}× the bare SQL ceiling (${rate.toFixed(2)}×)`,
       met: rate >= RATIO_AIM,
-      why: `besides the four rows the ceiling writes, each renewal locks and updates its tenant (its event sequence; the order plan changes lock in), computes its boundary on the calendar module, writes three events in the tenant’s sequence (subscription renewed, invoice created, invoice finalized) with their JSON that the event sequencer then numbers (a second version of each event row), and the batch travels as JSON parameters.${
+      why: `besides the four rows the ceiling writes, each renewal locks and updates its tenant (its event sequence; the order plan changes lock in), computes its boundary on the calendar module, writes three events in the tenant’s sequence (subscription renewed, invoice created, invoice finalized) with their JSON, each queued for the event sequencer (a row of \`events_pending\`, by trigger) that then numbers it in \`event_feed\` and creates its deliveries, and the batch travels as JSON parameters.${
         run.writes && Number.isFinite(run.writes.landlord.backendPages)
           ? ` That working set overflows this server's shared_buffers: its backends wrote out ${fmt(run.writes.landlord.backendPages, 1)} pages per renewal themselves to make room, against ${fmt(run.writes.ceiling.backendPages, 1)} for the ceiling; it wrote ${fmt(run.writes.landlord.walBytes / Math.max(1, run.writes.ceiling.walBytes), 1)}× the ceiling's WAL per renewal, and ${fmt(run.writes.landlord.checkpoints, 0)} checkpoint(s) began during Landlord's run against ${fmt(run.writes.ceiling.checkpoints, 0)} during the ceiling's.`
           : ''

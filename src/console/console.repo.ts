@@ -81,8 +81,14 @@ export async function setupProgress(db: Db, productId: string | null) {
 
 /** The newest sequenced events, newest first. */
 export async function findLatestEvents(db: Db, productId: string | null, limit: number) {
-  let query = db.selectFrom('events').selectAll().where('position', 'is not', null).orderBy('position', 'desc').limit(limit);
-  if (productId) query = query.where('product_id', '=', productId);
+  let query = db
+    .selectFrom('event_feed as feed')
+    .innerJoin('events', 'events.id', 'feed.event_id')
+    .selectAll('events')
+    .select('feed.position')
+    .orderBy('feed.position', 'desc')
+    .limit(limit);
+  if (productId) query = query.where('feed.product_id', '=', productId);
   return query.execute();
 }
 

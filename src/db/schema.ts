@@ -26,7 +26,14 @@ import type {
   SubscriptionsTable,
 } from './schema/commerce.ts';
 import type { ConsoleLinksTable } from './schema/console.ts';
-import type { EventsTable, WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable } from './schema/events.ts';
+import type {
+  EventFeedTable,
+  EventsPendingTable,
+  EventsTable,
+  WebhookAttemptsTable,
+  WebhookDeliveriesTable,
+  WebhookEndpointsTable,
+} from './schema/events.ts';
 import type {
   OidcClientsTable,
   OidcGrantTenantsTable,
@@ -111,6 +118,8 @@ export interface Database {
   landlord_nodes: LandlordNodesTable;
   audit_log: AuditLogTable;
   events: EventsTable;
+  event_feed: EventFeedTable;
+  events_pending: EventsPendingTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;

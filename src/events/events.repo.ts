@@ -99,15 +99,17 @@ export interface EventFilter {
 
 /** One page of the feed in position order (`limit + 1` rows). Only sequenced events are visible. */
 export async function findEvents(db: Db, filter: EventFilter, limit: number) {
+  // The filters and the order are the feed's (its indexes); the event is read by id for the page's rows only.
   let query = db
-    .selectFrom('events')
-    .selectAll()
-    .where('position', 'is not', null)
-    .orderBy('position')
+    .selectFrom('event_feed as feed')
+    .innerJoin('events', 'events.id', 'feed.event_id')
+    .selectAll('events')
+    .select('feed.position')
+    .orderBy('feed.position')
     .limit(limit + 1);
-  if (filter.types?.length) query = query.where('type', 'in', filter.types);
-  if (filter.productId) query = query.where('product_id', '=', filter.productId);
-  if (filter.tenantId) query = query.where('tenant_id', '=', filter.tenantId);
-  if (filter.afterPosition !== undefined) query = query.where('position', '>', filter.afterPosition);
+  if (filter.types?.length) query = query.where('feed.type', 'in', filter.types);
+  if (filter.productId) query = query.where('feed.product_id', '=', filter.productId);
+  if (filter.tenantId) query = query.where('feed.tenant_id', '=', filter.tenantId);
+  if (filter.afterPosition !== undefined) query = query.where('feed.position', '>', filter.afterPosition);
   return query.execute();
 }

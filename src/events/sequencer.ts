@@ -2,7 +2,7 @@ import type { Selectable } from 'kysely';
 import { sql } from 'kysely';
 import { type Db, executePrepared, type Tx } from '../db/database.ts';
 import type { Listener } from '../db/listener.ts';
-import type { EventsTable } from '../db/schema.ts';
+import type { EventsPendingTable } from '../db/schema.ts';
 import { recentIdFloor } from '../platform/ids.ts';
 import type { Component } from '../platform/supervisor.ts';
 import { EVENTS_CHANNEL } from './events.repo.ts';
@@ -15,7 +15,7 @@ const COALESCE_MS = 15;
 /**
  * Most passes look only at events whose ids were made in the last `RECENT_MS` (ids are time-ordered, `recentIdFloor`);
  * a full pass, from the first id, runs at least every `FULL_PASS_MS`. Sequenced events leave dead entries at the
- * front of the unsequenced index until a vacuum, so a pass from the front walks every event sequenced since: during a
+ * front of the pending queue's index until a vacuum, so a pass from the front walks every event sequenced since: during a
  * burst of 100,000 renewals (300,000 events) that was 3–28 ms a pass, growing with the burst. An event that
  * commits more than `RECENT_MS` after its id was made (or comes from a node whose clock is that far behind) waits
  * for the next full pass: it is delayed, never skipped.
@@ -28,17 +28,15 @@ const FULL_PASS_MS = 1_000;
  * sequences hundreds of thousands of events, and shipping every payload back to Node cost more than the matching).
  * `target` is the one endpoint a `webhook_endpoint.test` event is for.
  */
-export type SequencedEvent = Pick<Selectable<EventsTable>, 'id' | 'type' | 'product_id' | 'tenant_id'> & {
-  position: number;
-  target: string | null;
-};
+export type SequencedEvent = Selectable<EventsPendingTable> & { position: number };
 
 /** Work done in the transaction that gives events their positions (e.g. creating their deliveries). */
 export type OnSequenced = (tx: Tx, events: SequencedEvent[]) => Promise<void>;
 
 /**
  * Gives committed events their feed positions, in batches, under an advisory lock so
- * that one node at a time does it. An event is visible to the sequencer only once
+ * that one node at a time does it: takes them from `events_pending` (where every insert
+ * into `events` queues them) and writes their rows of `event_feed`. An event is visible to the sequencer only once
  * the transaction that wrote it committed, and positions only grow, so a reader that
  * has seen position P will never find a new event at or below P. `onSequenced` runs
  * in the same transaction: whatever it derives from the events (their deliveries)
@@ -50,20 +48,25 @@ export async function sequenceEvents(db: Db, onSequenced: OnSequenced, from?: st
   return db.transaction().execute(async (tx) => {
     const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${SEQUENCER_LOCK}) as locked`.execute(tx);
     if (!rows[0]?.locked) return 0;
+    // The batch leaves the queue and enters the feed in one statement, numbered from the feed's top in id order. The
+    // queue carries what the feed and the deliveries need of each event: its row is written once and never read here.
     const events = await executePrepared(
       tx,
       sql<SequencedEvent>`
-      with top as (select coalesce(max(position), 0) as position from events),
-      pending as (
-        select id, row_number() over (order by id) as rn
-        from (select id from events where position is null ${from ? sql`and id >= ${from}::uuid` : sql``} order by id limit ${BATCH}) as batch
+      with top as (select coalesce(max(position), 0) as position from event_feed),
+      taken as (
+        delete from events_pending where id in (
+          select id from events_pending ${from ? sql`where id >= ${from}::uuid` : sql``} order by id limit ${BATCH})
+        returning id, type, product_id, tenant_id, target
+      ),
+      numbered as (
+        select taken.*, top.position + row_number() over (order by taken.id) as position from taken, top
+      ),
+      fed as (
+        insert into event_feed (position, event_id, product_id, tenant_id, type)
+        select position, id, product_id, tenant_id, type from numbered
       )
-      update events set position = top.position + pending.rn
-      from pending, top
-      where events.id = pending.id
-      returning events.id, events.type, events.product_id, events.tenant_id, events.position,
-        case when events.type = 'webhook_endpoint.test' and jsonb_typeof(events.data->'endpointId') = 'string'
-          then events.data->>'endpointId' end as target`,
+      select id, type, product_id, tenant_id, position, target from numbered`,
     );
     if (events.length === 0) return 0;
     events.sort((a, b) => a.position - b.position);

@@ -143,7 +143,7 @@ async function claimDueDeliveries(
     set lease_until = ${new Date(options.now.getTime() + options.leaseMs)}, leased_by = ${options.node}
     from locked, events event
     where delivery.id = locked.id and event.id = delivery.event_id
-    returning delivery.*, to_jsonb(event.*) - 'position' as event`.execute(db);
+    returning delivery.*, to_jsonb(event.*) as event`.execute(db);
   return rows;
 }
 

@@ -47,7 +47,13 @@ ${EVENT_TYPES.map((type) => html`<details><summary class="mono">${type}</summary
   router.page('/console/events/:id', async (context) => {
     const id = context.params.id ?? '';
     const event = isUuid(id)
-      ? await context.services.db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst()
+      ? await context.services.db
+          .selectFrom('events')
+          .leftJoin('event_feed as feed', 'feed.event_id', 'events.id')
+          .selectAll('events')
+          .select('feed.position')
+          .where('events.id', '=', id)
+          .executeTakeFirst()
       : undefined;
     if (!event || (context.principal.productId !== null && event.product_id !== context.principal.productId)) {
       throw new AppError('event.not_found', { parameter: 'id' });

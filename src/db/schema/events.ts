@@ -11,7 +11,25 @@ export interface EventsTable {
   tenant_seq: number | null;
   occurred_at: Timestamp;
   data: Json<Record<string, unknown>>;
-  position: number | null;
+}
+
+/** A sequenced event's place in the feed (0024_event_feed.sql): written by the sequencer, once. */
+export interface EventFeedTable {
+  position: number;
+  event_id: string;
+  product_id: string | null;
+  tenant_id: string | null;
+  type: string;
+}
+
+/** An event not yet sequenced; every insert into `events` queues its rows here (a statement trigger). */
+export interface EventsPendingTable {
+  id: string;
+  type: string;
+  product_id: string | null;
+  tenant_id: string | null;
+  /** The endpoint a `webhook_endpoint.test` event is for. */
+  target: string | null;
 }
 
 export interface WebhookEndpointsTable {
