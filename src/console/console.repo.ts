@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
+import { sequencedEvents } from '../events/events.repo.ts';
 
 /**
  * Reads only the console makes (overviews and newest-first lists); every change the
@@ -81,13 +82,7 @@ export async function setupProgress(db: Db, productId: string | null) {
 
 /** The newest sequenced events, newest first. */
 export async function findLatestEvents(db: Db, productId: string | null, limit: number) {
-  let query = db
-    .selectFrom('event_feed as feed')
-    .innerJoin('events', 'events.id', 'feed.event_id')
-    .selectAll('events')
-    .select('feed.position')
-    .orderBy('feed.position', 'desc')
-    .limit(limit);
+  let query = sequencedEvents(db).orderBy('feed.position', 'desc').limit(limit);
   if (productId) query = query.where('feed.product_id', '=', productId);
   return query.execute();
 }

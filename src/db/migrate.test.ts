@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { withDatabase } from '../../test/global-setup.ts';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEmptyDatabase, type TestDatabase } from '../../test/helpers/database.ts';
 import { createPool } from './database.ts';
 import { type Migration, migrate, migrationsApplied, readMigrations } from './migrate.ts';
 
@@ -9,31 +8,19 @@ const NODES = 4;
 
 // A brand-new, empty database (not a clone of the migrated template): the state a
 // first deployment of several nodes starts from.
-const name = `landlord_mig_${randomBytes(6).toString('hex')}`;
-let url: string;
+let database: TestDatabase;
 let migrations: Migration[];
 const pools: pg.Pool[] = [];
 
-async function admin(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: inject('adminUrl') });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
 beforeAll(async () => {
-  await admin(`create database ${name}`);
-  url = withDatabase(inject('adminUrl'), name);
+  database = await createEmptyDatabase('landlord_mig');
   migrations = await readMigrations();
-  for (let node = 0; node < NODES; node++) pools.push(createPool(url, 2));
+  for (let node = 0; node < NODES; node++) pools.push(createPool(database.url, 2));
 });
 
 afterAll(async () => {
   await Promise.all(pools.map((pool) => pool.end()));
-  await admin(`drop database if exists ${name} with (force)`);
+  await database?.drop();
 });
 
 describe('migrate() on several nodes at once', () => {

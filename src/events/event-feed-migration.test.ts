@@ -1,32 +1,21 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { withDatabase } from '../../test/global-setup.ts';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEmptyDatabase, type TestDatabase } from '../../test/helpers/database.ts';
 import { createPool } from '../db/database.ts';
 import { migrate, readMigrations } from '../db/migrate.ts';
 
 // A database as a node before 0024_event_feed.sql left it: events numbered in their own rows, some not yet.
-const name = `landlord_feedmig_${randomBytes(6).toString('hex')}`;
+let database: TestDatabase;
 let pool: pg.Pool;
 
-async function admin(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: inject('adminUrl') });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
 beforeAll(async () => {
-  await admin(`create database ${name}`);
-  pool = createPool(withDatabase(inject('adminUrl'), name), 2);
+  database = await createEmptyDatabase('landlord_feedmig');
+  pool = createPool(database.url, 2);
 });
 
 afterAll(async () => {
   await pool?.end();
-  await admin(`drop database if exists ${name} with (force)`);
+  await database?.drop();
 });
 
 describe('0024_event_feed.sql on a database with events', () => {

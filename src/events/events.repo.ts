@@ -97,14 +97,17 @@ export interface EventFilter {
   afterPosition?: number;
 }
 
+/**
+ * Sequenced events with their positions: filter and order by the feed's columns (`feed.…`, its indexes), and each
+ * event is read by id for the rows asked for only.
+ */
+export function sequencedEvents(db: Db) {
+  return db.selectFrom('event_feed as feed').innerJoin('events', 'events.id', 'feed.event_id').selectAll('events').select('feed.position');
+}
+
 /** One page of the feed in position order (`limit + 1` rows). Only sequenced events are visible. */
 export async function findEvents(db: Db, filter: EventFilter, limit: number) {
-  // The filters and the order are the feed's (its indexes); the event is read by id for the page's rows only.
-  let query = db
-    .selectFrom('event_feed as feed')
-    .innerJoin('events', 'events.id', 'feed.event_id')
-    .selectAll('events')
-    .select('feed.position')
+  let query = sequencedEvents(db)
     .orderBy('feed.position')
     .limit(limit + 1);
   if (filter.types?.length) query = query.where('feed.type', 'in', filter.types);

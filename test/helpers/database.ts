@@ -25,6 +25,18 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
+/** A brand-new, empty database (no migrations): what a first deployment starts from, or a test migrates step by step. */
+export async function createEmptyDatabase(prefix = 'landlord_e'): Promise<TestDatabase> {
+  const adminUrl = inject('adminUrl');
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  await adminQuery(adminUrl, `create database ${name}`);
+  return {
+    url: withDatabase(adminUrl, name),
+    name,
+    drop: () => adminQuery(adminUrl, `drop database if exists ${name} with (force)`),
+  };
+}
+
 async function adminQuery(adminUrl: string, text: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
