@@ -165,6 +165,56 @@ describe('marketplaces', () => {
   });
 });
 
+describe('sign-in', () => {
+  it('shows the product’s OIDC clients and SAML providers with the addresses and fingerprints to configure, escaped, its own only', async () => {
+    const product = await peopleProduct(landlord, backend.url);
+    const section = async () => {
+      const page = await admin.get(`/console/products/${product.id}`);
+      expect(page.status).toBe(200);
+      return /<section id="sign-in"[\s\S]*?<\/section>/.exec(page.text)?.[0] ?? '';
+    };
+    const before = await section();
+    expect(before).toContain(`No OIDC clients. Register one with POST /v1/products/${product.name}/oidc-clients.`);
+    expect(before).toContain('No signing certificate yet');
+    expect(before).toContain(`${landlord.url}/saml/${product.name}/metadata`);
+
+    const client = await product.client.post(`/v1/products/${product.name}/oidc-clients`, {
+      name: 'Web <b>app</b>',
+      type: 'confidential',
+      redirectUris: ['https://app.example/callback'],
+      idTokenSigningAlg: 'ES256',
+    });
+    expect(client.status, client.text).toBe(201);
+    const provider = await product.client.post(`/v1/products/${product.name}/saml-providers`, {
+      entityId: 'https://sp.example/metadata',
+      acsUrl: 'https://sp.example/acs',
+    });
+    expect(provider.status, provider.text).toBe(201);
+    const certificates = await product.client.get(`/v1/products/${product.name}/saml-certificates`);
+    expect(certificates.status).toBe(200);
+    const foreign = await other.client.post(`/v1/products/${other.name}/oidc-clients`, {
+      name: 'Foreign RP',
+      type: 'public',
+      redirectUris: ['https://foreign.example/callback'],
+    });
+    expect(foreign.status).toBe(201);
+
+    const after = await section();
+    expect(after).toContain('Web &lt;b&gt;app&lt;/b&gt;');
+    expect(after).not.toContain('<b>');
+    expect(after).toContain(`<td class="mono">${client.body.data.clientId}</td><td>confidential</td><td class="mono">ES256</td>`);
+    expect(after).toContain('https://app.example/callback');
+    expect(after).toContain(
+      '<td class="mono">https://sp.example/metadata</td><td class="mono">https://sp.example/acs</td><td>persistent</td>',
+    );
+    const [signing] = certificates.body.data as { sha1Fingerprint: string; sha256Fingerprint: string }[];
+    expect(after).toContain(signing?.sha1Fingerprint);
+    expect(after).toContain(signing?.sha256Fingerprint);
+    expect(after).not.toContain(foreign.body.data.clientId);
+    expect(after).not.toContain(client.body.data.clientSecret);
+  });
+});
+
 describe('resellers', () => {
   it('lists only the product’s own resellers, escaped, 50 a page', async () => {
     const product = await peopleProduct(landlord, backend.url);

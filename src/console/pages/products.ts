@@ -14,6 +14,7 @@ import type { ConsoleContext, ConsoleRouter, Rendered } from '../router.ts';
 import { registerClientActions } from './product-clients.ts';
 import { registerMarketplaceActions, renderMarketplaces } from './product-marketplaces.ts';
 import { registerProductSettingsActions, renderSettings } from './product-settings.ts';
+import { renderSignIn } from './product-sign-in.ts';
 
 /**
  * One section of a product's page; a feature that lands later (promo codes) adds one entry. A
@@ -107,6 +108,7 @@ export const PRODUCT_SECTIONS: ProductSection[] = [
   { id: 'specifications', title: 'Specifications', render: specifications },
   { id: 'clients', title: 'Clients', render: clients },
   { id: 'access', title: 'Permissions and roles', render: access },
+  { id: 'sign-in', title: 'Sign-in: OpenID Connect and SAML', render: renderSignIn },
   { id: 'marketplaces', title: 'Marketplaces', render: renderMarketplaces },
   { id: 'resellers', title: 'Resellers', render: resellers },
 ];
