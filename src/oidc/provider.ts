@@ -69,7 +69,8 @@ async function cookieKey(db: Db, box: SecretBox): Promise<string> {
 /**
  * Builds oidc-provider for `issuer`: code flow with PKCE (required for public clients),
  * refresh tokens, RP-initiated logout, userinfo; keys from Landlord's ring (ID tokens in
- * the client's algorithm, RS256 unless it chose ES256 or EdDSA; EdDSA JWT access tokens for a product's resource); storage in PostgreSQL;
+ * the client's algorithm, RS256 unless it chose ES256 or EdDSA; EdDSA JWT access tokens
+ * for a product's resource); storage in PostgreSQL;
  * Landlord's sign-in page as the login interaction, which also requires a live Landlord
  * session of the same user, so a revoked session signs nobody in.
  */

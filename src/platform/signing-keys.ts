@@ -26,6 +26,12 @@ const ALG = 'EdDSA';
 export const RING_ALGORITHMS = ['EdDSA', 'RS256', 'ES256'] as const;
 /** An algorithm the ring signs with. */
 export type RingAlgorithm = (typeof RING_ALGORITHMS)[number];
+/** The key each algorithm's keys are made as (ES256: P-256, jose's only curve for it). */
+const KEY_SHAPES: Record<RingAlgorithm, { crv?: string; modulusLength?: number }> = {
+  EdDSA: { crv: 'Ed25519' },
+  RS256: { modulusLength: 2048 },
+  ES256: {},
+};
 const ISSUER = 'landlord';
 // Any fixed number; serialises "generate the first key" across nodes.
 const KEYGEN_LOCK = 7_305_002;
@@ -67,8 +73,9 @@ interface LoadedKey {
 
 /**
  * Loads the signing keys from the database, generating the first key of each algorithm
- * (Ed25519, RSA 2048, P-256) on first start, or when an algorithm joins the ring. The newest unretired key of an algorithm signs;
- * every unretired key verifies, so a rotation never breaks tokens already issued.
+ * (Ed25519, RSA 2048, P-256) on first start, or when an algorithm joins the ring. The
+ * newest unretired key of an algorithm signs; every unretired key verifies, so a rotation
+ * never breaks tokens already issued.
  */
 export async function loadKeyRing(db: Db, box: SecretBox, clock: Clock): Promise<KeyRing> {
   let keys = await readKeys(db, box);
@@ -143,14 +150,7 @@ export async function loadKeyRing(db: Db, box: SecretBox, clock: Clock): Promise
 }
 
 async function insertNewKey(db: Db, box: SecretBox, alg: RingAlgorithm): Promise<void> {
-  const { privateKey, publicKey } = await generateKeyPair(
-    alg,
-    alg === 'EdDSA'
-      ? { crv: 'Ed25519', extractable: true }
-      : alg === 'RS256'
-        ? { modulusLength: 2048, extractable: true }
-        : { extractable: true },
-  );
+  const { privateKey, publicKey } = await generateKeyPair(alg, { ...KEY_SHAPES[alg], extractable: true });
   const kid = randomUUID();
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
   await db

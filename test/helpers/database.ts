@@ -15,21 +15,18 @@ export interface TestDatabase {
 
 /** Clones the migrated template into a new database (a few tens of milliseconds). */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const adminUrl = inject('adminUrl');
-  const name = `landlord_t_${randomBytes(6).toString('hex')}`;
-  await adminQuery(adminUrl, `create database ${name} template ${inject('templateDatabase')}`);
-  return {
-    url: withDatabase(adminUrl, name),
-    name,
-    drop: () => adminQuery(adminUrl, `drop database if exists ${name} with (force)`),
-  };
+  return newDatabase('landlord_t', `template ${inject('templateDatabase')}`);
 }
 
 /** A brand-new, empty database (no migrations): what a first deployment starts from, or a test migrates step by step. */
 export async function createEmptyDatabase(prefix = 'landlord_e'): Promise<TestDatabase> {
+  return newDatabase(prefix, '');
+}
+
+async function newDatabase(prefix: string, options: string): Promise<TestDatabase> {
   const adminUrl = inject('adminUrl');
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
-  await adminQuery(adminUrl, `create database ${name}`);
+  await adminQuery(adminUrl, `create database ${name} ${options}`);
   return {
     url: withDatabase(adminUrl, name),
     name,

@@ -26,14 +26,17 @@ create table events_pending (
   target text
 );
 
+-- The one webhook endpoint an event is for: only a `webhook_endpoint.test` names one.
+create function event_target(type text, data jsonb) returns text language sql immutable as $$
+  select case when type = 'webhook_endpoint.test' and jsonb_typeof(data->'endpointId') = 'string' then data->>'endpointId' end
+$$;
+
 -- Every statement that writes events (the event repository's, the renewals writer's bulk insert, any other) queues
 -- them here in the same statement, so none is written without being queued for the sequencer. One call per statement.
 create function queue_events_for_sequencer() returns trigger language plpgsql as $$
 begin
   insert into events_pending (id, type, product_id, tenant_id, target)
-  select id, type, product_id, tenant_id,
-    case when type = 'webhook_endpoint.test' and jsonb_typeof(data->'endpointId') = 'string' then data->>'endpointId' end
-  from inserted_events;
+  select id, type, product_id, tenant_id, event_target(type, data) from inserted_events;
   return null;
 end
 $$;
@@ -43,9 +46,7 @@ create trigger events_queue_for_sequencer after insert on events
 insert into event_feed (position, event_id, product_id, tenant_id, type)
   select position, id, product_id, tenant_id, type from events where position is not null;
 insert into events_pending (id, type, product_id, tenant_id, target)
-  select id, type, product_id, tenant_id,
-    case when type = 'webhook_endpoint.test' and jsonb_typeof(data->'endpointId') = 'string' then data->>'endpointId' end
-  from events where position is null;
+  select id, type, product_id, tenant_id, event_target(type, data) from events where position is null;
 
 drop index events_unsequenced_idx;
 drop index events_position_key;
