@@ -236,7 +236,10 @@ function report(
 ): ScenarioReport {
   const { exchanges, userinfo } = run;
   const little = (load: Load) => fmt((options.connections * 1000) / load.perSecond, 1);
-  const rows = exchanges.flatMap(({ alg, load, ceiling }) => [
+  // An exchange of a used-up code is a fast refusal: it flatters latency and is not a token, so such a run measured nothing.
+  const ranOut =
+    'the run used up its authorization codes, so the rest of its requests were refusals: latency and CPU per token are not measured. Make more codes (`codes`) or run shorter.';
+  const rows = exchanges.flatMap(({ alg, load, ceiling, codesLeft }) => [
     [`token endpoint, ${alg} client — tokens/s`, fmt(load.perSecond, 0), fmt(ceiling, 0), (load.perSecond / ceiling).toFixed(2), '', ''],
     [
       `token endpoint, ${alg} client — p50 / p99 latency, ms`,
@@ -244,7 +247,7 @@ function report(
       '',
       '',
       `p99 < ${P99_AIM_MS} ms`,
-      load.p99 < P99_AIM_MS ? 'met' : '**missed**',
+      codesLeft > 0 && load.p99 < P99_AIM_MS ? 'met' : '**missed**',
     ],
     [`token endpoint, ${alg} client — server CPU per token, µs`, fmt(load.serverUs, 0), fmt(1_000_000 / ceiling, 0), '', '', ''],
     [`token endpoint, ${alg} client — PostgreSQL CPU per token, µs`, fmt(load.postgresUs, 0), '', '', '', ''],
@@ -278,12 +281,15 @@ function report(
     ]),
   );
   const aims: Aim[] = [
-    ...exchanges.map(({ alg, load, ceiling }): Aim => {
+    ...exchanges.map(({ alg, load, ceiling, codesLeft }): Aim => {
       const cpuPerExchange = load.serverUs + load.postgresUs + load.benchUs;
       return {
         what: `token endpoint p99 < ${P99_AIM_MS} ms at ${options.connections} connections, ${alg === 'RS256' ? 'RS256 ID tokens (the default)' : `a client with ${alg} ID tokens`} (${fmt(load.p99, 1)} ms; ${fmt(load.perSecond, 0)} tokens/s beside ${fmt(ceiling, 0)} bare ${alg} signatures/s)`,
-        met: load.p99 < P99_AIM_MS,
-        why: `${options.connections} connections in a closed loop at ${fmt(load.perSecond, 0)} tokens/s mean ${little(load)} ms per exchange by Little's law. Each exchange costs ${fmt(load.serverUs, 0)} µs of Landlord CPU (an ${alg} signature alone is ${fmt(1_000_000 / ceiling, 0)} µs), ${fmt(load.postgresUs, 0)} µs of PostgreSQL and ${fmt(load.benchUs, 0)} µs of the load generator: the 2 shared cores can do at most ${fmt(2_000_000 / cpuPerExchange, 0)} exchanges/s, a mean of at least ${fmt((options.connections * cpuPerExchange) / 2000, 1)} ms with both cores doing nothing else, which leaves the slowest 1 % little room under ${P99_AIM_MS} ms.`,
+        met: codesLeft > 0 && load.p99 < P99_AIM_MS,
+        why:
+          codesLeft === 0
+            ? ranOut
+            : `${options.connections} connections in a closed loop at ${fmt(load.perSecond, 0)} tokens/s mean ${little(load)} ms per exchange by Little's law. Each exchange costs ${fmt(load.serverUs, 0)} µs of Landlord CPU (an ${alg} signature alone is ${fmt(1_000_000 / ceiling, 0)} µs), ${fmt(load.postgresUs, 0)} µs of PostgreSQL and ${fmt(load.benchUs, 0)} µs of the load generator: the 2 shared cores can do at most ${fmt(2_000_000 / cpuPerExchange, 0)} exchanges/s, a mean of at least ${fmt((options.connections * cpuPerExchange) / 2000, 1)} ms with both cores doing nothing else, which leaves the slowest 1 % little room under ${P99_AIM_MS} ms.`,
       };
     }),
     {

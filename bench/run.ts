@@ -134,7 +134,7 @@ async function runOne(scenario: Scenario): Promise<ScenarioReport> {
     );
   } else if (scenario === 'oidc') {
     return runOidc(
-      quick ? { codes: 600, connections: 50, durationS: 3, warmupS: 1 } : { codes: 15_000, connections: 50, durationS: 10, warmupS: 2 },
+      quick ? { codes: 600, connections: 50, durationS: 3, warmupS: 1 } : { codes: 40_000, connections: 50, durationS: 10, warmupS: 2 },
       log,
     );
   } else if (scenario === 'usage') {
