@@ -122,3 +122,20 @@ export async function seedLiveTenant(url: string, databaseUrl: string): Promise<
   });
   await withClient(databaseUrl, (client) => client.query("update tenants set status = 'active' where name = 'bench-tenant'"));
 }
+
+/** Landlord's scavenges (V8's young-generation garbage collections) so far, from its `/metrics`. */
+export interface Scavenges {
+  count: number;
+  seconds: number;
+  /** How many took more than 10 ms (the histogram's bucket edge). */
+  over10ms: number;
+}
+
+/** Reads {@link Scavenges} from a running Landlord: each one pauses its event loop, requests included. */
+export async function scavengesOf(url: string): Promise<Scavenges> {
+  const { body } = await call(url, 'GET', '/metrics', { token: ADMIN_KEY });
+  const value = (pattern: RegExp) => Number(pattern.exec(String(body))?.[1] ?? Number.NaN);
+  const count = value(/^landlord_nodejs_gc_duration_seconds_count\{kind="minor"\} (\S+)$/m);
+  const upTo10ms = value(/^landlord_nodejs_gc_duration_seconds_bucket\{le="0\.01",kind="minor"\} (\S+)$/m);
+  return { count, seconds: value(/^landlord_nodejs_gc_duration_seconds_sum\{kind="minor"\} (\S+)$/m), over10ms: count - upTo10ms };
+}

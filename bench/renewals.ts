@@ -1,6 +1,6 @@
 import { measureCpu } from './cpu.ts';
 import { createDatabase, withClient } from './database.ts';
-import { ADMIN_KEY, call, expectCall, startLandlordProcess } from './landlord.ts';
+import { ADMIN_KEY, call, expectCall, type Scavenges, scavengesOf, startLandlordProcess } from './landlord.ts';
 import type { Started } from './processes.ts';
 import type { Aim, ScenarioReport } from './report.ts';
 import { table } from './report.ts';
@@ -210,6 +210,7 @@ export async function runRenewals(options: RenewalsOptions, log: (line: string) 
     // bench's polling and reads), so the per-renewal figures slightly overstate both.
     const landlordWritesBefore = await serverWrites(database.url);
     const landlordCpu = await measureCpu({ landlord: landlord.process.pid }, database.name);
+    const scavengesBefore = await scavengesOf(landlord.url);
     log(`renewals: ${options.subscriptions} due at ${dueAt.toISOString()}; Landlord renewing`);
     const reads: number[] = [];
     let reading = true;
@@ -242,6 +243,12 @@ export async function runRenewals(options: RenewalsOptions, log: (line: string) 
     const cpu = await landlordCpu.stop();
     reading = false;
     await reader;
+    const scavengesAfter = await scavengesOf(landlord.url);
+    const scavenges: Scavenges = {
+      count: scavengesAfter.count - scavengesBefore.count,
+      seconds: scavengesAfter.seconds - scavengesBefore.seconds,
+      over10ms: scavengesAfter.over10ms - scavengesBefore.over10ms,
+    };
     if (!doneAt) throw new Error('Landlord did not renew every subscription within 15 minutes');
     const landlordS = (doneAt - dueAt.getTime()) / 1000;
     const totals = await withClient(database.url, async (client) => {
@@ -268,6 +275,7 @@ export async function runRenewals(options: RenewalsOptions, log: (line: string) 
       landlordS,
       ceilingS,
       reads: latencies(reads),
+      scavenges,
       totals,
       cpuUs,
       writes: { landlord: landlordWrites, ceiling: ceilingWrites },
@@ -284,6 +292,8 @@ function report(
     landlordS: number;
     ceilingS: number;
     reads: ReturnType<typeof latencies>;
+    /** Landlord's scavenges from the instant the subscriptions fell due until the last invoice (and the last read). */
+    scavenges?: Scavenges;
     totals?: { periods: string; bad: string; numbers: string };
     cpuUs?: { landlord: number; landlordPg: number; ceilingPg: number };
     writes?: { landlord: ServerWrites; ceiling: ServerWrites };
@@ -320,6 +330,18 @@ function report(
       run.reads.p99 < READ_P99_AIM_MS ? 'met' : '**missed**',
     ],
     ['GET p50, ms', fmt(run.reads.p50, 1), '', '', '', ''],
+    ...(run.scavenges && Number.isFinite(run.scavenges.count)
+      ? [
+          [
+            'Landlord’s scavenges (young-generation garbage collections) meanwhile: count / ms in all / over 10 ms',
+            `${fmt(run.scavenges.count, 0)} / ${fmt(run.scavenges.seconds * 1000, 0)} / ${fmt(run.scavenges.over10ms, 0)}`,
+            '',
+            '',
+            '',
+            '',
+          ],
+        ]
+      : []),
     ...(run.cpuUs
       ? [
           ['server CPU per renewal, µs', fmt(run.cpuUs.landlord, 0), '0', '', '', ''],
@@ -361,7 +383,11 @@ function report(
     {
       what: `API reads p99 < ${READ_P99_AIM_MS} ms meanwhile (${fmt(run.reads.p99, 1)} ms)`,
       met: run.reads.p99 < READ_P99_AIM_MS,
-      why: 'the reads share the 2 cores with the renewal batches (Landlord building each batch, PostgreSQL writing it); the median read is unaffected, the slowest wait behind a batch.',
+      why: `the reads share the 2 cores with the renewal batches (Landlord building each batch, PostgreSQL writing it); the median read is unaffected, the slowest wait behind a batch${
+        run.scavenges && run.scavenges.count > 0
+          ? `, or behind a scavenge: Landlord made ${fmt(run.scavenges.count, 0)} meanwhile, ${fmt((run.scavenges.seconds * 1000) / run.scavenges.count, 1)} ms each on average, ${fmt(run.scavenges.over10ms, 0)} of them over 10 ms, because a scavenge copies what is live, and what is live then is the batches in flight`
+          : ''
+      }.`,
     },
     { what: 'exactly one period and one invoice number per subscription', met: Boolean(exact) },
   ];
