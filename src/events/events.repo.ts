@@ -105,6 +105,17 @@ export function sequencedEvents(db: Db) {
   return db.selectFrom('event_feed as feed').innerJoin('events', 'events.id', 'feed.event_id').selectAll('events').select('feed.position');
 }
 
+/** One event by id, sequenced or not yet (then its position is null). */
+export async function findEventById(db: Db, id: string) {
+  return db
+    .selectFrom('events')
+    .leftJoin('event_feed as feed', 'feed.event_id', 'events.id')
+    .selectAll('events')
+    .select('feed.position')
+    .where('events.id', '=', id)
+    .executeTakeFirst();
+}
+
 /** One page of the feed in position order (`limit + 1` rows). Only sequenced events are visible. */
 export async function findEvents(db: Db, filter: EventFilter, limit: number) {
   let query = sequencedEvents(db)

@@ -1,6 +1,6 @@
 import { AppError } from '../../errors/app-error.ts';
 import { EVENT_SCHEMAS, EVENT_TYPES } from '../../events/event-types.ts';
-import { findEvents } from '../../events/events.repo.ts';
+import { findEventById, findEvents } from '../../events/events.repo.ts';
 import { html } from '../../http/html.ts';
 import { isUuid } from '../../platform/ids.ts';
 import { empty, json, when, withQuery } from '../layout.ts';
@@ -46,15 +46,7 @@ ${EVENT_TYPES.map((type) => html`<details><summary class="mono">${type}</summary
 
   router.page('/console/events/:id', async (context) => {
     const id = context.params.id ?? '';
-    const event = isUuid(id)
-      ? await context.services.db
-          .selectFrom('events')
-          .leftJoin('event_feed as feed', 'feed.event_id', 'events.id')
-          .selectAll('events')
-          .select('feed.position')
-          .where('events.id', '=', id)
-          .executeTakeFirst()
-      : undefined;
+    const event = isUuid(id) ? await findEventById(context.services.db, id) : undefined;
     if (!event || (context.principal.productId !== null && event.product_id !== context.principal.productId)) {
       throw new AppError('event.not_found', { parameter: 'id' });
     }
