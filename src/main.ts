@@ -29,7 +29,7 @@ import { loadKeyRing, SIGNING_KEYS_CHANNEL } from './platform/signing-keys.ts';
 import { type ComponentFailedError, createSupervisor, type Supervisor } from './platform/supervisor.ts';
 import { registerFeatureRoutes, type Services } from './routes.ts';
 import { buildSweeps, buildTasks } from './tasks.ts';
-import { insertDeliveriesFor, releaseDeliveryLeases } from './webhooks/deliveries.repo.ts';
+import { deliveriesDerivation, releaseDeliveryLeases } from './webhooks/deliveries.repo.ts';
 import { dispatcherComponent } from './webhooks/dispatcher.ts';
 
 /** A running Landlord node. */
@@ -201,9 +201,7 @@ export async function startLandlord(config: Config, options: StartOptions = {}):
         sequencerComponent({
           db,
           listener,
-          onSequenced: async (tx, events) => {
-            await insertDeliveriesFor(tx, events, clock.now());
-          },
+          derivation: deliveriesDerivation(() => clock.now()),
         }),
       );
       await supervisor.run(dispatcherComponent({ db, box, clock, http, nodeId: node.id, timeoutMs: config.webhookTimeoutMs }, listener));

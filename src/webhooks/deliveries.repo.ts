@@ -1,7 +1,7 @@
 import { type Selectable, sql } from 'kysely';
 import { type Db, executePrepared } from '../db/database.ts';
 import type { WebhookDeliveriesTable } from '../db/schema.ts';
-import type { SequencedEvent } from '../events/sequencer.ts';
+import type { Derivation } from '../events/sequencer.ts';
 
 export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
 
@@ -22,39 +22,29 @@ export type ClaimedDelivery = DeliveryRow & {
 export const DELIVERIES_CHANNEL = 'landlord_deliveries';
 
 /**
- * Creates one pending delivery per (event, enabled endpoint that wants it), in the
- * transaction that sequences the events, so each event reaches each endpoint once.
- * An endpoint of a product gets only that product's events.
+ * Creates one pending delivery per (event, enabled endpoint that wants it) for the events the sequencer is giving
+ * their positions, in its statement (`Derivation`), so each event reaches each endpoint once and the dispatchers are
+ * told at commit. An endpoint of a product gets only that product's events.
  */
-export async function insertDeliveriesFor(db: Db, events: SequencedEvent[], now: Date): Promise<number> {
-  const rows = await executePrepared(
-    db,
-    sql<{ n: number }>`
-    with created as (
+export function deliveriesDerivation(now: () => Date): Derivation {
+  return {
+    channel: DELIVERIES_CHANNEL,
+    statement: () => sql`
       insert into webhook_deliveries (endpoint_id, event_id, event_type, event_position, tenant_id, next_attempt_at)
-      select endpoint.id, event.id, event.type, event.position, event.tenant_id, ${now}
-      from unnest(
-        ${events.map((event) => event.id)}::uuid[], ${events.map((event) => event.type)}::text[],
-        ${events.map((event) => event.position)}::bigint[], ${events.map((event) => event.product_id)}::uuid[],
-        ${events.map((event) => event.tenant_id)}::uuid[], ${events.map((event) => event.target)}::uuid[]
-      ) as event(id, type, position, product_id, tenant_id, target)
+      select endpoint.id, event.id, event.type, event.position, event.tenant_id, ${now()}::timestamptz
+      from sequenced as event
       join webhook_endpoints endpoint
         on endpoint.enabled
         and (
           -- A test event goes to its one endpoint only, whatever that endpoint subscribed to.
-          case when event.target is not null then endpoint.id = event.target
+          case when event.target is not null then endpoint.id::text = event.target
           else (endpoint.product_id is null or endpoint.product_id = event.product_id)
             and (endpoint.tenant_id is null or endpoint.tenant_id = event.tenant_id)
             and (cardinality(endpoint.event_types) = 0 or event.type = any(endpoint.event_types)) end
         )
       on conflict (endpoint_id, event_id) do nothing
-      returning 1
-    )
-    select count(*)::int as n from created`,
-  );
-  const created = rows[0]?.n ?? 0;
-  if (created > 0) await sql`select pg_notify(${DELIVERIES_CHANNEL}, '')`.execute(db);
-  return created;
+      returning 1`,
+  };
 }
 
 /**
