@@ -16,7 +16,7 @@ import type { Clock } from '../platform/clock.ts';
 import type { Services } from '../routes.ts';
 import { type Advance, advanceSubscription } from './subscription-engine.ts';
 import { nextActionOf, type SubscriptionRow, stateOf, subscriptionView } from './subscription-state.ts';
-import { applyAdvances } from './subscriptions.writer.ts';
+import { applyAdvances, encodeAdvances, writeAdvances } from './subscriptions.writer.ts';
 
 /** What the renewals sweep needs. */
 export interface RenewalDeps {
@@ -135,6 +135,14 @@ function advancesOf(rows: Claimed[], now: Date): { advances: Advance[]; stale: C
   return { advances, stale };
 }
 
+/** A claimed batch worked out and encoded for its statement, its rows and advances left behind. */
+async function workOut(rows: Claimed[], now: Date) {
+  const { advances, stale } = advancesOf(rows, now);
+  // Working out a batch is milliseconds of JavaScript: requests that arrived meanwhile go first.
+  await nextTurn();
+  return { encoded: await encodeAdvances(advances), stale, count: advances.length };
+}
+
 async function fixStale(db: Db, rows: Claimed[]): Promise<void> {
   for (const row of rows) {
     await db
@@ -205,12 +213,12 @@ export async function renewDue(deps: RenewalDeps, limit: number, options: ClaimO
     const renewed = await db.transaction().execute(async (tx) => {
       const rows = await claimDue(tx, now, limit, options);
       claimedIds = rows.map((row) => row.id);
-      const { advances, stale } = advancesOf(rows, now);
-      // Working out a batch is milliseconds of JavaScript: requests that arrived meanwhile go first.
-      await nextTurn();
-      await applyAdvances(tx, advances, now);
+      // Only the JSON (and the rare stale row) outlives the work-out: nothing else of the batch is live while its
+      // statement runs (`encodeAdvances`).
+      const { encoded, stale, count } = await workOut(rows, now);
+      if (encoded) await writeAdvances(tx, encoded, now);
       await fixStale(tx, stale);
-      return advances.length;
+      return count;
     });
     counter?.inc({ outcome: 'renewed' }, renewed);
     return claimedIds.length;
