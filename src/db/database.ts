@@ -12,6 +12,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
+import { timestamptzParser } from './timestamptz.ts';
 
 /** A Kysely handle: the pool or a transaction alike. Repos and services take it first. */
 export type Db = Kysely<Database>;
@@ -20,9 +21,12 @@ export type Tx = Transaction<Database>;
 // int8 (counts, money in minor units) as a JS number: every value Landlord stores
 // in one stays far below 2^53.
 const INT8_OID = 20;
+const TIMESTAMPTZ_OID = 1184;
+const parseTimestamptz = timestamptzParser(pg.types.getTypeParser(TIMESTAMPTZ_OID, 'text'));
 const typeParsers = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === INT8_OID) return (value: string) => Number(value);
+    if (oid === TIMESTAMPTZ_OID && format !== 'binary') return parseTimestamptz;
     return pg.types.getTypeParser(oid, format);
   },
 } as pg.CustomTypesConfig;
