@@ -1,3 +1,4 @@
+import { DEFAULT_RENEWAL_BATCH_SIZE } from '../src/config/config.ts';
 import { measureCpu } from './cpu.ts';
 import { createDatabase, withClient } from './database.ts';
 import { ADMIN_KEY, call, expectCall, type Scavenges, scavengesOf, startLandlordProcess } from './landlord.ts';
@@ -394,7 +395,7 @@ function report(
   const markdown = [
     `### renewals — ${fmt(n, 0)} daily subscriptions due at one instant, one node`,
     '',
-    'Landlord: `node src/cli.ts start` (health probing off, pool of 12), the renewals sweep with its default batch (two transactions of 250 in flight, each claimed `FOR UPDATE SKIP LOCKED` and written by one statement: every period, invoice, line, event and subscription update of the batch); time from the instant they fell due until the last invoice exists, with `GET /v1/tenants/{name}` at a steady rate meanwhile. Ceiling: one connection in the bench process running a single SQL statement per batch of 500 that claims and writes the same period, invoice (numbered from the same counter), line and subscription update, no events, no application code — on as many other subscriptions, in the same database, before Landlord starts.',
+    `Landlord: \`node src/cli.ts start\` (health probing off, pool of 12), the renewals sweep with its default batch (two transactions of ${DEFAULT_RENEWAL_BATCH_SIZE / 2} in flight, each claimed \`FOR UPDATE SKIP LOCKED\` and written by one statement: every period, invoice, line, event and subscription update of the batch); time from the instant they fell due until the last invoice exists, with \`GET /v1/tenants/{name}\` at a steady rate meanwhile. Ceiling: one connection in the bench process running a single SQL statement per batch of 500 that claims and writes the same period, invoice (numbered from the same counter), line and subscription update, no events, no application code — on as many other subscriptions, in the same database, before Landlord starts.`,
     '',
     table(['Measure', 'Landlord', 'Bare SQL (ceiling)', 'Landlord / bare', 'Aim', 'Result'], rows),
     '',

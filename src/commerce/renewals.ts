@@ -9,6 +9,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { Counter, type Registry } from 'prom-client';
+import { DEFAULT_RENEWAL_BATCH_SIZE } from '../config/config.ts';
 import type { Db } from '../db/database.ts';
 import { recordEvent } from '../events/events.repo.ts';
 import type { Sweep } from '../jobs/sweeper.ts';
@@ -262,7 +263,7 @@ const ROUNDS = 4;
 
 /** The renewals sweep, one entry of `buildSweeps`. */
 export function renewalsSweep(deps: RenewalDeps): Sweep {
-  const batchSize = deps.batchSize ?? 500;
+  const batchSize = deps.batchSize ?? DEFAULT_RENEWAL_BATCH_SIZE;
   const lane = Math.max(1, Math.ceil(batchSize / LANES));
   const cursor: { value: SweepCursor | undefined } = { value: undefined };
   const runLane = async () => {
@@ -294,7 +295,7 @@ export function renewalsSweep(deps: RenewalDeps): Sweep {
  * nothing due is left — not even what was being renewed elsewhere as of the old clock.
  */
 export async function renewProductNow(deps: RenewalDeps, productId: string): Promise<number> {
-  const batchSize = deps.batchSize ?? 500;
+  const batchSize = deps.batchSize ?? DEFAULT_RENEWAL_BATCH_SIZE;
   let total = 0;
   for (let wait = false; ; ) {
     const handled = await renewDue(deps, batchSize, { productId, wait });

@@ -52,7 +52,7 @@ describe('loadConfig defaults', () => {
       componentGiveUpSeconds: 120,
       console: true,
       consoleIdleMinutes: 30,
-      renewalBatchSize: 500,
+      renewalBatchSize: 250,
     });
   });
 

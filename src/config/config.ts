@@ -5,6 +5,13 @@ export const ROLES = ['all', 'api', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * Subscriptions the renewals sweep claims per pass, in two transactions of half each. 250 rather than 500: half the
+ * batch data is live when a scavenge comes, which halved the API's slowest reads during a burst at the same
+ * renewals/s (bench/RESULTS.md, 2026-12-08).
+ */
+export const DEFAULT_RENEWAL_BATCH_SIZE = 250;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Landlord's configuration, read once from the environment at start-up and frozen. */
@@ -101,7 +108,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     sessionMaxHours: integer(env, 'LANDLORD_SESSION_MAX_HOURS', 12, 1, 24 * 90),
     componentGiveUpSeconds: integer(env, 'LANDLORD_COMPONENT_GIVE_UP_SECONDS', 120, 1, 86_400),
     // commerce
-    renewalBatchSize: integer(env, 'LANDLORD_RENEWAL_BATCH_SIZE', 500, 1, 10_000),
+    renewalBatchSize: integer(env, 'LANDLORD_RENEWAL_BATCH_SIZE', DEFAULT_RENEWAL_BATCH_SIZE, 1, 10_000),
     console: oneOf(env, 'LANDLORD_CONSOLE', ['on', 'off'] as const, 'on') === 'on',
     consoleIdleMinutes: integer(env, 'LANDLORD_CONSOLE_IDLE_MINUTES', 30, 1, 24 * 60),
   };
