@@ -130,7 +130,7 @@ export async function startSequencer(options: {
     return running;
   };
   // A wake-up waits a few milliseconds for the events committing alongside, so that one
-  // pass (five round trips, whatever its size) sequences many of them, not one each.
+  // pass (four round trips, whatever its size) sequences many of them, not one each.
   let waking: NodeJS.Timeout | undefined;
   const wake = () => {
     if (stopped || waking) return;
