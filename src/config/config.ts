@@ -10,7 +10,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /**
  * Subscriptions the renewals sweep claims per pass, in two transactions of half each. 250 rather than 500: half the
  * batch data is live when a scavenge comes, so the API's slowest reads during a burst are about a third faster (read
- * p99 37–42 ms against 51–62 ms in the renewals bench, 2026-12-08) at the same renewals/s.
+ * p99 37–46 ms against 51–62 ms in the renewals bench, 2026-12-08), and renewals/s moved less than between runs.
  */
 export const DEFAULT_RENEWAL_BATCH_SIZE = 250;
 
