@@ -9,6 +9,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { fromEpochMs, ms } from '../db/epoch-ms.ts';
+import { notifyIfAny } from '../db/listener.ts';
 import { EVENTS_CHANNEL } from '../events/events.repo.ts';
 import { newId } from '../platform/ids.ts';
 import { billedToSnapshot } from './billed-to.ts';
@@ -223,9 +224,7 @@ export async function writeAdvances(db: Db, encoded: EncodedAdvances, now: Date)
       returning 1)
     select (select count(*) from updated)::int as updated, (select count(*) from periods)::int as periods,
       (select count(*) from lines)::int as lines, (select count(*) from recorded)::int as events,
-      (select count(*) from (select pg_notify(${EVENTS_CHANNEL}, '') from (select 1 from recorded limit 1) as any_event) as n)::int as notified`.execute(
-    db,
-  );
+      ${notifyIfAny(EVENTS_CHANNEL, 'recorded')} as notified`.execute(db);
   const counts = result.rows[0];
   if (!counts || counts.updated !== encoded.subscriptionCount || counts.events !== encoded.eventCount) {
     throw new Error(`subscriptions changed while they were advanced (${counts?.updated ?? 0} of ${encoded.subscriptionCount} updated)`);

@@ -1,3 +1,4 @@
+import { type RawBuilder, sql } from 'kysely';
 import pg from 'pg';
 import type { Component } from '../platform/supervisor.ts';
 
@@ -91,4 +92,12 @@ export function createListener(connectionString: string): SharedListener {
     },
   };
   return { listener, component };
+}
+
+/**
+ * A select-list expression that notifies `channel` (at commit) once when the relation `rows` — a CTE of the same
+ * statement — has any row, and not at all when it has none; it evaluates to how many notifications it sent (0 or 1).
+ */
+export function notifyIfAny(channel: string, rows: string): RawBuilder<number> {
+  return sql<number>`(select count(*) from (select pg_notify(${channel}, '') from (select 1 from ${sql.table(rows)} limit 1) as any_row) as sent)::int`;
 }

@@ -1,6 +1,6 @@
 import { type RawBuilder, sql } from 'kysely';
 import { type Db, executePrepared } from '../db/database.ts';
-import type { Listener } from '../db/listener.ts';
+import { type Listener, notifyIfAny } from '../db/listener.ts';
 import { recentIdFloor } from '../platform/ids.ts';
 import type { Component } from '../platform/supervisor.ts';
 import { EVENTS_CHANNEL } from './events.repo.ts';
@@ -69,7 +69,7 @@ export async function sequenceEvents(db: Db, derivation: Derivation, from?: stri
       ),
       derived as (${derivation.statement()})
       select (select count(*) from sequenced)::int as events,
-        (select count(*) from (select pg_notify(${derivation.channel}, '') from (select 1 from derived limit 1) as made) as n)::int as notified`,
+        ${notifyIfAny(derivation.channel, 'derived')} as notified`,
     );
     return counts?.events ?? 0;
   });
